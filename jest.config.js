@@ -1,0 +1,8 @@
+/** Unit tests are fast and fake nothing but @actions/exec; integration tests need buildah, skopeo and docker-registry. */
+const common = { preset: 'ts-jest', testEnvironment: 'node' }
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] }
+  ]
+}
