@@ -1,0 +1,144 @@
+import * as crypto from 'crypto'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { Platform, platformKey } from './arch'
+import { CommandError, execute } from './exec'
+import type { Format } from './inputs'
+import type { Entry } from './plan'
+import { AccessOptions, accessFlags } from './registry'
+import { withRetry } from './retry'
+
+export interface Version {
+  major: number
+  minor: number
+  patch: number
+  text: string
+}
+
+/** 1.23 is the first release whose `manifest rm` removes only the list, never the images in it. */
+export const MINIMUM_VERSION = '1.23.0'
+
+export function parseVersion(text: string): Version | undefined {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(text)
+  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text: m[0] } : undefined
+}
+
+export function atLeast(v: Version, wanted: string): boolean {
+  const w = parseVersion(wanted) as Version
+  return v.major !== w.major ? v.major > w.major : v.minor !== w.minor ? v.minor > w.minor : v.patch >= w.patch
+}
+
+/** What this buildah can do; every flag whose default or existence changed is gated here. */
+export interface Features {
+  /** `manifest push --retry`: on, buildah retries internally; we pass 0 so retries are not nested. */
+  retryFlag: boolean
+  /** `manifest create --annotation` writes index-level annotations. */
+  indexAnnotations: boolean
+}
+
+export function features(v: Version): Features {
+  return { retryFlag: atLeast(v, '1.35.0'), indexAnnotations: atLeast(v, '1.35.0') }
+}
+
+export async function detectVersion(env: NodeJS.ProcessEnv): Promise<Version> {
+  let text: string
+  try {
+    text = (JSON.parse((await execute('buildah', ['version', '--json'], { env })).stdout.toString()) as { version?: string }).version ?? ''
+  } catch (e) {
+    if (!(e instanceof CommandError) && !(e instanceof SyntaxError)) {
+      throw new Error(`buildah is not installed or not on PATH (${(e as Error).message}); install it, e.g. apt-get install buildah`)
+    }
+    // Before 1.22 there is no --json.
+    text = (await execute('buildah', ['--version'], { env })).stdout.toString()
+  }
+  const version = parseVersion(text)
+  if (!version) throw new Error(`cannot tell the buildah version from "${text.trim()}"`)
+  return version
+}
+
+/** Throws a clear message when this buildah cannot do what the inputs ask. */
+export function checkSupported(v: Version, wantsAnnotations: boolean): void {
+  if (!atLeast(v, MINIMUM_VERSION)) {
+    throw new Error(`buildah ${v.text} is too old: multiarch-publish needs ${MINIMUM_VERSION} or newer (its manifest rm can delete the images in a list)`)
+  }
+  if (wantsAnnotations && !features(v).indexAnnotations) {
+    throw new Error(`input "annotations" needs buildah 1.35 or newer for index annotations; this runner has ${v.text}. Remove the annotations or use a newer runner (Debian 13, Fedora, Ubuntu 25.04+)`)
+  }
+}
+
+/** `localhost/multiarch-publish-temp-<repo>-<tag>-<unique>`: clearly local, never a remote name. */
+export function localListName(repo: string, tag: string, unique = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`): string {
+  const clean = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')
+  return `localhost/multiarch-publish-temp-${clean(repo)}-${clean(tag)}-${unique}`
+}
+
+/** The buildah commands the action uses, with the version's gates applied. */
+export class Buildah {
+  constructor(
+    private readonly version: Version,
+    private readonly access: AccessOptions
+  ) {}
+
+  private run(args: string[]): Promise<{ stdout: Buffer; stderr: string }> {
+    return execute('buildah', args, { env: this.access.env })
+  }
+
+  /** Starts empty: a failed `create NAME IMAGE…` still leaves an (empty) list behind, so images are added and checked one by one. */
+  async create(name: string, annotations: Record<string, string>): Promise<void> {
+    await this.run(['manifest', 'create', ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]), name])
+  }
+
+  /** Adds one image by digest with an explicit platform. One at a time: parallel adds lose entries before 1.35. */
+  async add(name: string, ref: string, platform: Platform): Promise<void> {
+    const args = ['manifest', 'add', '--os', platform.os, '--arch', platform.architecture, ...(platform.variant ? ['--variant', platform.variant] : [])]
+    await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access), name, `docker://${ref}`]), this.access)
+  }
+
+  /** The local list's entries: what will be pushed. */
+  async entries(name: string): Promise<Array<{ digest: string; platform?: Platform }>> {
+    const doc = JSON.parse((await this.run(['manifest', 'inspect', name])).stdout.toString()) as { manifests?: Array<{ digest: string; platform?: Platform }> | null }
+    return doc.manifests ?? []
+  }
+
+  /**
+   * Pushes the list and its images (`--all`: not the default before 1.38) and returns the digest, or ''
+   * when buildah pushed but did not say. `--digestfile` makes buildah exit 0 with an empty file when the
+   * push failed, so an empty file means: push again without it, to get the real error (or a success).
+   */
+  async push(name: string, destination: string, format: Format): Promise<string> {
+    const args = ['manifest', 'push', '--all', '--format', format, '--quiet', ...(features(this.version).retryFlag ? ['--retry', '0'] : []), ...accessFlags(this.access)]
+    const dir = fs.mkdtempSync(path.join(this.access.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-push-'))
+    const digestFile = path.join(dir, 'digest')
+    try {
+      return await withRetry(
+        `push ${destination}`,
+        async () => {
+          await this.run([...args, '--digestfile', digestFile, name, `docker://${destination}`])
+          const digest = fs.existsSync(digestFile) ? fs.readFileSync(digestFile, 'utf8').trim() : ''
+          if (digest.startsWith('sha256:')) return digest
+          await this.run([...args, name, `docker://${destination}`])
+          return ''
+        },
+        this.access
+      )
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  /** `manifest rm`, never `rmi`: rmi on a list can delete an image in it instead. */
+  async remove(name: string): Promise<void> {
+    await execute('buildah', ['manifest', 'rm', name], { env: this.access.env }).catch((e: unknown) => {
+      if (!(e instanceof CommandError && /image not known/i.test(e.stderr))) throw e
+    })
+  }
+}
+
+/** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan. */
+export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[]): string | undefined {
+  const describe = (digest: string, p?: Platform): string => `${p ? platformKey(p) : '?'}@${digest}`
+  const want = entries.map(e => describe(e.digest, e.platform)).sort()
+  const have = local.map(e => describe(e.digest, e.platform)).sort()
+  return want.join(' ') === have.join(' ') ? undefined : `the local list holds [${have.join(', ')}] but the plan is [${want.join(', ')}]`
+}

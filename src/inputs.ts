@@ -1,0 +1,239 @@
+import * as fs from 'fs'
+import { parse as parseYaml } from 'yaml'
+import { ArchTable, parseArchMap, platformKey } from './arch'
+
+export type Policy = 'fail' | 'skip' | 'hybrid' | 'drop'
+export type Format = 'oci' | 'v2s2'
+
+/** Every input, validated. Built in one place so nothing downstream re-parses strings. */
+export interface Inputs {
+  repo: string
+  tag: string
+  arches: string[]
+  registries: string[]
+  aliases: string[]
+  source: string
+  archTag: string
+  archTable: ArchTable
+  policy: Policy
+  format: Format
+  annotations: Record<string, string>
+  dryRun: boolean
+  tlsVerify: boolean
+  authFile: string
+  username: string
+  password: string
+  certDir: string
+  retries: number
+  summary: boolean
+}
+
+/** A bad input: the message always names it. */
+export class InputError extends Error {
+  constructor(input: string, message: string) {
+    super(`Input "${input}": ${message}`)
+    this.name = 'InputError'
+  }
+}
+
+// Grammar from the OCI distribution spec (and docker/distribution's reference package).
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*'
+const REPO = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`)
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])'
+const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?`
+const REGISTRY = new RegExp(`^${HOST}(?:/${PATH_COMPONENT})*$`)
+const ANNOTATION_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/
+const NAME_MAX = 255
+
+export type GetInput = (name: string) => string
+
+/** Splits a list input: spaces, commas, newlines, or a YAML flow list such as `[a, b]`. */
+export function parseList(name: string, value: string): string[] {
+  const text = value.trim()
+  let items: string[]
+  if (text.startsWith('[')) {
+    let doc: unknown
+    try {
+      doc = parseYaml(text)
+    } catch {
+      throw new InputError(name, `"${text}" is not a valid YAML flow list`)
+    }
+    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string' && typeof v !== 'number')) {
+      throw new InputError(name, `"${text}" must be a list of plain values`)
+    }
+    items = doc.map(v => String(v).trim()).filter(Boolean)
+  } else {
+    items = text.split(/[\s,]+/).filter(Boolean)
+  }
+  const seen = new Set<string>()
+  for (const item of items) {
+    if (seen.has(item)) throw new InputError(name, `"${item}" is listed twice`)
+    seen.add(item)
+  }
+  return items
+}
+
+function parseBool(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (v === 'true') return true
+  if (v === 'false') return false
+  throw new InputError(name, `"${value}" must be true or false`)
+}
+
+function parseEnum<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const v = value.trim() as T
+  if (!allowed.includes(v)) throw new InputError(name, `"${value}" must be one of ${allowed.join(', ')}`)
+  return v
+}
+
+function parseRegistry(name: string, value: string): string {
+  const v = value.replace(/\/+$/, '')
+  if (/^[a-z]+:\/\//i.test(v)) {
+    throw new InputError(name, `"${value}" must be a registry prefix without a scheme, e.g. quay.io/fedora`)
+  }
+  if (!REGISTRY.test(v)) {
+    throw new InputError(name, `"${value}" is not a registry prefix such as registry.example.org or quay.io/fedora (path parts are lowercase)`)
+  }
+  return v
+}
+
+function parseAnnotations(value: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of value.split('\n').map(l => l.trim()).filter(Boolean)) {
+    const eq = line.indexOf('=')
+    const key = eq > 0 ? line.slice(0, eq).trim() : ''
+    if (!ANNOTATION_KEY.test(key)) throw new InputError('annotations', `"${line}" must be key=value with a key like org.opencontainers.image.source`)
+    if (key in out) throw new InputError('annotations', `"${key}" is given twice`)
+    out[key] = line.slice(eq + 1).trim()
+  }
+  return out
+}
+
+/** The per-arch tag for one arch, e.g. `40-x86_64`. */
+export function archTagFor(template: string, tag: string, arch: string): string {
+  return template.replace(/\{tag\}/g, tag).replace(/\{arch\}/g, arch)
+}
+
+export function getInputs(get: GetInput): Inputs {
+  const required = (name: string): string => {
+    const v = get(name).trim()
+    if (!v) throw new InputError(name, 'is required')
+    return v
+  }
+
+  const repo = required('repo')
+  if (!REPO.test(repo)) {
+    throw new InputError('repo', `"${repo}" is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
+  }
+  const tag = required('tag')
+  if (!TAG.test(tag)) throw new InputError('tag', `"${tag}" is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
+
+  const aliases = parseList('aliases', get('aliases'))
+  for (const alias of aliases) {
+    if (!TAG.test(alias)) throw new InputError('aliases', `"${alias}" is not a valid tag`)
+    if (alias === tag) throw new InputError('aliases', `"${alias}" is the same as input "tag"`)
+  }
+
+  const registries = parseList('registries', required('registries')).map(r => parseRegistry('registries', r))
+  if (new Set(registries).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
+  for (const registry of registries) {
+    if (`${registry}/${repo}`.length > NAME_MAX) throw new InputError('repo', `"${registry}/${repo}" is longer than ${NAME_MAX} characters`)
+  }
+  const sourceInput = get('source').trim()
+  const source = sourceInput ? parseRegistry('source', sourceInput) : registries[0]
+
+  let archTable: ArchTable
+  try {
+    archTable = new ArchTable(parseArchMap(get('arch-map')))
+  } catch (e) {
+    throw new InputError('arch-map', (e as Error).message)
+  }
+
+  const arches = parseList('arches', required('arches'))
+  const byPlatform = new Map<string, string>()
+  for (const arch of arches) {
+    const platform = archTable.platform(arch)
+    if (!platform) {
+      throw new InputError('arches', `"${arch}" is not a known arch; known: ${archTable.names().join(' ')}; add others with input "arch-map"`)
+    }
+    const key = platformKey(platform)
+    const other = byPlatform.get(key)
+    if (other) throw new InputError('arches', `"${other}" and "${arch}" are the same platform (${key})`)
+    byPlatform.set(key, arch)
+  }
+
+  const archTag = get('arch-tag').trim() || '{tag}-{arch}'
+  if (!archTag.includes('{arch}')) throw new InputError('arch-tag', `"${archTag}" must contain {arch}`)
+  const unknownPlaceholder = archTag.replace(/\{(tag|arch)\}/g, '').match(/\{[^}]*\}/)
+  if (unknownPlaceholder) throw new InputError('arch-tag', `unknown placeholder ${unknownPlaceholder[0]}; use {tag} and {arch}`)
+  for (const arch of arches) {
+    const t = archTagFor(archTag, tag, arch)
+    if (!TAG.test(t)) throw new InputError('arch-tag', `gives "${t}" for ${arch}, which is not a valid tag`)
+  }
+
+  const format = parseEnum('format', get('format') || 'oci', ['oci', 'v2s2'] as const)
+  const annotations = parseAnnotations(get('annotations'))
+  if (Object.keys(annotations).length > 0 && format !== 'oci') {
+    throw new InputError('annotations', 'index annotations need format "oci"; a Docker manifest list (v2s2) cannot carry them')
+  }
+
+  const retriesText = (get('retries') || '3').trim()
+  if (!/^\d+$/.test(retriesText) || Number(retriesText) > 10) {
+    throw new InputError('retries', `"${retriesText}" must be a whole number from 0 to 10`)
+  }
+
+  const authFile = get('auth-file').trim()
+  const username = get('username').trim()
+  const password = get('password')
+  if (username && !password) throw new InputError('password', 'is required when "username" is set')
+  if (password && !username) throw new InputError('username', 'is required when "password" is set')
+  if (authFile && username) throw new InputError('auth-file', 'cannot be combined with "username"/"password"; use one of them')
+  if (authFile && !isFile(authFile)) throw new InputError('auth-file', `"${authFile}" is not a readable file`)
+  const certDir = get('cert-dir').trim()
+  if (certDir && !isDirectory(certDir)) throw new InputError('cert-dir', `"${certDir}" is not a directory`)
+
+  return {
+    repo,
+    tag,
+    arches,
+    registries,
+    aliases,
+    source,
+    archTag,
+    archTable,
+    policy: parseEnum('missing-arch-policy', get('missing-arch-policy') || 'fail', ['fail', 'skip', 'hybrid', 'drop'] as const),
+    format,
+    annotations,
+    dryRun: parseBool('dry-run', get('dry-run') || 'false'),
+    tlsVerify: parseBool('tls-verify', get('tls-verify') || 'true'),
+    authFile,
+    username,
+    password,
+    certDir,
+    retries: Number(retriesText),
+    summary: parseBool('summary', get('summary') || 'true')
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    fs.accessSync(path, fs.constants.R_OK)
+    return fs.statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** Every destination reference, registry-major: `<registry>/<repo>:<tag>` then the aliases. */
+export function destinations(inputs: Pick<Inputs, 'registries' | 'repo' | 'tag' | 'aliases'>): string[] {
+  return inputs.registries.flatMap(r => [inputs.tag, ...inputs.aliases].map(t => `${r}/${inputs.repo}:${t}`))
+}

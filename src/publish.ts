@@ -1,0 +1,171 @@
+import * as core from '@actions/core'
+import { formatPlatform, platformKey } from './arch'
+import { prepareCredentials, removeCredentials } from './auth'
+import { Buildah, checkLocal, checkSupported, detectVersion, localListName } from './buildah'
+import { archTagFor, destinations, Inputs } from './inputs'
+import { configPlatform, parseManifest, pickEntry } from './manifest'
+import { checkServed, Current, NewImage, Plan, plan } from './plan'
+import { AccessOptions, Registry } from './registry'
+import { DestinationReport, Report } from './report'
+import { explain } from './retry'
+
+/** Names of the values the post step needs if the main step dies before cleaning up. */
+export const STATE = { localList: 'local-list', authDir: 'auth-dir' } as const
+
+/** `host/ns/repo:tag` → `host/ns/repo` (a port's colon comes before the last slash). */
+function repositoryOf(ref: string): string {
+  return ref.slice(0, ref.lastIndexOf(':'))
+}
+
+/** Gathers the facts, plans, and carries the plan out. Throws when the step must fail; `report` says how far it got. */
+export async function publish(inputs: Inputs, report: Report): Promise<void> {
+  const credentials = prepareCredentials(inputs)
+  core.saveState(STATE.authDir, credentials.tempDir ?? '')
+  try {
+    const access: AccessOptions = {
+      tlsVerify: inputs.tlsVerify,
+      authFile: credentials.authFile,
+      certDir: inputs.certDir || undefined,
+      env: credentials.env,
+      retries: inputs.retries
+    }
+    const version = await detectVersion(access.env)
+    report.buildah = version.text
+    core.info(`buildah ${version.text}`)
+    checkSupported(version, Object.keys(inputs.annotations).length > 0)
+
+    const registry = new Registry(access)
+    const refs = destinations(inputs)
+    report.destinations = refs.map(ref => ({ ref, status: 'not pushed' }))
+    const [images, current] = await Promise.all([
+      Promise.all(inputs.arches.map(arch => lookUpImage(registry, inputs, arch))),
+      Promise.all(refs.map(ref => readCurrent(registry, ref)))
+    ])
+    const p = plan({
+      arches: inputs.arches,
+      table: inputs.archTable,
+      images: new Map(inputs.arches.map((arch, i) => [arch, images[i]])),
+      current,
+      policy: inputs.policy,
+      format: inputs.format,
+      annotations: inputs.annotations
+    })
+    report.plan = p
+    if (p.decision !== 'refuse') core.info(p.reason)
+    const status = (ref: string): DestinationReport => report.destinations.find(d => d.ref === ref) as DestinationReport
+    for (const ref of p.upToDate) status(ref).status = 'up to date'
+
+    if (p.decision === 'refuse') throw new Error(p.reason)
+    if (inputs.dryRun) {
+      for (const ref of p.push) status(ref).status = 'would push'
+      report.result = 'dry-run'
+      return
+    }
+    if (p.decision === 'skip') {
+      core.warning(p.reason)
+      report.result = 'skipped'
+      return
+    }
+    if (p.decision === 'unchanged') {
+      report.digest = current[0].exists ? current[0].digest : ''
+      report.result = 'unchanged'
+      return
+    }
+    await carryOut(p, inputs, new Buildah(version, access), registry, current, report)
+  } finally {
+    removeCredentials(credentials)
+    core.saveState(STATE.authDir, '')
+  }
+}
+
+/** The new image for one arch, resolved to a single image and checked against the arch it claims to be. */
+async function lookUpImage(registry: Registry, inputs: Inputs, arch: string): Promise<NewImage | undefined> {
+  const repository = `${inputs.source}/${inputs.repo}`
+  const ref = `${repository}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
+  const want = inputs.archTable.platform(arch)
+  if (!want) throw new Error(`no platform for arch ${arch}`)
+  try {
+    const raw = await registry.manifest(ref)
+    if (!raw) {
+      core.info(`${arch}: no image at ${ref}`)
+      return undefined
+    }
+    const manifest = parseManifest(raw)
+    const chosen = manifest.isList ? pickEntry(manifest, want) : manifest
+    const platform = configPlatform(await registry.config(`${repository}@${chosen.digest}`))
+    if (platformKey(platform) !== platformKey(want)) {
+      throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
+    }
+    core.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})`)
+    return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository }
+  } catch (e) {
+    throw new Error(`The ${arch} image ${ref}: ${explain(e)}`)
+  }
+}
+
+/** What a destination serves now; a single image is read as a list of one, with its config's platform. */
+async function readCurrent(registry: Registry, ref: string): Promise<Current> {
+  const repository = repositoryOf(ref)
+  try {
+    const raw = await registry.manifest(ref)
+    if (!raw) return { ref, repository, exists: false }
+    const m = parseManifest(raw)
+    const entries = m.isList
+      ? m.entries.map(d => ({ platform: d.platform ?? { os: '', architecture: '' }, digest: d.digest, mediaType: d.mediaType }))
+      : [{ platform: configPlatform(await registry.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
+    return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, annotations: m.annotations }
+  } catch (e) {
+    throw new Error(`Reading the current ${ref}: ${explain(e)}; nothing was published`)
+  }
+}
+
+/** Builds the local list, pushes it where the plan says, and trusts only what the registries serve afterwards. */
+async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Registry, current: Current[], report: Report): Promise<void> {
+  const name = localListName(inputs.repo, inputs.tag)
+  core.saveState(STATE.localList, name)
+  try {
+    await buildah.create(name, inputs.annotations)
+    for (const entry of p.entries) await buildah.add(name, entry.ref, entry.platform)
+    const problem = checkLocal(await buildah.entries(name), p.entries)
+    if (problem) throw new Error(`Refusing to push: ${problem}`)
+
+    const digests = new Map<string, string>()
+    const pushAndVerify = async (ref: string): Promise<void> => {
+      const d = report.destinations.find(x => x.ref === ref) as DestinationReport
+      try {
+        const pushed = await buildah.push(name, ref, inputs.format)
+        const raw = await registry.manifest(ref, { fresh: true })
+        const served = raw ? parseManifest(raw) : null
+        const wrong = checkServed(served, p.entries, inputs.format) ?? (pushed && served && pushed !== served.digest ? `buildah pushed ${pushed} but it serves ${served.digest}` : undefined)
+        if (wrong) throw new Error(`after the push ${wrong}`)
+        digests.set(ref, (served as { digest: string }).digest)
+        Object.assign(d, { status: 'published', detail: undefined })
+      } catch (e) {
+        Object.assign(d, { status: 'failed', detail: explain(e) })
+      }
+    }
+    await Promise.all(p.push.map(pushAndVerify))
+
+    // One digest everywhere: the first destination's is the reference.
+    const reference = p.push.map(ref => digests.get(ref)).find(Boolean)
+    for (const [ref, digest] of digests) {
+      if (digest !== reference) Object.assign(report.destinations.find(d => d.ref === ref) as DestinationReport, { status: 'failed', detail: `serves ${digest}, other destinations ${reference}` })
+    }
+    if (reference) {
+      report.digest = reference
+      // Lists already holding these images but under another digest are rewritten, so they agree.
+      const stale = current.filter(c => p.upToDate.includes(c.ref) && c.exists && c.digest !== reference).map(c => c.ref)
+      await Promise.all(stale.map(pushAndVerify))
+    }
+  } finally {
+    await buildah.remove(name).catch((e: unknown) => core.warning(`Could not remove the local list ${name}: ${explain(e)}`))
+    core.saveState(STATE.localList, '')
+  }
+  const failed = report.destinations.filter(d => d.status === 'failed')
+  if (failed.length > 0) {
+    throw new Error(
+      `Published to ${report.destinations.length - failed.length} of ${report.destinations.length} destinations; failed: ${failed.map(d => `${d.ref} (${d.detail})`).join('; ')}`
+    )
+  }
+  report.result = 'published'
+}

@@ -1,0 +1,90 @@
+import * as core from '@actions/core'
+import { CommandError, errorLine } from './exec'
+
+export type ErrorKind = 'not-found' | 'transient' | 'permanent'
+
+/**
+ * How registry errors are classified, by case-insensitive phrase: wording differs between buildah,
+ * skopeo and registry versions, so whole messages are never matched. First match wins, so the
+ * permanent phrases come first: an "unauthorized" is never retried even if it also says "EOF".
+ */
+export const ERROR_PHRASES: ReadonlyArray<{ phrase: string; kind: ErrorKind; hint?: string }> = [
+  { phrase: 'unauthorized', kind: 'permanent', hint: 'check the credentials (username/password, auth-file or a prior login)' },
+  { phrase: 'authentication required', kind: 'permanent', hint: 'log in first or pass username/password' },
+  { phrase: 'invalid username/password', kind: 'permanent', hint: 'the username or password is wrong' },
+  { phrase: 'denied', kind: 'permanent', hint: 'the credentials lack permission on this repository' },
+  { phrase: 'x509:', kind: 'permanent', hint: 'the certificate is not trusted; use cert-dir or the system trust store' },
+  { phrase: 'certificate', kind: 'permanent', hint: 'TLS certificate problem; use cert-dir or the system trust store' },
+  { phrase: 'server gave http response to https client', kind: 'permanent', hint: 'the registry speaks plain HTTP; set tls-verify: false for it' },
+  { phrase: 'invalid reference format', kind: 'permanent' },
+  { phrase: 'manifest unknown', kind: 'not-found' },
+  { phrase: 'name unknown', kind: 'not-found' },
+  { phrase: 'repository name not known', kind: 'not-found' },
+  { phrase: '404 (not found)', kind: 'not-found' },
+  { phrase: 'connection refused', kind: 'transient' },
+  { phrase: 'connection reset', kind: 'transient' },
+  { phrase: 'broken pipe', kind: 'transient' },
+  { phrase: ': eof', kind: 'transient' },
+  { phrase: 'unexpected eof', kind: 'transient' },
+  { phrase: 'i/o timeout', kind: 'transient' },
+  { phrase: 'tls handshake timeout', kind: 'transient' },
+  { phrase: 'timeout awaiting response headers', kind: 'transient' },
+  { phrase: 'context deadline exceeded', kind: 'transient' },
+  { phrase: 'temporary failure in name resolution', kind: 'transient' },
+  { phrase: 'toomanyrequests', kind: 'transient' },
+  { phrase: 'too many requests', kind: 'transient' },
+  { phrase: 'status: 429', kind: 'transient' },
+  { phrase: '502 bad gateway', kind: 'transient' },
+  { phrase: '503 service unavailable', kind: 'transient' },
+  { phrase: '504 gateway timeout', kind: 'transient' },
+  { phrase: 'status: 502', kind: 'transient' },
+  { phrase: 'status: 503', kind: 'transient' },
+  { phrase: 'status: 504', kind: 'transient' }
+]
+
+export function classify(message: string): { kind: ErrorKind; hint?: string } {
+  const text = message.toLowerCase()
+  const match = ERROR_PHRASES.find(p => text.includes(p.phrase))
+  // Anything unrecognised fails at once: a clear error beats minutes of futile retries.
+  return match ? { kind: match.kind, hint: match.hint } : { kind: 'permanent' }
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof CommandError ? e.stderr || e.message : e instanceof Error ? e.message : String(e)
+}
+
+/** The error's own line plus, where the phrase table knows one, what to do about it. */
+export function explain(e: unknown): string {
+  const text = errorText(e)
+  const line = e instanceof CommandError ? errorLine(text) || e.message : text
+  const hint = classify(text).hint
+  return hint && !line.includes(hint) ? `${line} (${hint})` : line
+}
+
+export interface RetryOptions {
+  retries: number
+  /** First back-off; each further one doubles, with ±50% jitter so parallel runs spread out. */
+  baseDelayMs?: number
+  sleep?: (ms: number) => Promise<void>
+  random?: () => number
+}
+
+export function backoffMs(attempt: number, baseDelayMs: number, random: () => number): number {
+  return Math.round(Math.min(baseDelayMs * 2 ** attempt, 30_000) * (0.5 + random()))
+}
+
+/** Runs `op`, retrying transient failures; `what` names the operation in the log. */
+export async function withRetry<T>(what: string, op: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const { retries, baseDelayMs = 1000, random = Math.random } = options
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op()
+    } catch (e) {
+      if (attempt >= retries || classify(errorText(e)).kind !== 'transient') throw e
+      const delay = backoffMs(attempt, baseDelayMs, random)
+      core.warning(`${what}: transient failure (${errorLine(errorText(e))}); retry ${attempt + 1}/${retries} in ${delay} ms`)
+      await sleep(delay)
+    }
+  }
+}
