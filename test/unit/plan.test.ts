@@ -1,0 +1,211 @@
+import { ArchTable, parsePlatform, Platform } from '../../src/arch'
+import type { Policy } from '../../src/inputs'
+import { MEDIA, parseManifest } from '../../src/manifest'
+import { checkServed, Current, Decision, NewImage, Observed, plan } from '../../src/plan'
+
+const table = new ArchTable()
+const p = (text: string): Platform => parsePlatform(text) as Platform
+const PLATFORM: Record<string, string> = { x86_64: 'linux/amd64', aarch64: 'linux/arm64', s390x: 'linux/s390x', ppc64le: 'linux/ppc64le' }
+const NEW = (arch: string): string => `sha256:new-${arch}`
+const OLD = (arch: string): string => `sha256:old-${arch}`
+
+function images(...arches: string[]): Map<string, NewImage | undefined> {
+  return new Map(arches.map(a => [a, { digest: NEW(a), mediaType: MEDIA.ociManifest, platform: p(PLATFORM[a]), repository: 'src.example/fedora' }]))
+}
+
+/** A destination serving an OCI index of these arches (digest of the list given or derived). */
+function list(ref: string, entries: Record<string, string>, listDigest = `sha256:list-${Object.values(entries).join('-')}`, mediaType = MEDIA.ociIndex): Current {
+  return {
+    ref,
+    repository: ref.slice(0, ref.lastIndexOf(':')),
+    exists: true,
+    digest: listDigest,
+    mediaType,
+    isList: true,
+    entries: Object.entries(entries).map(([arch, digest]) => ({ platform: p(PLATFORM[arch]), digest, mediaType: MEDIA.ociManifest })),
+    annotations: {}
+  }
+}
+const absent = (ref: string): Current => ({ ref, repository: ref.slice(0, ref.lastIndexOf(':')), exists: false })
+const A = 'reg-a.example/fedora:40'
+const B = 'reg-b.example/fedora:40'
+
+function observe(o: Partial<Observed> & Pick<Observed, 'images' | 'current'>): Observed {
+  return { arches: ['x86_64', 'aarch64', 's390x'], table, policy: 'fail', format: 'oci', annotations: {}, ...o }
+}
+
+describe('plan: missing-arch policies with s390x lost', () => {
+  const current = [list(A, { x86_64: OLD('x86_64'), aarch64: OLD('aarch64'), s390x: OLD('s390x') }), list(B, { x86_64: OLD('x86_64'), aarch64: OLD('aarch64'), s390x: OLD('s390x') })]
+  test.each<[Policy, Decision, string[], string[], string[]]>([
+    // policy, decision, arches in the list, kept, dropped
+    ['fail', 'refuse', [], [], []],
+    ['skip', 'skip', [], [], []],
+    ['hybrid', 'publish', ['x86_64', 'aarch64', 's390x'], ['s390x'], []],
+    ['drop', 'publish', ['x86_64', 'aarch64'], [], ['s390x']]
+  ])('%s → %s', (policy, decision, arches, kept, dropped) => {
+    const result = plan(observe({ images: images('x86_64', 'aarch64'), current, policy }))
+    expect(result.decision).toBe(decision)
+    expect(result.lost).toEqual(['s390x'])
+    expect(result.missing).toEqual(['s390x'])
+    expect(result.entries.map(e => e.arch)).toEqual(arches)
+    expect(result.kept).toEqual(kept)
+    expect(result.dropped).toEqual(dropped)
+    expect(result.push).toEqual(decision === 'publish' ? [A, B] : [])
+  })
+
+  test('fail names the lost arch and the way out', () => {
+    const result = plan(observe({ images: images('x86_64', 'aarch64'), current }))
+    expect(result.reason).toMatch(/^Refusing to publish: s390x \(at every destination\) is in the current list but has no new image/)
+    expect(result.reason).toContain('hybrid')
+    expect(result.rows.find(r => r.arch === 's390x')).toEqual({ arch: 's390x', newDigest: undefined, inCurrent: 2, outcome: 'lost' })
+  })
+
+  test('hybrid keeps the previous image by digest, fetched from where it is served', () => {
+    const result = plan(observe({ images: images('x86_64', 'aarch64'), current, policy: 'hybrid' }))
+    expect(result.entries.find(e => e.arch === 's390x')).toEqual({
+      arch: 's390x',
+      platform: p('linux/s390x'),
+      digest: OLD('s390x'),
+      mediaType: MEDIA.ociManifest,
+      ref: `reg-a.example/fedora@${OLD('s390x')}`,
+      kept: true
+    })
+    expect(result.entries.find(e => e.arch === 'x86_64')?.ref).toBe(`src.example/fedora@${NEW('x86_64')}`)
+  })
+
+  test('hybrid refuses when destinations disagree on the image to keep', () => {
+    const split = [list(A, { x86_64: OLD('x86_64'), s390x: 'sha256:one' }), list(B, { x86_64: OLD('x86_64'), s390x: 'sha256:two' })]
+    const result = plan(observe({ images: images('x86_64'), current: split, policy: 'hybrid' }))
+    expect(result.decision).toBe('refuse')
+    expect(result.reason).toContain('disagree on the previous s390x image')
+  })
+
+  test('an arch nobody asked for that is in the current list is lost too', () => {
+    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, { x86_64: OLD('x86_64'), ppc64le: OLD('ppc64le') })] }))
+    expect(result.decision).toBe('refuse')
+    expect(result.lost).toEqual(['ppc64le'])
+    expect(result.missing).toEqual([])
+  })
+})
+
+describe('plan: first publish, unchanged, single images, empty', () => {
+  test('first publish pushes everywhere and only warns about arches that never existed', () => {
+    const result = plan(observe({ images: images('x86_64', 'aarch64'), current: [absent(A), absent(B)] }))
+    expect(result.decision).toBe('publish')
+    expect(result.push).toEqual([A, B])
+    expect(result.missing).toEqual(['s390x'])
+    expect(result.lost).toEqual([])
+    expect(result.reason).toContain('without s390x')
+  })
+
+  test('every destination already serving the same images → unchanged', () => {
+    const same = { x86_64: NEW('x86_64'), aarch64: NEW('aarch64') }
+    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [list(A, same, 'sha256:L'), list(B, same, 'sha256:L')] }))
+    expect(result.decision).toBe('unchanged')
+    expect(result.push).toEqual([])
+    expect(result.upToDate).toEqual([A, B])
+  })
+
+  test('only the stale destination is pushed', () => {
+    const same = { x86_64: NEW('x86_64'), aarch64: NEW('aarch64') }
+    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [list(A, same, 'sha256:L'), absent(B)] }))
+    expect(result.decision).toBe('publish')
+    expect(result.push).toEqual([B])
+    expect(result.upToDate).toEqual([A])
+  })
+
+  test('up-to-date lists with different digests are all rewritten so one digest is served', () => {
+    const same = { x86_64: NEW('x86_64') }
+    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, same, 'sha256:L1'), list(B, same, 'sha256:L2')] }))
+    expect(result.decision).toBe('publish')
+    expect(result.push).toEqual([A, B])
+  })
+
+  test.each([
+    ['another format', { format: 'v2s2' as const }],
+    ['missing annotations', { annotations: { 'org.example.release': '40' } }]
+  ])('same images but %s → publish', (_name, extra) => {
+    const same = { x86_64: NEW('x86_64') }
+    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, same, 'sha256:L')], ...extra }))
+    expect(result.decision).toBe('publish')
+  })
+
+  test('a current tag that is a single image counts as a list of one', () => {
+    const single: Current = {
+      ref: A,
+      repository: 'reg-a.example/fedora',
+      exists: true,
+      digest: OLD('x86_64'),
+      mediaType: MEDIA.ociManifest,
+      isList: false,
+      entries: [{ platform: p('linux/amd64'), digest: OLD('x86_64'), mediaType: MEDIA.ociManifest }],
+      annotations: {}
+    }
+    expect(plan(observe({ images: images('x86_64', 'aarch64'), current: [single] })).decision).toBe('publish')
+    const lost = plan(observe({ images: images('aarch64'), current: [single], policy: 'hybrid' }))
+    expect(lost.lost).toEqual(['x86_64'])
+    expect(lost.entries.map(e => [e.arch, e.digest])).toEqual([
+      ['x86_64', OLD('x86_64')],
+      ['aarch64', NEW('aarch64')]
+    ])
+  })
+
+  test.each<[Policy]>([['fail'], ['drop'], ['hybrid']])('no images at all is never an empty list (policy %s)', policy => {
+    const result = plan(observe({ images: new Map(), current: [absent(A)], policy }))
+    expect(result.decision).toBe('refuse')
+    expect(result.entries).toEqual([])
+    expect(result.reason).toContain('empty list')
+  })
+
+  test('drop that would leave nothing refuses too', () => {
+    const result = plan(observe({ arches: ['x86_64'], images: new Map(), current: [list(A, { x86_64: OLD('x86_64') })], policy: 'drop' }))
+    expect(result.decision).toBe('refuse')
+    expect(result.reason).toContain('x86_64 would be dropped')
+  })
+
+  test('a platform that maps to no arch fails loudly, naming it', () => {
+    const odd = list(A, { x86_64: OLD('x86_64') })
+    if (odd.exists) odd.entries.push({ platform: p('linux/mips64le'), digest: 'sha256:m', mediaType: MEDIA.ociManifest })
+    const result = plan(observe({ images: images('x86_64'), current: [odd], policy: 'drop' }))
+    expect(result.decision).toBe('refuse')
+    expect(result.reason).toContain('linux/mips64le')
+    expect(result.reason).toContain('arch-map')
+  })
+
+  test('arch-map names unknown platforms so they can be handled', () => {
+    const odd = list(A, { x86_64: OLD('x86_64') })
+    if (odd.exists) odd.entries.push({ platform: p('linux/mips64le'), digest: 'sha256:m', mediaType: MEDIA.ociManifest })
+    const result = plan(observe({ table: new ArchTable({ mips: p('linux/mips64le') }), images: images('x86_64'), current: [odd], policy: 'drop' }))
+    expect(result.decision).toBe('publish')
+    expect(result.dropped).toEqual(['mips'])
+  })
+
+  test('entries follow the order of the arches input, kept ones included', () => {
+    const result = plan(observe({ arches: ['s390x', 'x86_64', 'aarch64'], images: images('x86_64', 's390x'), current: [list(A, { aarch64: OLD('aarch64') })], policy: 'hybrid' }))
+    expect(result.entries.map(e => e.arch)).toEqual(['s390x', 'x86_64', 'aarch64'])
+  })
+})
+
+describe('checkServed: the read-back after a push', () => {
+  const entries = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [absent(A)] })).entries
+  const index = (manifests: Array<{ digest: string; platform: string }>, mediaType: string = MEDIA.ociIndex): Buffer =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType,
+        manifests: manifests.map(m => ({ mediaType: MEDIA.ociManifest, digest: m.digest, size: 1, platform: p(m.platform) }))
+      })
+    )
+  test.each([
+    ['exactly the plan', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }, { digest: NEW('aarch64'), platform: 'linux/arm64/v8' }]), undefined],
+    ['nothing', null, 'it serves nothing'],
+    ['an empty list', index([]), 'it lists platforms []'],
+    ['a Docker list', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }, { digest: NEW('aarch64'), platform: 'linux/arm64' }], MEDIA.dockerList), 'not application/vnd.oci.image.index.v1+json'],
+    ['a missing platform', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }]), 'planned [linux/amd64, linux/arm64]'],
+    ['another image', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }, { digest: 'sha256:other', platform: 'linux/arm64' }]), 'its aarch64 entry is sha256:other']
+  ])('%s', (_name, raw, problem) => {
+    const result = checkServed(raw ? parseManifest(raw) : null, entries, 'oci')
+    if (problem === undefined) expect(result).toBeUndefined()
+    else expect(result).toContain(problem)
+  })
+})
