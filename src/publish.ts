@@ -140,8 +140,10 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
         if (wrong) throw new Error(`after the push ${wrong}`)
         digests.set(ref, (served as { digest: string }).digest)
         Object.assign(d, { status: 'published', detail: undefined })
+        core.info(`${ref}: pushed, and it serves ${(served as { digest: string }).digest}`)
       } catch (e) {
         Object.assign(d, { status: 'failed', detail: explain(e) })
+        core.info(`${ref}: failed: ${d.detail}`)
       }
     }
     await Promise.all(p.push.map(pushAndVerify))
