@@ -208,9 +208,11 @@ export function servesPlanned(c: Current, entries: Entry[], format: Format, anno
  * What is wrong with a list as a registry served it after the push, or undefined if it is what was
  * planned. Entry digests are only compared when buildah had no reason to convert the entry.
  */
-export function checkServed(served: Manifest | null, entries: Entry[], format: Format): string | undefined {
+export function checkServed(served: Manifest | null, entries: Entry[], format: Format, annotations: Record<string, string> = {}): string | undefined {
   if (!served) return 'it serves nothing'
   if (!served.isList || served.mediaType !== FORMAT_MEDIA[format].list) return `it serves ${served.mediaType}, not ${FORMAT_MEDIA[format].list}`
+  const lacking = Object.keys(annotations).filter(k => served.annotations[k] !== annotations[k])
+  if (lacking.length) return `its annotations lack ${lacking.join(', ')}`
   const want = entries.map(e => platformKey(e.platform)).sort()
   const have = served.entries.map(d => (d.platform ? platformKey(d.platform) : '?')).sort()
   if (want.join(' ') !== have.join(' ')) return `it lists platforms [${have.join(', ')}], planned [${want.join(', ')}]`

@@ -136,7 +136,7 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
         const pushed = await buildah.push(name, ref, inputs.format)
         const raw = await registry.manifest(ref, { fresh: true })
         const served = raw ? parseManifest(raw) : null
-        const wrong = checkServed(served, p.entries, inputs.format) ?? (pushed && served && pushed !== served.digest ? `buildah pushed ${pushed} but it serves ${served.digest}` : undefined)
+        const wrong = checkServed(served, p.entries, inputs.format, inputs.annotations) ?? (pushed && served && pushed !== served.digest ? `buildah pushed ${pushed} but it serves ${served.digest}` : undefined)
         if (wrong) throw new Error(`after the push ${wrong}`)
         digests.set(ref, (served as { digest: string }).digest)
         Object.assign(d, { status: 'published', detail: undefined })

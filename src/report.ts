@@ -51,8 +51,14 @@ const OUTCOME: Record<ArchOutcome, string> = {
   missing: 'no: no image found'
 }
 
-/** Table cells must not break the table. */
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+/** Error text must not break the table or smuggle HTML into a rendered summary. */
+const cell = (text: string): string =>
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
 
 /** Markdown on purpose: GitHub renders it, Forgejo prints it raw into the log, where it stays readable. */
 export function renderSummary(report: Report): string {

@@ -209,3 +209,11 @@ describe('checkServed: the read-back after a push', () => {
     else expect(result).toContain(problem)
   })
 })
+
+test('checkServed: annotations asked for must be served', () => {
+  const entries = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [absent(A)] })).entries
+  const raw = (annotations: Record<string, string>): Buffer =>
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [{ mediaType: MEDIA.ociManifest, digest: NEW('x86_64'), size: 1, platform: p('linux/amd64') }], annotations }))
+  expect(checkServed(parseManifest(raw({ 'org.example.k': 'v' })), entries, 'oci', { 'org.example.k': 'v' })).toBeUndefined()
+  expect(checkServed(parseManifest(raw({})), entries, 'oci', { 'org.example.k': 'v' })).toBe('its annotations lack org.example.k')
+})
