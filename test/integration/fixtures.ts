@@ -1,0 +1,190 @@
+/**
+ * Shared fixtures for the integration tests: per-arch test images named the way the action looks
+ * them up, default inputs, and assertions on what the registries really serve.
+ */
+import { pushImage, pushIndex, inspectRaw, digestsByPlatform, MT } from '../../scripts/lib/images'
+import { jsonArray, RunResult } from '../../scripts/lib/action'
+
+export { MT }
+
+/** Per-test timeout: generous, these start buildah and skopeo many times. */
+export const TIMEOUT = 120_000
+
+export interface Auth {
+  user: string
+  password: string
+}
+
+/** What each arch name means (action spec); `platform` is the `os/arch[/variant]` key in a list. */
+export const ARCH: Record<string, { architecture: string; variant?: string; platform: string }> = {
+  x86_64: { architecture: 'amd64', platform: 'linux/amd64' },
+  aarch64: { architecture: 'arm64', platform: 'linux/arm64' },
+  ppc64le: { architecture: 'ppc64le', platform: 'linux/ppc64le' },
+  s390x: { architecture: 's390x', platform: 'linux/s390x' },
+  armhfp: { architecture: 'arm', variant: 'v7', platform: 'linux/arm/v7' },
+  i686: { architecture: '386', platform: 'linux/386' },
+  amd64: { architecture: 'amd64', platform: 'linux/amd64' },
+  arm64: { architecture: 'arm64', platform: 'linux/arm64' }
+}
+
+export interface Pushed {
+  digest: string
+  size: number
+  mediaType: string
+  platform: { architecture: string; os: string; variant?: string }
+}
+
+/**
+ * Push one test image per arch as `<host>/<repo>:<tag>-<arch>` (the action's default arch-tag).
+ * Returns arch name → descriptor.
+ */
+export async function pushArches(
+  host: string,
+  repo: string,
+  tag: string,
+  arches: string[],
+  o: { salt?: string; auth?: Auth; mediaType?: 'oci' | 'docker'; archTag?: (arch: string) => string } = {}
+): Promise<Record<string, Pushed>> {
+  const out: Record<string, Pushed> = {}
+  for (const arch of arches) {
+    const a = ARCH[arch]
+    out[arch] = await pushImage({
+      host,
+      repo,
+      tag: o.archTag ? o.archTag(arch) : `${tag}-${arch}`,
+      architecture: a.architecture,
+      variant: a.variant,
+      salt: o.salt,
+      auth: o.auth,
+      mediaType: o.mediaType
+    })
+  }
+  return out
+}
+
+/**
+ * Publish a "current" list by hand (as some earlier release did) at every host and tag: the images
+ * are pushed by digest into each registry, then the index is tagged.
+ */
+export async function pushCurrentList(
+  hosts: string[],
+  repo: string,
+  tags: string[],
+  arches: string[],
+  o: { salt?: string; auth?: Auth; mediaType?: 'oci' | 'docker' } = {}
+): Promise<{ digest: string; images: Record<string, Pushed> }> {
+  let digest = ''
+  let images: Record<string, Pushed> = {}
+  for (const host of hosts) {
+    images = {}
+    for (const arch of arches) {
+      const a = ARCH[arch]
+      images[arch] = await pushImage({ host, repo, architecture: a.architecture, variant: a.variant, salt: o.salt ?? 'old', auth: o.auth, mediaType: o.mediaType })
+    }
+    for (const tag of tags) {
+      const idx = await pushIndex({ host, repo, tag, auth: o.auth, mediaType: o.mediaType, manifests: arches.map(arch => images[arch]) })
+      digest = idx.digest
+    }
+  }
+  return { digest, images }
+}
+
+/** Inputs every test uses, plus overrides. */
+export function inputs(
+  registries: string[],
+  repo: string,
+  tag: string,
+  arches: string[],
+  extra: Record<string, string> = {}
+): Record<string, string> {
+  return { repo, tag, arches: arches.join(' '), registries: registries.join(' '), 'tls-verify': 'false', retries: '3', ...extra }
+}
+
+/** All `<host>/<repo>:<tag>` destinations, sorted. */
+export function refs(hosts: string[], repo: string, tags: string[]): string[] {
+  return hosts.flatMap(h => tags.map(t => `${h}/${repo}:${t}`)).sort()
+}
+
+/** The outputs, with the JSON arrays parsed. */
+export function outputsOf(r: RunResult): {
+  result: string
+  digest: string
+  arches: string[]
+  missing: string[]
+  lost: string[]
+  destinations: string[]
+} {
+  return {
+    result: r.outputs.result,
+    digest: r.outputs.digest,
+    arches: jsonArray(r.outputs.arches),
+    missing: jsonArray(r.outputs['missing-arches']),
+    lost: jsonArray(r.outputs['lost-arches']),
+    destinations: jsonArray(r.outputs.destinations).slice().sort()
+  }
+}
+
+/** Output of a run, for failure messages. */
+export function explain(r: RunResult): string {
+  return `exit ${r.code}\n--- outputs\n${JSON.stringify(r.outputs, null, 2)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- summary\n${r.summary}`
+}
+
+/** Expect exit code `code`, showing the whole run when it differs. */
+export function expectExit(r: RunResult, code: number): void {
+  if (r.code !== code) throw new Error(`expected exit ${code}\n${explain(r)}`)
+}
+
+/** Digest served at each destination, `null` where the tag does not exist. */
+export async function servedDigests(hosts: string[], repo: string, tags: string[], auth?: Auth): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {}
+  for (const h of hosts) {
+    for (const t of tags) {
+      const m = await inspectRaw(h, `${repo}:${t}`, { auth, allowMissing: true })
+      out[`${h}/${repo}:${t}`] = m ? m.digest : null
+    }
+  }
+  return out
+}
+
+/**
+ * Every destination serves the same list, of `mediaType`, with exactly `platforms` (platform → child
+ * digest, or `expect.any(String)` where the child may have been converted); returns that digest.
+ */
+export async function expectServedList(
+  hosts: string[],
+  repo: string,
+  tags: string[],
+  platforms: Record<string, unknown>,
+  o: { auth?: Auth; mediaType?: string; entryMediaType?: string } = {}
+): Promise<string> {
+  const digests = new Set<string>()
+  for (const h of hosts) {
+    for (const t of tags) {
+      const m = await inspectRaw(h, `${repo}:${t}`, { auth: o.auth })
+      expect({ ref: `${h}/${repo}:${t}`, mediaType: m.json.mediaType }).toEqual({ ref: `${h}/${repo}:${t}`, mediaType: o.mediaType ?? MT.ociIndex })
+      expect(m.json.manifests).toHaveLength(Object.keys(platforms).length)
+      expect(digestsByPlatform(m.json)).toEqual(platforms)
+      if (o.entryMediaType) {
+        for (const e of m.json.manifests) expect(e.mediaType).toBe(o.entryMediaType)
+      }
+      digests.add(m.digest)
+    }
+  }
+  expect([...digests]).toHaveLength(1)
+  return [...digests][0]
+}
+
+/** platform → digest for pushed images. */
+export function platformsOf(images: Record<string, Pushed>, arches = Object.keys(images)): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const a of arches) out[ARCH[a].platform] = images[a].digest
+  return out
+}
+
+/** stdout + stderr of every step, without the `::add-mask::` commands a runner consumes and never shows. */
+export function visibleLog(r: RunResult): string {
+  return r.all
+    .split('\n')
+    .filter(l => !l.startsWith('::add-mask::'))
+    .join('\n')
+}

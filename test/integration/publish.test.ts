@@ -1,0 +1,373 @@
+/**
+ * Issue 2, end to end: the bundled dist/index.js run like a runner runs it, against real registries
+ * on loopback; every assertion is on what the registries serve afterwards, the outputs, the summary,
+ * the exit code, and the local storage.
+ */
+import { startRegistry } from '../../scripts/lib/registry'
+import { startProxy } from '../../scripts/lib/proxy'
+import { inspectRaw, pushImage, MT } from '../../scripts/lib/images'
+import { runAction } from '../../scripts/lib/action'
+import {
+  TIMEOUT,
+  expectExit,
+  expectServedList,
+  explain,
+  inputs,
+  outputsOf,
+  platformsOf,
+  pushArches,
+  pushCurrentList,
+  refs,
+  servedDigests
+} from './fixtures'
+
+jest.setTimeout(TIMEOUT)
+
+type Registry = Awaited<ReturnType<typeof startRegistry>>
+type Proxy = Awaited<ReturnType<typeof startProxy>>
+
+let r1: Registry
+let r2: Registry
+beforeAll(async () => {
+  r1 = await startRegistry()
+  r2 = await startRegistry()
+})
+afterAll(async () => {
+  await r1?.stop()
+  await r2?.stop()
+})
+
+describe('first publish and rerun', () => {
+  let p1: Proxy
+  let p2: Proxy
+  beforeAll(async () => {
+    p1 = await startProxy({ target: r1.host })
+    p2 = await startProxy({ target: r2.host })
+  })
+  afterAll(async () => {
+    await p1?.stop()
+    await p2?.stop()
+  })
+
+  const repo = 'fedora/minimal'
+  const tags = ['40', 'latest']
+  let hosts: string[]
+  let firstDigest: string
+  let images: Awaited<ReturnType<typeof pushArches>>
+
+  test('first publish to 2 registries x 2 tags', async () => {
+    hosts = [p1.host, p2.host]
+    images = await pushArches(r1.host, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'])
+    const r = await runAction(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
+    expectExit(r, 0)
+    const out = outputsOf(r)
+    expect(out).toEqual({
+      result: 'published',
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      arches: ['x86_64', 'aarch64', 'ppc64le', 's390x'],
+      missing: [],
+      lost: [],
+      destinations: refs(hosts, repo, tags)
+    })
+    // Same list, OCI index, exactly the four per-arch images, at all four destinations.
+    firstDigest = await expectServedList([r1.host, r2.host], repo, tags, platformsOf(images), { entryMediaType: MT.ociManifest })
+    expect(out.digest).toBe(firstDigest)
+    // Explicit platforms in the entries, nothing else.
+    const served = await inspectRaw(r2.host, `${repo}:40`)
+    expect(served.json.manifests.map((m: { platform: unknown }) => m.platform)).toEqual(
+      expect.arrayContaining([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'ppc64le' }, { os: 'linux', architecture: 's390x' }])
+    )
+    // The second registry got the per-arch images too (push --all).
+    for (const arch of ['x86_64', 'aarch64', 'ppc64le', 's390x']) {
+      expect((await inspectRaw(r2.host, `${repo}@${images[arch].digest}`)).digest).toBe(images[arch].digest)
+    }
+    // Summary: decision, every arch with its digest, every destination.
+    expect(r.summary).toContain('published')
+    for (const arch of ['x86_64', 'aarch64', 'ppc64le', 's390x']) {
+      expect(r.summary).toContain(arch)
+      expect(r.summary).toContain(images[arch].digest)
+    }
+    for (const ref of refs(hosts, repo, tags)) expect(r.summary).toContain(ref)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('rerun unchanged: result=unchanged, nothing written to any registry', async () => {
+    expect(firstDigest).toBeDefined()
+    p1.reset()
+    p2.reset()
+    const r = await runAction(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
+    expectExit(r, 0)
+    expect(outputsOf(r)).toEqual({
+      result: 'unchanged',
+      digest: firstDigest,
+      arches: ['x86_64', 'aarch64', 'ppc64le', 's390x'],
+      missing: [],
+      lost: [],
+      destinations: refs(hosts, repo, tags)
+    })
+    expect({ p1: p1.count('PUT'), p2: p2.count('PUT') }).toEqual({ p1: 0, p2: 0 })
+    expect({ p1: p1.writes(), p2: p2.writes() }).toEqual({ p1: 0, p2: 0 })
+    expect(p1.count('GET') + p1.count('HEAD')).toBeGreaterThan(0) // it did look
+    expect(await servedDigests([r1.host, r2.host], repo, tags)).toEqual(Object.fromEntries(refs([r1.host, r2.host], repo, tags).map(ref => [ref, firstDigest])))
+    expect(r.summary).toContain('unchanged')
+    expect(r.localLists).toEqual([])
+  })
+
+  test('a new image for one arch republishes everywhere with one new digest', async () => {
+    const amd = await pushImage({ host: r1.host, repo, tag: '40-x86_64', architecture: 'amd64', salt: 'rebuild' })
+    const r = await runAction(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
+    expectExit(r, 0)
+    expect(outputsOf(r).result).toBe('published')
+    const digest = await expectServedList([r1.host, r2.host], repo, tags, { ...platformsOf(images), 'linux/amd64': amd.digest })
+    expect(digest).not.toBe(firstDigest)
+    expect(outputsOf(r).digest).toBe(digest)
+  })
+})
+
+describe('missing-arch-policy with a lost arch', () => {
+  // Current list (from an earlier release) at both registries, tags 1 and latest: x86_64 + aarch64.
+  // New build: only x86_64. aarch64 is lost.
+  const tags = ['1', 'latest']
+  async function setUp(repo: string) {
+    const current = await pushCurrentList([r1.host, r2.host], repo, tags, ['x86_64', 'aarch64'])
+    const fresh = await pushArches(r1.host, repo, '1', ['x86_64'], { salt: 'new' })
+    const before = await servedDigests([r1.host, r2.host], repo, tags)
+    expect(Object.values(before)).toEqual(Array(4).fill(current.digest))
+    return { current, fresh, before }
+  }
+
+  test('fail (default): exit 1, names the arch, nothing pushed anywhere', async () => {
+    const repo = 'policy/fail'
+    const { before } = await setUp(repo)
+    const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest' }))
+    expectExit(r, 1)
+    const out = outputsOf(r)
+    expect(out.result).toBe('failed')
+    expect(out.lost).toEqual(['aarch64'])
+    expect(out.missing).toEqual(['aarch64'])
+    expect(out.destinations).toEqual([])
+    expect(r.stdout + r.stderr).toMatch(/aarch64/)
+    expect(r.stdout).toMatch(/::error::.*aarch64/)
+    expect(r.summary).toMatch(/aarch64/)
+    expect(r.summary).toMatch(/fail/)
+    expect(await servedDigests([r1.host, r2.host], repo, tags)).toEqual(before)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('skip: exit 0, result=skipped, nothing pushed', async () => {
+    const repo = 'policy/skip'
+    const { before } = await setUp(repo)
+    const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'skip' }))
+    expectExit(r, 0)
+    const out = outputsOf(r)
+    expect(out.result).toBe('skipped')
+    expect(out.lost).toEqual(['aarch64'])
+    expect(out.missing).toEqual([])
+    expect(out.destinations).toEqual([])
+    expect(r.stdout).toMatch(/::warning::.*aarch64/)
+    expect(r.summary).toMatch(/skip/i)
+    expect(await servedDigests([r1.host, r2.host], repo, tags)).toEqual(before)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('hybrid: publishes the new x86_64 and keeps the previous aarch64 image by digest', async () => {
+    const repo = 'policy/hybrid'
+    const { current, fresh } = await setUp(repo)
+    const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'hybrid' }))
+    expectExit(r, 0)
+    const out = outputsOf(r)
+    expect(out.result).toBe('published')
+    expect(out.lost).toEqual(['aarch64'])
+    expect(out.arches.slice().sort()).toEqual(['aarch64', 'x86_64'])
+    expect(out.destinations).toEqual(refs([r1.host, r2.host], repo, tags))
+    const digest = await expectServedList([r1.host, r2.host], repo, tags, {
+      'linux/amd64': fresh.x86_64.digest,
+      'linux/arm64': current.images.aarch64.digest
+    })
+    expect(out.digest).toBe(digest)
+    expect(digest).not.toBe(current.digest)
+    expect(r.summary).toMatch(/aarch64/)
+    expect(r.summary).toMatch(/kept|keep/i)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('drop: publishes without aarch64', async () => {
+    const repo = 'policy/drop'
+    const { fresh } = await setUp(repo)
+    const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'drop' }))
+    expectExit(r, 0)
+    const out = outputsOf(r)
+    expect(out.result).toBe('published')
+    expect(out.lost).toEqual(['aarch64'])
+    expect(out.arches).toEqual(['x86_64'])
+    expect(out.destinations).toEqual(refs([r1.host, r2.host], repo, tags))
+    const digest = await expectServedList([r1.host, r2.host], repo, tags, { 'linux/amd64': fresh.x86_64.digest })
+    expect(out.digest).toBe(digest)
+    expect(r.summary).toMatch(/drop/i)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('the lost arch only at one destination still counts (fail)', async () => {
+    const repo = 'policy/partial'
+    // r1 serves x86_64 only, r2 serves x86_64 + aarch64.
+    await pushCurrentList([r1.host], repo, ['1'], ['x86_64'])
+    const r2list = await pushCurrentList([r2.host], repo, ['1'], ['x86_64', 'aarch64'])
+    await pushArches(r1.host, repo, '1', ['x86_64'], { salt: 'new' })
+    const before = await servedDigests([r1.host, r2.host], repo, ['1'])
+    const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64']))
+    expectExit(r, 1)
+    expect(outputsOf(r).lost).toEqual(['aarch64'])
+    expect(r.stdout + r.stderr).toContain(`${r2.host}/${repo}:1`)
+    expect(await servedDigests([r1.host, r2.host], repo, ['1'])).toEqual(before)
+    expect(before[`${r2.host}/${repo}:1`]).toBe(r2list.digest)
+    expect(r.localLists).toEqual([])
+  })
+})
+
+describe('current tag is a single image', () => {
+  test('a single amd64 image is replaced by the list (nothing lost)', async () => {
+    const repo = 'single/amd'
+    const old = await pushImage({ host: r1.host, repo, tag: '7', architecture: 'amd64', salt: 'old-single' })
+    const images = await pushArches(r1.host, repo, '7', ['x86_64', 'aarch64'])
+    const r = await runAction(inputs([r1.host], repo, '7', ['x86_64', 'aarch64']))
+    expectExit(r, 0)
+    const out = outputsOf(r)
+    expect(out).toMatchObject({ result: 'published', lost: [], missing: [], arches: ['x86_64', 'aarch64'], destinations: [`${r1.host}/${repo}:7`] })
+    const digest = await expectServedList([r1.host], repo, ['7'], platformsOf(images))
+    expect(digest).not.toBe(old.digest)
+    expect(out.digest).toBe(digest)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('a single arm64 image counts as a list of one: aarch64 is lost (fail)', async () => {
+    const repo = 'single/arm'
+    const old = await pushImage({ host: r1.host, repo, tag: '7', architecture: 'arm64', salt: 'old-single' })
+    await pushArches(r1.host, repo, '7', ['x86_64'])
+    const r = await runAction(inputs([r1.host], repo, '7', ['x86_64']))
+    expectExit(r, 1)
+    expect(outputsOf(r)).toMatchObject({ result: 'failed', lost: ['aarch64'], destinations: [] })
+    expect((await inspectRaw(r1.host, `${repo}:7`)).digest).toBe(old.digest)
+    expect(r.localLists).toEqual([])
+  })
+
+  test('hybrid keeps the single image as the arm64 entry', async () => {
+    const repo = 'single/hybrid'
+    const old = await pushImage({ host: r1.host, repo, tag: '7', architecture: 'arm64', salt: 'old-single' })
+    const images = await pushArches(r1.host, repo, '7', ['x86_64'])
+    const r = await runAction(inputs([r1.host], repo, '7', ['x86_64'], { 'missing-arch-policy': 'hybrid' }))
+    expectExit(r, 0)
+    await expectServedList([r1.host], repo, ['7'], { 'linux/amd64': images.x86_64.digest, 'linux/arm64': old.digest })
+    expect(r.localLists).toEqual([])
+  })
+})
+
+describe('bad inputs fail fast, name the input, touch no registry', () => {
+  let p: Proxy
+  beforeAll(async () => {
+    p = await startProxy({ target: r1.host })
+    await pushArches(r1.host, 'bad/inputs', '1', ['x86_64', 'aarch64'])
+  })
+  afterAll(async () => {
+    await p?.stop()
+  })
+
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['uppercase repo', { repo: 'Bad/Inputs' }, 'repo'],
+    ['repo with a space', { repo: 'bad inputs' }, 'repo'],
+    ['tag with a bad character', { tag: '1!' }, 'tag'],
+    ['tag starting with a dot', { tag: '.1' }, 'tag'],
+    ['unknown arch', { arches: 'x86_64 sparc64' }, 'arches'],
+    ['empty arches', { arches: '' }, 'arches'],
+    ['bad policy', { 'missing-arch-policy': 'maybe' }, 'missing-arch-policy'],
+    ['bad format', { format: 'v2s1' }, 'format'],
+    ['retries not a number', { retries: 'lots' }, 'retries'],
+    ['negative retries', { retries: '-1' }, 'retries'],
+    ['arch-tag without {arch}', { 'arch-tag': '{tag}-build' }, 'arch-tag'],
+    ['arch-map not a mapping', { 'arch-map': '[riscv64]' }, 'arch-map'],
+    ['empty registries', { registries: '' }, 'registries'],
+    ['bad alias', { aliases: 'latest bad:alias' }, 'aliases'],
+    ['dry-run not a boolean', { 'dry-run': 'perhaps' }, 'dry-run'],
+    ['annotation without =', { annotations: 'novalue' }, 'annotations']
+  ]
+
+  test.each(cases)('%s', async (_what, override, name) => {
+    p.reset()
+    const r = await runAction({ ...inputs([p.host], 'bad/inputs', '1', ['x86_64', 'aarch64']), ...override })
+    expectExit(r, 1)
+    expect(r.outputs.result).toBe('failed')
+    expect(r.stdout + r.stderr).toContain(`Input "${name}"`)
+    expect(r.stdout).toMatch(new RegExp(`::error::.*Input "${name}"`))
+    expect(p.counts.total).toBe(0)
+    expect(await inspectRaw(r1.host, 'bad/inputs:1', { allowMissing: true })).toBeNull()
+    expect(r.localLists).toEqual([])
+  })
+})
+
+describe('dry-run', () => {
+  test('plans, pushes nothing, result=dry-run', async () => {
+    const p = await startProxy({ target: r1.host })
+    try {
+      const repo = 'dry/run'
+      await pushArches(r1.host, repo, '3', ['x86_64', 'aarch64'])
+      p.reset()
+      const r = await runAction(inputs([p.host, r2.host], repo, '3', ['x86_64', 'aarch64', 's390x'], { aliases: 'latest', 'dry-run': 'true' }))
+      expectExit(r, 0)
+      const out = outputsOf(r)
+      expect(out).toMatchObject({ result: 'dry-run', arches: ['x86_64', 'aarch64'], missing: ['s390x'], lost: [], destinations: [] })
+      expect(p.writes()).toBe(0)
+      expect(await servedDigests([r1.host, r2.host], repo, ['3', 'latest'])).toEqual(
+        Object.fromEntries(refs([r1.host, r2.host], repo, ['3', 'latest']).map(ref => [ref, null]))
+      )
+      expect(r.summary).toContain('dry-run')
+      expect(r.summary).toContain(`${r2.host}/${repo}:latest`)
+      expect(r.localLists).toEqual([])
+    } finally {
+      await p.stop()
+    }
+  })
+})
+
+describe('format v2s2', () => {
+  test('publishes a Docker manifest list of Docker images, same digest everywhere; rerun unchanged', async () => {
+    const repo = 'format/v2s2'
+    const images = await pushArches(r1.host, repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { mediaType: 'docker' })
+    const r = await runAction(inputs([r1.host, r2.host], repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { format: 'v2s2' }))
+    expectExit(r, 0)
+    const out = outputsOf(r)
+    expect(out.result).toBe('published')
+    const digest = await expectServedList([r1.host, r2.host], repo, ['9'], platformsOf(images), {
+      mediaType: MT.dockerList,
+      entryMediaType: MT.dockerManifest
+    })
+    expect(out.digest).toBe(digest)
+    const served = await inspectRaw(r1.host, `${repo}:9`)
+    expect(served.json.manifests.find((m: { platform: { architecture: string } }) => m.platform.architecture === 'arm').platform).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' })
+    const again = await runAction(inputs([r1.host, r2.host], repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { format: 'v2s2' }))
+    expectExit(again, 0)
+    expect(outputsOf(again)).toMatchObject({ result: 'unchanged', digest })
+  })
+
+  test('OCI per-arch images are converted: a Docker list of Docker manifests with the right platforms', async () => {
+    const repo = 'format/v2s2-from-oci'
+    await pushArches(r1.host, repo, '9', ['x86_64', 'aarch64'])
+    const r = await runAction(inputs([r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
+    expectExit(r, 0)
+    const digest = await expectServedList([r1.host], repo, ['9'], { 'linux/amd64': expect.any(String), 'linux/arm64': expect.any(String) }, {
+      mediaType: MT.dockerList,
+      entryMediaType: MT.dockerManifest
+    })
+    expect(outputsOf(r).digest).toBe(digest)
+  })
+
+  test('switching an OCI index to v2s2 republishes (media type differs)', async () => {
+    const repo = 'format/switch'
+    await pushArches(r1.host, repo, '9', ['x86_64', 'aarch64'], { mediaType: 'docker' })
+    const first = await runAction(inputs([r1.host], repo, '9', ['x86_64', 'aarch64']))
+    expectExit(first, 0)
+    expect((await inspectRaw(r1.host, `${repo}:9`)).json.mediaType).toBe(MT.ociIndex)
+    const second = await runAction(inputs([r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
+    if (second.code !== 0) throw new Error(explain(second))
+    expect(outputsOf(second).result).toBe('published')
+    expect((await inspectRaw(r1.host, `${repo}:9`)).json.mediaType).toBe(MT.dockerList)
+  })
+})
