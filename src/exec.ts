@@ -16,11 +16,16 @@ export class CommandError extends Error {
   }
 }
 
-/** buildah and skopeo end with one `Error: …` line; progress noise comes before it. */
+/**
+ * The line that says what went wrong. buildah ends with `Error: …`; skopeo before 1.10 logs
+ * `time=… level=fatal msg="…"`. Progress noise comes before either.
+ */
 export function errorLine(stderr: string): string {
   const lines = stderr.split('\n').map(l => l.trim()).filter(Boolean)
-  const error = [...lines].reverse().find(l => /^error:/i.test(l))
-  return (error ?? lines[lines.length - 1] ?? '').replace(/^error:\s*/i, '')
+  const line = [...lines].reverse().find(l => /^error:|level=(fatal|error)/i.test(l)) ?? lines[lines.length - 1] ?? ''
+  const logrus = /level=(?:fatal|error) msg="((?:[^"\\]|\\.)*)"/.exec(line)
+  // skopeo wraps every failure, network ones too, in a misleading "Error parsing image name".
+  return (logrus ? (JSON.parse(`"${logrus[1]}"`) as string) : line).replace(/^error:\s*/i, '').replace(/^error parsing image name "[^"]*":\s*/i, '')
 }
 
 export interface ExecResult {

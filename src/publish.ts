@@ -119,6 +119,21 @@ async function readCurrent(registry: Registry, ref: string): Promise<Current> {
   }
 }
 
+/**
+ * Repositories in parallel; within one, the first tag's push uploads what is missing and the other
+ * tags follow at once, finding every blob there (no duplicate uploads racing into one repository).
+ */
+async function pushAll(refs: string[], pushOne: (ref: string) => Promise<void>): Promise<void> {
+  const byRepository = new Map<string, string[]>()
+  for (const ref of refs) byRepository.set(repositoryOf(ref), [...(byRepository.get(repositoryOf(ref)) ?? []), ref])
+  await Promise.all(
+    [...byRepository.values()].map(async ([first, ...rest]) => {
+      await pushOne(first)
+      await Promise.all(rest.map(pushOne))
+    })
+  )
+}
+
 /** Builds the local list, pushes it where the plan says, and trusts only what the registries serve afterwards. */
 async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Registry, current: Current[], report: Report): Promise<void> {
   const name = localListName(inputs.repo, inputs.tag)
@@ -146,7 +161,7 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
         core.info(`${ref}: failed: ${d.detail}`)
       }
     }
-    await Promise.all(p.push.map(pushAndVerify))
+    await pushAll(p.push, pushAndVerify)
 
     // One digest everywhere: the first destination's is the reference.
     const reference = p.push.map(ref => digests.get(ref)).find(Boolean)
@@ -157,7 +172,7 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
       report.digest = reference
       // Lists already holding these images but under another digest are rewritten, so they agree.
       const stale = current.filter(c => p.upToDate.includes(c.ref) && c.exists && c.digest !== reference).map(c => c.ref)
-      await Promise.all(stale.map(pushAndVerify))
+      await pushAll(stale, pushAndVerify)
     }
   } finally {
     await buildah.remove(name).catch((e: unknown) => core.warning(`Could not remove the local list ${name}: ${explain(e)}`))

@@ -34,12 +34,18 @@ export const ERROR_PHRASES: ReadonlyArray<{ phrase: string; kind: ErrorKind; hin
   { phrase: 'toomanyrequests', kind: 'transient' },
   { phrase: 'too many requests', kind: 'transient' },
   { phrase: 'status: 429', kind: 'transient' },
-  { phrase: '502 bad gateway', kind: 'transient' },
-  { phrase: '503 service unavailable', kind: 'transient' },
-  { phrase: '504 gateway timeout', kind: 'transient' },
+  { phrase: 'bad gateway', kind: 'transient' },
+  { phrase: 'service unavailable', kind: 'transient' },
+  { phrase: 'gateway timeout', kind: 'transient' },
+  // Registries answer 500 under write races (docker-registry, two pushes into one repository); bounded retries are cheap.
+  { phrase: 'internal server error', kind: 'transient' },
   { phrase: 'status: 502', kind: 'transient' },
   { phrase: 'status: 503', kind: 'transient' },
-  { phrase: 'status: 504', kind: 'transient' }
+  { phrase: 'status: 504', kind: 'transient' },
+  { phrase: 'registry 502', kind: 'transient' },
+  { phrase: 'registry 503', kind: 'transient' },
+  { phrase: 'registry 504', kind: 'transient' },
+  { phrase: 'registry 429', kind: 'transient' }
 ]
 
 export function classify(message: string): { kind: ErrorKind; hint?: string } {
