@@ -1,0 +1,353 @@
+import * as actionsExec from '@actions/exec'
+import * as core from '@actions/core'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { Platform } from '../../src/arch'
+import { atLeast, Buildah, checkLocal, checkSupported, detectVersion, features, localListName, MINIMUM_VERSION, parseVersion, Version } from '../../src/buildah'
+import { CommandError } from '../../src/exec'
+import type { Entry } from '../../src/plan'
+import { AccessOptions } from '../../src/registry'
+
+jest.mock('@actions/exec')
+
+const v = (text: string): Version => parseVersion(text) as Version
+
+describe('parseVersion', () => {
+  test.each<[string, Omit<Version, 'text'> & { text: string } | undefined]>([
+    ['1.28.2', { major: 1, minor: 28, patch: 2, text: '1.28.2' }],
+    ['buildah version 1.23.1 (image-spec 1.0.1-dev, runtime-spec 1.0.2-dev)', { major: 1, minor: 23, patch: 1, text: '1.23.1' }],
+    ['1.45.0-dev', { major: 1, minor: 45, patch: 0, text: '1.45.0' }],
+    ['buildah version 1.39.3 (image-spec 1.1.0, runtime-spec 1.2.0)\n', { major: 1, minor: 39, patch: 3, text: '1.39.3' }],
+    ['2.0.10', { major: 2, minor: 0, patch: 10, text: '2.0.10' }],
+    ['1.28', undefined],
+    ['buildah version unknown', undefined],
+    ['', undefined]
+  ])('%j → %j', (text, expected) => {
+    expect(parseVersion(text)).toEqual(expected)
+  })
+})
+
+describe('atLeast', () => {
+  test.each<[string, string, boolean]>([
+    ['1.35.0', '1.35.0', true],
+    ['1.34.9', '1.35.0', false],
+    ['1.35.1', '1.35.0', true],
+    ['1.36.0', '1.35.9', true],
+    ['1.35.0', '1.35.1', false],
+    ['1.9.9', '1.23.0', false],
+    ['1.23.0', '1.9.0', true],
+    ['2.0.0', '1.99.99', true],
+    ['0.99.99', '1.0.0', false],
+    ['1.22.99', '1.23.0', false]
+  ])('%s ≥ %s: %s', (have, want, expected) => {
+    expect(atLeast(v(have), want)).toBe(expected)
+  })
+})
+
+describe('features and checkSupported', () => {
+  test.each<[string, boolean]>([
+    ['1.23.0', false],
+    ['1.28.2', false],
+    ['1.34.9', false],
+    ['1.35.0', true],
+    ['1.35.1', true],
+    ['1.45.0-dev', true]
+  ])('buildah %s: --retry and index annotations %s', (text, on) => {
+    expect(features(v(text))).toEqual({ retryFlag: on, indexAnnotations: on })
+  })
+
+  test('the minimum is 1.23.0', () => {
+    expect(MINIMUM_VERSION).toBe('1.23.0')
+  })
+
+  test.each(['1.22.9', '1.19.6', '0.9.0'])('buildah %s is refused clearly', text => {
+    expect(() => checkSupported(v(text), false)).toThrow(
+      `buildah ${text} is too old: multiarch-publish needs 1.23.0 or newer (its manifest rm can delete the images in a list)`
+    )
+  })
+
+  test.each(['1.23.0', '1.28.2', '1.34.9'])('buildah %s is supported without annotations', text => {
+    expect(() => checkSupported(v(text), false)).not.toThrow()
+  })
+
+  test.each(['1.23.0', '1.34.9'])('annotations on buildah %s are refused, naming the input and the version', text => {
+    expect(() => checkSupported(v(text), true)).toThrow(
+      new RegExp(`^input "annotations" needs buildah 1\\.35 or newer for index annotations; this runner has ${text.replace(/\./g, '\\.')}\\.`)
+    )
+  })
+
+  test.each(['1.35.0', '1.40.1'])('annotations on buildah %s are fine', text => {
+    expect(() => checkSupported(v(text), true)).not.toThrow()
+  })
+
+  test('too old wins over annotations', () => {
+    expect(() => checkSupported(v('1.22.0'), true)).toThrow(/too old/)
+  })
+})
+
+describe('localListName', () => {
+  test.each<[string, string, string]>([
+    ['fedora-minimal', '40', 'localhost/multiarch-publish-temp-fedora-minimal-40-u1'],
+    ['Fedora/Minimal', 'Rawhide_1', 'localhost/multiarch-publish-temp-fedora-minimal-rawhide-1-u1'],
+    ['a.b__c/d', '-x-', 'localhost/multiarch-publish-temp-a-b-c-d-x-u1'],
+    ['fedora//toolbox', '.v1.', 'localhost/multiarch-publish-temp-fedora-toolbox-v1-u1']
+  ])('(%j, %j)', (repo, tag, expected) => {
+    expect(localListName(repo, tag, 'u1')).toBe(expected)
+  })
+
+  test('the default unique part holds the pid and differs between calls', () => {
+    const a = localListName('Fedora/Minimal', 'Rawhide_1')
+    const b = localListName('Fedora/Minimal', 'Rawhide_1')
+    expect(a.startsWith('localhost/multiarch-publish-temp-fedora-minimal-rawhide-1-')).toBe(true)
+    expect(a).toMatch(new RegExp(`^localhost/multiarch-publish-temp-fedora-minimal-rawhide-1-${process.pid}-[0-9a-f]{8}$`))
+    expect(a).not.toBe(b)
+    // A valid lowercase reference: buildah would refuse anything else.
+    expect(a).toMatch(/^[a-z0-9./-]+$/)
+  })
+})
+
+describe('checkLocal', () => {
+  const entry = (arch: string, platform: Platform, digest: string): Entry => ({ arch, platform, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', ref: `r@${digest}`, kept: false })
+  const amd = entry('x86_64', { os: 'linux', architecture: 'amd64' }, 'sha256:aa')
+  const arm = entry('aarch64', { os: 'linux', architecture: 'arm64' }, 'sha256:bb')
+
+  test.each<[string, Array<{ digest: string; platform?: Platform }>, string | undefined]>([
+    ['same entries, same order', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }], undefined],
+    ['same entries, other order', [{ digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }], undefined],
+    ['arm64/v8 is arm64', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }], undefined],
+    ['an entry short', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }], 'the local list holds [linux/amd64@sha256:aa] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    ['empty', [], 'the local list holds [] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    ['a wrong digest', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:cc', platform: { os: 'linux', architecture: 'arm64' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:cc] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    ['a wrong platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm/v7@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    ['no platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb' }], 'the local list holds [?@sha256:bb, linux/amd64@sha256:aa] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    ['an extra entry', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:bb, linux/arm64@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]']
+  ])('%s', (_, local, expected) => {
+    expect(checkLocal(local, [amd, arm])).toBe(expected)
+  })
+})
+
+// ---- The commands, with @actions/exec faked ----
+
+interface Call {
+  tool: string
+  args: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+interface Reply {
+  code?: number
+  stdout?: string
+  stderr?: string
+  /** Written to the --digestfile path, if the command has one. */
+  digest?: string
+  /** Thrown by exec itself (the program cannot be started). */
+  throws?: Error
+}
+
+const execMock = actionsExec.exec as jest.MockedFunction<typeof actionsExec.exec>
+let calls: Call[]
+let replies: Array<Reply | ((args: string[]) => Reply)>
+
+/** Each exec call takes the next reply (default: exit 0, no output). */
+function fakeExec(): void {
+  calls = []
+  replies = []
+  execMock.mockImplementation(async (tool, args = [], options = {}) => {
+    calls.push({ tool, args: [...args], env: options.env })
+    const next = replies.shift() ?? {}
+    const reply = typeof next === 'function' ? next(args) : next
+    if (reply.throws) throw reply.throws
+    const i = args.indexOf('--digestfile')
+    if (i >= 0 && reply.digest !== undefined) fs.writeFileSync(args[i + 1], reply.digest)
+    if (reply.stdout) options.listeners?.stdout?.(Buffer.from(reply.stdout))
+    if (reply.stderr) options.listeners?.stderr?.(Buffer.from(reply.stderr))
+    return reply.code ?? 0
+  })
+}
+
+let runnerTemp: string
+const DIGEST = `sha256:${'ab'.repeat(32)}`
+const NAME = 'localhost/multiarch-publish-temp-fedora-40-1-abcd'
+
+beforeEach(() => {
+  fakeExec()
+  runnerTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'buildah-test-'))
+  jest.spyOn(core, 'debug').mockImplementation(() => undefined)
+  jest.spyOn(core, 'warning').mockImplementation(() => undefined)
+})
+afterEach(() => {
+  fs.rmSync(runnerTemp, { recursive: true, force: true })
+  jest.restoreAllMocks()
+})
+
+const plainAccess = (): AccessOptions => ({ tlsVerify: true, env: { PATH: '/usr/bin', RUNNER_TEMP: runnerTemp }, retries: 0 })
+const fullAccess = (): AccessOptions => ({
+  tlsVerify: false,
+  authFile: '/run/user/auth.json',
+  certDir: '/etc/certs.d/reg',
+  env: { PATH: '/usr/bin', RUNNER_TEMP: runnerTemp, REGISTRY_AUTH_FILE: '/run/user/auth.json' },
+  retries: 0
+})
+const ACCESS_FLAGS = ['--tls-verify=false', '--authfile', '/run/user/auth.json', '--cert-dir', '/etc/certs.d/reg']
+
+describe('detectVersion', () => {
+  test('reads `buildah version --json`', async () => {
+    replies.push({ stdout: JSON.stringify({ version: '1.35.0', goVersion: 'go1.22', imageSpec: '1.1.0' }) })
+    const env = { PATH: '/x', REGISTRY_AUTH_FILE: '/a.json' }
+    await expect(detectVersion(env)).resolves.toEqual({ major: 1, minor: 35, patch: 0, text: '1.35.0' })
+    expect(calls).toEqual([{ tool: 'buildah', args: ['version', '--json'], env }])
+  })
+
+  test('falls back to `buildah --version` when --json fails', async () => {
+    replies.push({ code: 125, stderr: 'Error: unknown flag: --json\n' })
+    replies.push({ stdout: 'buildah version 1.21.4 (image-spec 1.0.1-dev, runtime-spec 1.0.2-dev)\n' })
+    await expect(detectVersion({})).resolves.toEqual({ major: 1, minor: 21, patch: 4, text: '1.21.4' })
+    expect(calls.map(c => c.args)).toEqual([['version', '--json'], ['--version']])
+  })
+
+  test('falls back to `buildah --version` when --json prints no JSON', async () => {
+    replies.push({ stdout: 'Version: 1.23.1\nGo Version: go1.17\n' })
+    replies.push({ stdout: 'buildah version 1.23.1 (image-spec 1.0.1, runtime-spec 1.0.2-dev)\n' })
+    await expect(detectVersion({})).resolves.toMatchObject({ text: '1.23.1' })
+    expect(calls.map(c => c.args)).toEqual([['version', '--json'], ['--version']])
+  })
+
+  test('a missing buildah says so', async () => {
+    replies.push({ throws: new Error("Unable to locate executable file: buildah. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.") })
+    await expect(detectVersion({})).rejects.toThrow(/^buildah is not installed or not on PATH \(Unable to locate executable file: buildah\..*\); install it, e\.g\. apt-get install buildah$/)
+    expect(calls).toHaveLength(1)
+  })
+
+  test('an unreadable version says what it read', async () => {
+    replies.push({ stdout: '{"version": ""}' })
+    await expect(detectVersion({})).rejects.toThrow('cannot tell the buildah version from ""')
+  })
+
+  test('both commands failing fails with the fallback error', async () => {
+    replies.push({ code: 125, stderr: 'Error: unknown flag: --json' })
+    replies.push({ code: 125, stderr: 'Error: cannot open storage' })
+    await expect(detectVersion({})).rejects.toBeInstanceOf(CommandError)
+  })
+})
+
+describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
+  const version = v(versionText)
+  const retry = versionText === '1.35.0' ? ['--retry', '0'] : []
+
+  test('create without annotations', async () => {
+    await new Buildah(version, plainAccess()).create(NAME, {})
+    expect(calls.map(c => [c.tool, ...c.args])).toEqual([['buildah', 'manifest', 'create', NAME]])
+  })
+
+  test('create with annotations', async () => {
+    await new Buildah(version, fullAccess()).create(NAME, { 'org.opencontainers.image.source': 'https://example.org/x', a: 'b=c d' })
+    expect(calls.map(c => c.args)).toEqual([
+      ['manifest', 'create', '--annotation', 'org.opencontainers.image.source=https://example.org/x', '--annotation', 'a=b=c d', NAME]
+    ])
+  })
+
+  test.each<[string, () => AccessOptions, string[]]>([
+    ['plain', plainAccess, []],
+    ['tls-verify false, auth-file and cert-dir', fullAccess, ACCESS_FLAGS]
+  ])('add (%s) pins the platform and passes access flags', async (_, access, flags) => {
+    const b = new Buildah(version, access())
+    await b.add(NAME, `quay.io/fedora/fedora@${DIGEST}`, { os: 'linux', architecture: 'arm', variant: 'v7' })
+    await b.add(NAME, `quay.io/fedora/fedora@${DIGEST}`, { os: 'linux', architecture: 'amd64' })
+    expect(calls.map(c => c.args)).toEqual([
+      ['manifest', 'add', '--os', 'linux', '--arch', 'arm', '--variant', 'v7', ...flags, NAME, `docker://quay.io/fedora/fedora@${DIGEST}`],
+      ['manifest', 'add', '--os', 'linux', '--arch', 'amd64', ...flags, NAME, `docker://quay.io/fedora/fedora@${DIGEST}`]
+    ])
+    expect(calls.every(c => c.env === access().env || JSON.stringify(c.env) === JSON.stringify(access().env))).toBe(true)
+  })
+
+  test.each<[string, () => AccessOptions, string[], 'oci' | 'v2s2']>([
+    ['plain, oci', plainAccess, [], 'oci'],
+    ['plain, v2s2', plainAccess, [], 'v2s2'],
+    ['tls-verify false, auth-file and cert-dir', fullAccess, ACCESS_FLAGS, 'oci']
+  ])('push (%s): --all --format, the digest file, no --creds', async (_, access, flags, format) => {
+    replies.push({ digest: `${DIGEST}\n` })
+    const digest = await new Buildah(version, access()).push(NAME, 'registry.example.org:5000/fedora:40', format)
+    expect(digest).toBe(DIGEST)
+    expect(calls).toHaveLength(1)
+    const args = calls[0].args
+    expect(args).toEqual([
+      'manifest', 'push', '--all', '--format', format, '--quiet', ...retry, ...flags,
+      '--digestfile', expect.stringMatching(/\/digest$/), NAME, 'docker://registry.example.org:5000/fedora:40'
+    ])
+    const digestFile = args[args.indexOf('--digestfile') + 1]
+    expect(digestFile.startsWith(`${runnerTemp}/multiarch-publish-push-`)).toBe(true)
+    expect(fs.existsSync(path.dirname(digestFile))).toBe(false) // cleaned up
+    expect(args.some(a => a.startsWith('--creds'))).toBe(false)
+    expect(calls[0].env).toEqual(access().env)
+  })
+
+  test('push with an empty digest file pushes again without --digestfile', async () => {
+    replies.push({ digest: '' })
+    replies.push({})
+    const digest = await new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci')
+    expect(digest).toBe('')
+    expect(calls.map(c => c.args)).toEqual([
+      ['manifest', 'push', '--all', '--format', 'oci', '--quiet', ...retry, '--digestfile', expect.any(String), NAME, 'docker://localhost:5000/fedora:40'],
+      ['manifest', 'push', '--all', '--format', 'oci', '--quiet', ...retry, NAME, 'docker://localhost:5000/fedora:40']
+    ])
+  })
+
+  test('push with no digest file at all also pushes again', async () => {
+    replies.push({})
+    replies.push({})
+    await expect(new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci')).resolves.toBe('')
+    expect(calls).toHaveLength(2)
+    expect(calls[1].args).not.toContain('--digestfile')
+  })
+
+  test('push with an empty digest file whose re-push fails throws that error', async () => {
+    replies.push({ digest: '' })
+    replies.push({ code: 125, stderr: 'Error: writing manifest: denied: requested access to the resource is denied\n' })
+    const push = new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci')
+    await expect(push).rejects.toBeInstanceOf(CommandError)
+    await expect(push).rejects.toThrow('buildah manifest push exited with 125: writing manifest: denied: requested access to the resource is denied')
+    expect(calls).toHaveLength(2)
+  })
+
+  test('push retries a transient failure and not a permanent one', async () => {
+    const access = { ...plainAccess(), retries: 2, baseDelayMs: 1 }
+    replies.push({ code: 125, stderr: 'Error: writing blob: connection reset by peer' })
+    replies.push({ digest: DIGEST })
+    await expect(new Buildah(version, access).push(NAME, 'localhost:5000/fedora:40', 'oci')).resolves.toBe(DIGEST)
+    expect(calls).toHaveLength(2)
+
+    fakeExec()
+    replies.push({ code: 125, stderr: 'Error: unauthorized: authentication required' })
+    await expect(new Buildah(version, access).push(NAME, 'localhost:5000/fedora:40', 'oci')).rejects.toThrow(/unauthorized/)
+    expect(calls).toHaveLength(1)
+  })
+
+  test('entries reads `manifest inspect`', async () => {
+    replies.push({ stdout: JSON.stringify({ schemaVersion: 2, manifests: [{ digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } }] }) })
+    replies.push({ stdout: JSON.stringify({ schemaVersion: 2, manifests: null }) })
+    const b = new Buildah(version, plainAccess())
+    await expect(b.entries(NAME)).resolves.toEqual([{ digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } }])
+    await expect(b.entries(NAME)).resolves.toEqual([])
+    expect(calls.map(c => c.args)).toEqual([['manifest', 'inspect', NAME], ['manifest', 'inspect', NAME]])
+  })
+
+  test('remove uses `manifest rm`, never rmi', async () => {
+    await new Buildah(version, fullAccess()).remove(NAME)
+    expect(calls.map(c => [c.tool, ...c.args])).toEqual([['buildah', 'manifest', 'rm', NAME]])
+    expect(calls[0].env).toEqual(fullAccess().env)
+  })
+
+  test.each([
+    `Error: ${NAME}: image not known\n`,
+    `error removing manifest list "${NAME}": ${NAME}: Image Not Known\n`
+  ])('remove tolerates %j', async stderr => {
+    replies.push({ code: 125, stderr })
+    await expect(new Buildah(version, plainAccess()).remove(NAME)).resolves.toBeUndefined()
+  })
+
+  test('remove throws other errors', async () => {
+    replies.push({ code: 125, stderr: 'Error: acquiring lock: permission denied\n' })
+    await expect(new Buildah(version, plainAccess()).remove(NAME)).rejects.toThrow('buildah manifest rm exited with 125: acquiring lock: permission denied')
+  })
+})

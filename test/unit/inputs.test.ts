@@ -1,0 +1,510 @@
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { parse as parseYaml } from 'yaml'
+import { platformKey } from '../../src/arch'
+import { archTagFor, destinations, getInputs, InputError, Inputs, parseList } from '../../src/inputs'
+
+/** The action.yml defaults, as a runner applies them: every declared input, '' when it has no default. */
+const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'), 'utf8')) as {
+  inputs: Record<string, { required?: boolean; default?: string }>
+}
+const DEFAULTS: Record<string, string> = Object.fromEntries(Object.entries(action.inputs).map(([name, spec]) => [name, spec.default ?? '']))
+
+const REQUIRED = {
+  repo: 'fedora-minimal',
+  tag: '40',
+  arches: 'x86_64 aarch64',
+  registries: 'registry.example.org quay.io/fedora'
+}
+
+/** A fake `core.getInput`: only declared inputs can be read, so a typo in src fails the test. */
+function fakeGet(overrides: Record<string, string> = {}): (name: string) => string {
+  const values: Record<string, string> = { ...DEFAULTS, ...REQUIRED, ...overrides }
+  return (name: string): string => {
+    if (!(name in DEFAULTS)) throw new Error(`getInputs read undeclared input "${name}"`)
+    return values[name]
+  }
+}
+
+const inputs = (overrides: Record<string, string> = {}): Inputs => getInputs(fakeGet(overrides))
+
+/** The error getInputs throws for these overrides (fails the test if it does not throw). */
+function inputError(overrides: Record<string, string>): InputError {
+  try {
+    inputs(overrides)
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError)
+    return e as InputError
+  }
+  throw new Error(`getInputs accepted ${JSON.stringify(overrides)}`)
+}
+
+let tmp: string
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-test-'))
+})
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+describe('action.yml', () => {
+  test('declares the inputs getInputs reads, with the documented defaults', () => {
+    expect(Object.keys(DEFAULTS).sort()).toEqual(
+      [
+        'repo', 'tag', 'arches', 'registries', 'aliases', 'source', 'arch-tag', 'arch-map', 'missing-arch-policy', 'format',
+        'annotations', 'dry-run', 'tls-verify', 'auth-file', 'username', 'password', 'cert-dir', 'retries', 'summary'
+      ].sort()
+    )
+    expect(DEFAULTS['arch-tag']).toBe('{tag}-{arch}')
+    expect(DEFAULTS['missing-arch-policy']).toBe('fail')
+    expect(DEFAULTS.retries).toBe('3')
+  })
+})
+
+describe('getInputs with only the required inputs', () => {
+  test('applies every default', () => {
+    const i = inputs()
+    expect({ ...i, archTable: undefined }).toEqual({
+      repo: 'fedora-minimal',
+      tag: '40',
+      arches: ['x86_64', 'aarch64'],
+      registries: ['registry.example.org', 'quay.io/fedora'],
+      aliases: [],
+      source: 'registry.example.org',
+      archTag: '{tag}-{arch}',
+      archTable: undefined,
+      policy: 'fail',
+      format: 'oci',
+      annotations: {},
+      dryRun: false,
+      tlsVerify: true,
+      authFile: '',
+      username: '',
+      password: '',
+      certDir: '',
+      retries: 3,
+      summary: true
+    })
+    expect(i.archTable.platform('x86_64')).toEqual({ os: 'linux', architecture: 'amd64' })
+  })
+
+  test.each(['repo', 'tag', 'arches', 'registries'])('a missing "%s" is named', name => {
+    expect(inputError({ [name]: '' }).message).toMatch(new RegExp(`^Input "${name}": is required`))
+    expect(inputError({ [name]: '  \n ' }).message).toMatch(new RegExp(`^Input "${name}": is required`))
+  })
+})
+
+describe('list inputs', () => {
+  test.each<[string, string, string[]]>([
+    ['spaces', 'x86_64 aarch64  s390x', ['x86_64', 'aarch64', 's390x']],
+    ['commas', 'x86_64,aarch64,s390x', ['x86_64', 'aarch64', 's390x']],
+    ['commas and spaces', 'x86_64, aarch64 ,s390x,', ['x86_64', 'aarch64', 's390x']],
+    ['newlines (a YAML block scalar)', 'x86_64\naarch64\ns390x\n', ['x86_64', 'aarch64', 's390x']],
+    ['CRLF and tabs', 'x86_64\r\n\taarch64\r\ns390x', ['x86_64', 'aarch64', 's390x']],
+    ['a YAML flow list', '[x86_64, aarch64, s390x]', ['x86_64', 'aarch64', 's390x']],
+    ['a YAML flow list over lines', '[\n  x86_64,\n  aarch64,\n  s390x\n]', ['x86_64', 'aarch64', 's390x']],
+    ['a YAML flow list with quotes', `["x86_64", 'aarch64', s390x]`, ['x86_64', 'aarch64', 's390x']],
+    ['one item', 'ppc64le', ['ppc64le']]
+  ])('arches as %s', (_, value, expected) => {
+    expect(inputs({ arches: value }).arches).toEqual(expected)
+  })
+
+  test.each<[string, string, string[]]>([
+    ['empty', '', []],
+    ['blank', ' \n ', []],
+    ['an empty flow list', '[]', []],
+    ['a flow list of numbers', '[41, 42]', ['41', '42']],
+    ['words', 'latest rawhide', ['latest', 'rawhide']]
+  ])('aliases %s', (_, value, expected) => {
+    expect(inputs({ aliases: value }).aliases).toEqual(expected)
+  })
+
+  test.each<[string, string, string]>([
+    ['arches', 'x86_64 aarch64 x86_64', '"x86_64" is listed twice'],
+    ['arches', '[x86_64, x86_64]', '"x86_64" is listed twice'],
+    ['aliases', 'latest,latest', '"latest" is listed twice'],
+    ['registries', 'quay.io quay.io', '"quay.io" is listed twice'],
+    ['registries', 'quay.io/fedora quay.io/fedora/', 'lists the same registry twice'],
+    ['arches', '[x86_64, aarch64', 'is not a valid YAML flow list'],
+    ['arches', '[x86_64, {a: b}]', 'must be a list of plain values'],
+    ['arches', '[x86_64, [aarch64]]', 'must be a list of plain values']
+  ])('%s = %j is refused', (name, value, fragment) => {
+    const e = inputError({ [name]: value })
+    expect(e.message.startsWith(`Input "${name}": `)).toBe(true)
+    expect(e.message).toContain(fragment)
+  })
+
+  test('parseList names the input it was given', () => {
+    expect(() => parseList('anything', 'a a')).toThrow(/^Input "anything": "a" is listed twice$/)
+  })
+
+  // YAML turns 1.0 into the number 1 and 010 into 10, so the alias "1.0" would be published as "1".
+  test.failing('a YAML flow list keeps tags that look like numbers verbatim', () => {
+    expect(parseList('aliases', '[1.0, 010, 40.10]')).toEqual(['1.0', '010', '40.10'])
+  })
+})
+
+describe('repo and tag grammar', () => {
+  test.each([
+    'fedora',
+    'fedora-minimal',
+    'fedora/fedora-minimal',
+    'a/b/c/d',
+    'a.b_c__d---e',
+    'f40',
+    '0'
+  ])('repo %j is accepted', repo => {
+    expect(inputs({ repo }).repo).toBe(repo)
+  })
+
+  test.each([
+    'Fedora',
+    'fedora-Minimal',
+    'a//b',
+    '/a',
+    'a/',
+    '-fedora',
+    'fedora-',
+    '.fedora',
+    'a___b',
+    'a..b',
+    'fedora:40',
+    'fedora@sha256',
+    'fe dora'
+  ])('repo %j is refused', repo => {
+    expect(inputError({ repo }).message).toMatch(/^Input "repo": ".*" is not a valid repository name/)
+  })
+
+  test('repo longer than 255 characters with the registry is refused', () => {
+    const registries = 'quay.io/fedora' // "quay.io/fedora/" is 15 characters
+    const fits = `${'a'.repeat(100)}/${'b'.repeat(139)}` // 240
+    expect(inputs({ registries, repo: fits }).repo).toBe(fits)
+    const repo = `${fits}b` // 241: 256 with the registry
+    expect(inputError({ registries, repo }).message).toBe(`Input "repo": "quay.io/fedora/${repo}" is longer than 255 characters`)
+  })
+
+  test.each(['40', 'latest', 'Rawhide', '_x', 'v1.2.3-rc_1', 'a'.repeat(128 - '-aarch64'.length)])('tag %j is accepted', tag => {
+    expect(inputs({ tag }).tag).toBe(tag)
+  })
+
+  test('a 128-character tag is a valid tag (only the per-arch tag gets too long)', () => {
+    const tag = 'a'.repeat(128)
+    expect(inputError({ tag }).message).toMatch(/^Input "arch-tag": gives "a{128}-x86_64" for x86_64, which is not a valid tag$/)
+    expect(inputs({ tag, 'arch-tag': '{arch}' }).tag).toBe(tag)
+  })
+
+  test.each(['-40', '.40', 'a'.repeat(129), '40/1', '40:1', 'tag with space', 'ü'])('tag %j is refused', tag => {
+    expect(inputError({ tag }).message).toMatch(/^Input "tag": ".*" is not a valid tag/)
+  })
+
+  test.each<[string, string]>([
+    ['-latest', '"-latest" is not a valid tag'],
+    ['40', '"40" is the same as input "tag"'],
+    ['a'.repeat(129), 'is not a valid tag']
+  ])('alias %j is refused', (aliases, fragment) => {
+    const e = inputError({ aliases })
+    expect(e.message.startsWith('Input "aliases": ')).toBe(true)
+    expect(e.message).toContain(fragment)
+  })
+})
+
+describe('registry prefixes', () => {
+  test.each<[string, string]>([
+    ['registry.fedoraproject.org', 'registry.fedoraproject.org'],
+    ['quay.io/fedora', 'quay.io/fedora'],
+    ['quay.io/fedora/', 'quay.io/fedora'],
+    ['localhost:5000', 'localhost:5000'],
+    ['127.0.0.1:5000/ns/sub', '127.0.0.1:5000/ns/sub'],
+    ['registry.example.org:443/a/b-c', 'registry.example.org:443/a/b-c'],
+    ['[::1]:5000', '[::1]:5000'],
+    ['[2001:db8::1]/fedora', '[2001:db8::1]/fedora'],
+    ['Registry.Example.ORG/fedora', 'Registry.Example.ORG/fedora']
+  ])('%j is accepted as %j', (value, expected) => {
+    expect(inputs({ registries: `example.org ${value}` }).registries).toEqual(['example.org', expected])
+    expect(inputs({ source: value }).source).toBe(expected)
+  })
+
+  // A registries value starting with "[" is taken for a YAML flow list, so a lone IPv6 registry is refused.
+  test.failing.each(['[::1]:5000', '[2001:db8::1]/fedora'])('IPv6 %j alone (or first) in registries is accepted', value => {
+    expect(inputs({ registries: value }).registries).toEqual([value])
+  })
+
+  test('IPv6 registries in a quoted YAML flow list', () => {
+    expect(inputs({ registries: `["[::1]:5000", '[fd00::2]/ns']` }).registries).toEqual(['[::1]:5000', '[fd00::2]/ns'])
+  })
+
+  test.each([
+    'https://quay.io/fedora',
+    'http://localhost:5000',
+    'docker://quay.io',
+    'quay.io/Fedora',
+    'quay.io/FEDORA/x',
+    'quay.io//fedora',
+    'quay.io:port',
+    '-quay.io',
+    'quay.io/fedora:40',
+    '[::1'
+  ])('%j is refused, naming registries or source', value => {
+    expect(inputError({ registries: value }).message.startsWith(`Input "registries": "${value}"`)).toBe(true)
+    expect(inputError({ source: value }).message.startsWith(`Input "source": "${value}"`)).toBe(true)
+  })
+
+  test('a scheme gets its own explanation', () => {
+    expect(inputError({ registries: 'https://quay.io' }).message).toBe(
+      'Input "registries": "https://quay.io" must be a registry prefix without a scheme, e.g. quay.io/fedora'
+    )
+  })
+
+  test('source defaults to the first registry and can be elsewhere', () => {
+    expect(inputs({ registries: 'b.example c.example' }).source).toBe('b.example')
+    expect(inputs({ source: 'staging.example:5000/builds' }).source).toBe('staging.example:5000/builds')
+  })
+})
+
+describe('arches and arch-map', () => {
+  test('an unknown arch is named, with the known ones', () => {
+    const e = inputError({ arches: 'x86_64 riscv' })
+    expect(e.message).toMatch(/^Input "arches": "riscv" is not a known arch; known: x86_64 aarch64 .*; add others with input "arch-map"$/)
+  })
+
+  test.each<[string, string, string]>([
+    ['x86_64 amd64', 'x86_64', 'amd64'],
+    ['aarch64, arm64', 'aarch64', 'arm64'],
+    ['armhfp arm', 'armhfp', 'arm'],
+    ['[i686, 386]', 'i686', '386']
+  ])('%j are the same platform', (arches, first, second) => {
+    expect(inputError({ arches }).message).toMatch(new RegExp(`^Input "arches": "${first}" and "${second}" are the same platform \\(linux/`))
+  })
+
+  test('arch-map adds names', () => {
+    const i = inputs({ arches: 'x86_64 rv64gc loong', 'arch-map': '{rv64gc: linux/riscv64, loong: linux/loong64}' })
+    expect(i.arches).toEqual(['x86_64', 'rv64gc', 'loong'])
+    expect(i.archTable.platform('rv64gc')).toEqual({ os: 'linux', architecture: 'riscv64' })
+    expect(i.archTable.platform('loong')).toEqual({ os: 'linux', architecture: 'loong64' })
+  })
+
+  test('arch-map as a YAML block mapping', () => {
+    const i = inputs({ arches: 'mips', 'arch-map': 'mips: linux/mips64le\narmv6: linux/arm/v6\n' })
+    expect(i.archTable.platform('armv6')).toEqual({ os: 'linux', architecture: 'arm', variant: 'v6' })
+  })
+
+  test('arch-map overrides a builtin name', () => {
+    const i = inputs({ arches: 'armhfp', 'arch-map': '{armhfp: linux/arm/v6}' })
+    expect(i.archTable.platform('armhfp')).toEqual({ os: 'linux', architecture: 'arm', variant: 'v6' })
+    // armhfp is now arm/v6, so it no longer collides with arm (arm/v7).
+    expect(inputs({ arches: 'armhfp arm', 'arch-map': '{armhfp: linux/arm/v6}' }).arches).toEqual(['armhfp', 'arm'])
+  })
+
+  test('an arch-map name on the same platform as an asked-for arch collides', () => {
+    expect(inputError({ arches: 'x86_64 x64', 'arch-map': '{x64: linux/amd64}' }).message).toBe(
+      'Input "arches": "x86_64" and "x64" are the same platform (linux/amd64)'
+    )
+  })
+
+  test.each<[string, string]>([
+    ['{riscv64: linux}', '"riscv64: linux" must map to os/architecture[/variant]'],
+    ['{riscv64: [linux, riscv64]}', 'must map to os/architecture[/variant]'],
+    ['{RISCV: linux/riscv64}', 'arch name "RISCV" must be lowercase'],
+    ['[riscv64]', 'must be a YAML mapping'],
+    ['riscv64', 'must be a YAML mapping'],
+    ['{riscv64: linux/riscv64', 'not valid YAML']
+  ])('arch-map %j is refused', (map, fragment) => {
+    const e = inputError({ 'arch-map': map })
+    expect(e.message.startsWith('Input "arch-map": ')).toBe(true)
+    expect(e.message).toContain(fragment)
+  })
+})
+
+describe('arch-tag', () => {
+  test.each<[string, string, string]>([
+    ['{tag}-{arch}', 'aarch64', '40-aarch64'],
+    ['{arch}', 'aarch64', 'aarch64'],
+    ['{arch}-{tag}', 's390x', 's390x-40'],
+    ['build-{tag}.{arch}.{tag}', 'x86_64', 'build-40.x86_64.40']
+  ])('archTagFor(%j) for %s is %j', (template, arch, expected) => {
+    expect(archTagFor(template, '40', arch)).toBe(expected)
+  })
+
+  test('a custom template is kept', () => {
+    expect(inputs({ 'arch-tag': '{arch}-{tag}' }).archTag).toBe('{arch}-{tag}')
+  })
+
+  test.each<[string, string]>([
+    ['{tag}', 'Input "arch-tag": "{tag}" must contain {arch}'],
+    ['{tag}-{ARCH}', 'Input "arch-tag": "{tag}-{ARCH}" must contain {arch}'],
+    ['{tag}-{arch}-{os}', 'Input "arch-tag": unknown placeholder {os}; use {tag} and {arch}'],
+    ['{version}{arch}', 'Input "arch-tag": unknown placeholder {version}; use {tag} and {arch}'],
+    ['.{arch}', 'Input "arch-tag": gives ".x86_64" for x86_64, which is not a valid tag'],
+    ['{tag}/{arch}', 'Input "arch-tag": gives "40/x86_64" for x86_64, which is not a valid tag'],
+    ['{arch}-{', 'Input "arch-tag": gives "x86_64-{" for x86_64, which is not a valid tag']
+  ])('%j is refused', (template, message) => {
+    expect(inputError({ 'arch-tag': template }).message).toBe(message)
+  })
+
+  test('a tag that is valid alone can give a per-arch tag over 128 characters', () => {
+    const tag = 'a'.repeat(121) // 121 + "-x86_64" = 128: fine; 121 + "-aarch64" = 129: not
+    expect(inputError({ tag, arches: 'x86_64 aarch64' }).message).toBe(`Input "arch-tag": gives "${tag}-aarch64" for aarch64, which is not a valid tag`)
+    expect(inputs({ tag, arches: 'x86_64' }).tag).toBe(tag)
+  })
+})
+
+describe('enums, booleans and numbers', () => {
+  test.each(['fail', 'skip', 'hybrid', 'drop'])('missing-arch-policy %s', policy => {
+    expect(inputs({ 'missing-arch-policy': policy }).policy).toBe(policy)
+  })
+
+  test.each(['oci', 'v2s2'])('format %s', format => {
+    expect(inputs({ format }).format).toBe(format)
+  })
+
+  test.each<[string, string, string]>([
+    ['missing-arch-policy', 'keep', 'Input "missing-arch-policy": "keep" must be one of fail, skip, hybrid, drop'],
+    ['missing-arch-policy', 'FAIL', 'Input "missing-arch-policy": "FAIL" must be one of fail, skip, hybrid, drop'],
+    ['format', 'docker', 'Input "format": "docker" must be one of oci, v2s2'],
+    ['format', 'v2s1', 'Input "format": "v2s1" must be one of oci, v2s2'],
+    ['dry-run', 'yes', 'Input "dry-run": "yes" must be true or false'],
+    ['tls-verify', '0', 'Input "tls-verify": "0" must be true or false'],
+    ['summary', 'on', 'Input "summary": "on" must be true or false'],
+    ['retries', '-1', 'Input "retries": "-1" must be a whole number from 0 to 10'],
+    ['retries', '11', 'Input "retries": "11" must be a whole number from 0 to 10'],
+    ['retries', '2.5', 'Input "retries": "2.5" must be a whole number from 0 to 10'],
+    ['retries', 'three', 'Input "retries": "three" must be a whole number from 0 to 10']
+  ])('%s = %j is refused', (name, value, message) => {
+    expect(inputError({ [name]: value }).message).toBe(message)
+  })
+
+  test.each<[string, string, keyof Inputs, boolean]>([
+    ['dry-run', 'true', 'dryRun', true],
+    ['dry-run', 'TRUE', 'dryRun', true],
+    ['dry-run', ' false ', 'dryRun', false],
+    ['tls-verify', 'false', 'tlsVerify', false],
+    ['tls-verify', 'True', 'tlsVerify', true],
+    ['summary', 'false', 'summary', false]
+  ])('%s = %j gives %s %s', (name, value, key, expected) => {
+    expect(inputs({ [name]: value })[key]).toBe(expected)
+  })
+
+  test.each<[string, number]>([
+    ['0', 0],
+    ['10', 10],
+    [' 5 ', 5],
+    ['', 3]
+  ])('retries %j is %d', (retries, expected) => {
+    expect(inputs({ retries }).retries).toBe(expected)
+  })
+})
+
+describe('annotations', () => {
+  test('key=value per line; values may hold = and spaces; blank lines ignored', () => {
+    expect(
+      inputs({
+        annotations: 'org.opencontainers.image.source=https://example.org/a?b=c\n\n  org.opencontainers.image.title = Fedora Minimal  \nvendor=\n'
+      }).annotations
+    ).toEqual({
+      'org.opencontainers.image.source': 'https://example.org/a?b=c',
+      'org.opencontainers.image.title': 'Fedora Minimal',
+      vendor: ''
+    })
+  })
+
+  test.each<[string, string]>([
+    ['no-equals-sign', '"no-equals-sign" must be key=value'],
+    ['=value', '"=value" must be key=value'],
+    ['.key=value', '".key=value" must be key=value'],
+    ['a key=value', '"a key=value" must be key=value'],
+    ['a=1\na=2', '"a" is given twice']
+  ])('%j is refused', (annotations, fragment) => {
+    const e = inputError({ annotations })
+    expect(e.message.startsWith('Input "annotations": ')).toBe(true)
+    expect(e.message).toContain(fragment)
+  })
+
+  test('annotations with format v2s2 are refused, not dropped', () => {
+    expect(inputError({ annotations: 'a=b', format: 'v2s2' }).message).toBe(
+      'Input "annotations": index annotations need format "oci"; a Docker manifest list (v2s2) cannot carry them'
+    )
+    expect(inputs({ annotations: '', format: 'v2s2' }).format).toBe('v2s2')
+  })
+})
+
+describe('credentials and certificates', () => {
+  test('username with password', () => {
+    const i = inputs({ username: ' bot ', password: ' s3cret ' })
+    expect(i.username).toBe('bot')
+    expect(i.password).toBe(' s3cret ') // passwords are taken verbatim
+  })
+
+  test.each<[Record<string, string>, string]>([
+    [{ username: 'bot' }, 'Input "password": is required when "username" is set'],
+    [{ password: 's3cret' }, 'Input "username": is required when "password" is set']
+  ])('%j is refused', (overrides, message) => {
+    expect(inputError(overrides).message).toBe(message)
+  })
+
+  test('the password never appears in an input error', () => {
+    expect(inputError({ password: 'hunter2-secret' }).message).not.toContain('hunter2-secret')
+  })
+
+  test('auth-file that exists is used', () => {
+    const file = path.join(tmp, 'auth.json')
+    fs.writeFileSync(file, '{"auths":{}}')
+    expect(inputs({ 'auth-file': file }).authFile).toBe(file)
+  })
+
+  test('auth-file with username is refused', () => {
+    const file = path.join(tmp, 'auth2.json')
+    fs.writeFileSync(file, '{"auths":{}}')
+    expect(inputError({ 'auth-file': file, username: 'bot', password: 'x' }).message).toBe(
+      'Input "auth-file": cannot be combined with "username"/"password"; use one of them'
+    )
+  })
+
+  test.each<[string, () => string]>([
+    ['does not exist', () => path.join(tmp, 'nope.json')],
+    ['is a directory', () => tmp]
+  ])('auth-file that %s is refused', (_, file) => {
+    expect(inputError({ 'auth-file': file() }).message).toBe(`Input "auth-file": "${file()}" is not a readable file`)
+  })
+
+  test('cert-dir that exists is used', () => {
+    expect(inputs({ 'cert-dir': tmp }).certDir).toBe(tmp)
+  })
+
+  test.each<[string, () => string]>([
+    ['does not exist', () => path.join(tmp, 'no-certs')],
+    ['is a file', () => {
+      const f = path.join(tmp, 'ca.crt')
+      fs.writeFileSync(f, '')
+      return f
+    }]
+  ])('cert-dir that %s is refused', (_, dir) => {
+    const d = dir()
+    expect(inputError({ 'cert-dir': d }).message).toBe(`Input "cert-dir": "${d}" is not a directory`)
+  })
+})
+
+describe('destinations', () => {
+  test('registry-major: the tag first, then the aliases in order', () => {
+    expect(destinations({ registries: ['a.example', 'b.example:5000/ns'], repo: 'fedora/minimal', tag: '40', aliases: ['latest', 'f40'] })).toEqual([
+      'a.example/fedora/minimal:40',
+      'a.example/fedora/minimal:latest',
+      'a.example/fedora/minimal:f40',
+      'b.example:5000/ns/fedora/minimal:40',
+      'b.example:5000/ns/fedora/minimal:latest',
+      'b.example:5000/ns/fedora/minimal:f40'
+    ])
+  })
+
+  test('from parsed inputs', () => {
+    expect(destinations(inputs({ aliases: 'latest' }))).toEqual([
+      'registry.example.org/fedora-minimal:40',
+      'registry.example.org/fedora-minimal:latest',
+      'quay.io/fedora/fedora-minimal:40',
+      'quay.io/fedora/fedora-minimal:latest'
+    ])
+  })
+})
+
+test('platformKey of parsed arches is what collisions compare', () => {
+  const i = inputs({ arches: 'x86_64 aarch64 armhfp' })
+  expect(i.arches.map(a => platformKey(i.archTable.platform(a)!))).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+})

@@ -1,0 +1,267 @@
+import * as core from '@actions/core'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import type { Entry, Plan } from '../../src/plan'
+import { newReport, renderSummary, Report, serving, setOutputs, writeSummary } from '../../src/report'
+
+const D1 = `sha256:${'1'.repeat(64)}`
+const D2 = `sha256:${'2'.repeat(64)}`
+const D3 = `sha256:${'3'.repeat(64)}`
+const LIST = `sha256:${'f'.repeat(64)}`
+
+const entry = (arch: string, architecture: string, digest: string, kept = false): Entry => ({
+  arch,
+  platform: { os: 'linux', architecture },
+  digest,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  ref: `quay.io/fedora/fedora@${digest}`,
+  kept
+})
+
+function publishedReport(): Report {
+  const plan: Plan = {
+    decision: 'publish',
+    reason: 'Publishing x86_64, aarch64, s390x to 1 destination, keeping the previous image for s390x.',
+    entries: [entry('x86_64', 'amd64', D1), entry('aarch64', 'arm64', D2), entry('s390x', 's390x', D3, true)],
+    missing: ['ppc64le', 's390x'],
+    lost: ['s390x'],
+    kept: ['s390x'],
+    dropped: [],
+    push: ['quay.io/fedora/fedora:40'],
+    upToDate: ['quay.io/fedora/fedora:latest'],
+    rows: [
+      { arch: 'x86_64', newDigest: D1, inCurrent: 2, outcome: 'new' },
+      { arch: 'aarch64', newDigest: D2, inCurrent: 0, outcome: 'new' },
+      { arch: 'ppc64le', inCurrent: 0, outcome: 'missing' },
+      { arch: 's390x', inCurrent: 2, outcome: 'kept' }
+    ]
+  }
+  return {
+    result: 'published',
+    name: 'fedora:40',
+    digest: LIST,
+    buildah: '1.35.0',
+    format: 'oci',
+    policy: 'hybrid',
+    plan,
+    destinations: [
+      { ref: 'quay.io/fedora/fedora:40', status: 'published' },
+      { ref: 'quay.io/fedora/fedora:latest', status: 'up to date' }
+    ]
+  }
+}
+
+function refusedReport(): Report {
+  const reason =
+    'Refusing to publish: s390x (at every destination) is in the current list but has no new image, and missing-arch-policy is fail. Rebuild it, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without it).'
+  return {
+    result: 'failed',
+    name: 'fedora:40',
+    digest: '',
+    buildah: '1.28.2',
+    format: 'oci',
+    policy: 'fail',
+    error: reason,
+    plan: {
+      decision: 'refuse',
+      reason,
+      entries: [],
+      missing: ['s390x'],
+      lost: ['s390x'],
+      kept: [],
+      dropped: [],
+      push: [],
+      upToDate: [],
+      rows: [
+        { arch: 'x86_64', newDigest: D1, inCurrent: 2, outcome: 'new' },
+        { arch: 's390x', inCurrent: 2, outcome: 'lost' }
+      ]
+    },
+    destinations: [
+      { ref: 'a.example/fedora:40', status: 'not pushed' },
+      { ref: 'b.example/fedora:40', status: 'not pushed' }
+    ]
+  }
+}
+
+function failedReport(): Report {
+  const r = publishedReport()
+  r.result = 'failed'
+  r.digest = LIST
+  r.plan = { ...(r.plan as Plan), reason: 'Publishing x86_64, aarch64 to 3 destinations.', rows: (r.plan as Plan).rows.slice(0, 2) }
+  r.destinations = [
+    { ref: 'a.example/fedora:40', status: 'published' },
+    { ref: 'b.example/fedora:40', status: 'failed', detail: 'writing manifest: StatusCode: 503, "a | b"\n  <html>down</html> (retried 3 times)' },
+    { ref: 'c.example/fedora:40', status: 'failed', detail: 'after the push it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64]' }
+  ]
+  r.error = 'Published to 1 of 3 destinations; failed: b.example/fedora:40 (x | y)'
+  return r
+}
+
+beforeEach(() => {
+  jest.spyOn(core, 'info').mockImplementation(() => undefined)
+  jest.spyOn(core, 'warning').mockImplementation(() => undefined)
+})
+afterEach(() => jest.restoreAllMocks())
+
+describe('renderSummary', () => {
+  test('published: the decision, a row per arch, the destinations, the facts', () => {
+    expect(renderSummary(publishedReport())).toBe(
+      [
+        '## multiarch-publish: published `fedora:40`',
+        '',
+        'Publishing x86_64, aarch64, s390x to 1 destination, keeping the previous image for s390x.',
+        '',
+        '| arch | new image | in current list | in new list |',
+        '|---|---|---|---|',
+        `| x86_64 | \`${D1}\` | yes (2 of 2 destinations) | yes, new image |`,
+        `| aarch64 | \`${D2}\` | no | yes, new image |`,
+        '| ppc64le | none | no | no: no image found |',
+        '| s390x | none | yes (2 of 2 destinations) | yes, previous image kept (hybrid) |',
+        '',
+        '| destination | status |',
+        '|---|---|',
+        '| `quay.io/fedora/fedora:40` | published |',
+        '| `quay.io/fedora/fedora:latest` | up to date |',
+        '',
+        `digest \`${LIST}\` · format oci · missing-arch-policy hybrid · buildah 1.35.0`,
+        ''
+      ].join('\n')
+    )
+  })
+
+  test('refused: the refusal sentence names the lost arch, and the row says lost', () => {
+    const text = renderSummary(refusedReport())
+    const lines = text.split('\n')
+    expect(lines[0]).toBe('## multiarch-publish: failed `fedora:40`')
+    expect(lines[2]).toBe(
+      '**Error:** Refusing to publish: s390x (at every destination) is in the current list but has no new image, and missing-arch-policy is fail. Rebuild it, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without it).'
+    )
+    expect(lines).toContain('| s390x | none | yes (2 of 2 destinations) | no: lost, has no new image |')
+    expect(lines).toContain(`| x86_64 | \`${D1}\` | yes (2 of 2 destinations) | yes, new image |`)
+    expect(lines).toContain('| `a.example/fedora:40` | not pushed |')
+    expect(lines).toContain('format oci · missing-arch-policy fail · buildah 1.28.2')
+    expect(text).not.toContain('digest `')
+  })
+
+  test('failed: each destination with its status; pipes, newlines and HTML in errors cannot break the table', () => {
+    const lines = renderSummary(failedReport()).split('\n')
+    expect(lines[2]).toBe('**Error:** Published to 1 of 3 destinations; failed: b.example/fedora:40 (x \\| y)')
+    expect(lines).toContain('| `a.example/fedora:40` | published |')
+    expect(lines).toContain('| `b.example/fedora:40` | failed: writing manifest: StatusCode: 503, "a \\| b" &lt;html&gt;down&lt;/html&gt; (retried 3 times) |')
+    expect(lines).toContain('| `c.example/fedora:40` | failed: after the push it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64] |')
+    // Every table row has exactly the columns of its header: count unescaped pipes.
+    for (const line of lines.filter(l => l.startsWith('| `'))) expect(line.replace(/\\\|/g, '').split('|').length - 1).toBe(3)
+    const archRows = lines.filter(l => /^\| (x86_64|aarch64) \|/.test(l))
+    expect(archRows).toHaveLength(2)
+    for (const line of archRows) expect(line.split('|').length - 1).toBe(5)
+  })
+
+  test('the dropped and dropped-arch wording', () => {
+    const r = publishedReport()
+    ;(r.plan as Plan).rows = [{ arch: 's390x', inCurrent: 1, outcome: 'dropped' }]
+    expect(renderSummary(r)).toContain('| s390x | none | yes (1 of 2 destinations) | no, dropped |')
+  })
+
+  test('an input error before anything was known: heading and error only', () => {
+    const r = newReport()
+    r.error = 'Input "tag": "-x" is not a valid tag'
+    expect(renderSummary(r)).toBe('## multiarch-publish: failed\n\n**Error:** Input "tag": "-x" is not a valid tag\n')
+  })
+
+  test('no plan, no error: heading only', () => {
+    expect(renderSummary(newReport())).toBe('## multiarch-publish: failed\n')
+  })
+})
+
+describe('serving', () => {
+  test('only published and up-to-date destinations serve the list', () => {
+    expect(serving(failedReport())).toEqual(['a.example/fedora:40'])
+    expect(serving(publishedReport())).toEqual(['quay.io/fedora/fedora:40', 'quay.io/fedora/fedora:latest'])
+    expect(serving(refusedReport())).toEqual([])
+  })
+})
+
+describe('setOutputs', () => {
+  const outputs = (report: Report): Record<string, string> => {
+    const setOutput = jest.spyOn(core, 'setOutput').mockImplementation(() => undefined)
+    setOutputs(report)
+    const out = Object.fromEntries(setOutput.mock.calls.map(([k, v]) => [k, v as string]))
+    expect(setOutput).toHaveBeenCalledTimes(6)
+    return out
+  }
+
+  test('published', () => {
+    expect(outputs(publishedReport())).toEqual({
+      result: 'published',
+      digest: LIST,
+      arches: '["x86_64","aarch64","s390x"]',
+      'missing-arches': '["ppc64le","s390x"]',
+      'lost-arches': '["s390x"]',
+      destinations: '["quay.io/fedora/fedora:40","quay.io/fedora/fedora:latest"]'
+    })
+  })
+
+  test('partly failed: destinations lists only what serves the list', () => {
+    const out = outputs(failedReport())
+    expect(out.result).toBe('failed')
+    expect(JSON.parse(out.destinations)).toEqual(['a.example/fedora:40'])
+  })
+
+  test('refused', () => {
+    expect(outputs(refusedReport())).toEqual({
+      result: 'failed',
+      digest: '',
+      arches: '[]',
+      'missing-arches': '["s390x"]',
+      'lost-arches': '["s390x"]',
+      destinations: '[]'
+    })
+  })
+
+  test('failed before a plan: empty JSON arrays, never undefined', () => {
+    expect(outputs(newReport())).toEqual({
+      result: 'failed',
+      digest: '',
+      arches: '[]',
+      'missing-arches': '[]',
+      'lost-arches': '[]',
+      destinations: '[]'
+    })
+  })
+})
+
+describe('writeSummary', () => {
+  const saved = process.env.GITHUB_STEP_SUMMARY
+  let dir: string
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-test-'))
+  })
+  afterEach(() => {
+    if (saved === undefined) delete process.env.GITHUB_STEP_SUMMARY
+    else process.env.GITHUB_STEP_SUMMARY = saved
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('without GITHUB_STEP_SUMMARY it says so and does not throw', () => {
+    delete process.env.GITHUB_STEP_SUMMARY
+    expect(() => writeSummary(publishedReport())).not.toThrow()
+    expect(core.info).toHaveBeenCalledWith('No GITHUB_STEP_SUMMARY on this runner; the summary is not written.')
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+
+  test('appends the rendered summary to the file', () => {
+    const file = path.join(dir, 'summary.md')
+    fs.writeFileSync(file, 'earlier step\n')
+    process.env.GITHUB_STEP_SUMMARY = file
+    writeSummary(publishedReport())
+    expect(fs.readFileSync(file, 'utf8')).toBe(`earlier step\n${renderSummary(publishedReport())}\n`)
+  })
+
+  test('an unwritable summary file is a warning, not a failure', () => {
+    process.env.GITHUB_STEP_SUMMARY = dir // a directory
+    expect(() => writeSummary(publishedReport())).not.toThrow()
+    expect(core.warning).toHaveBeenCalledWith(expect.stringMatching(/^Could not write the job summary: EISDIR/))
+  })
+})
