@@ -27,6 +27,11 @@ export type RunOptions = {
      * keep this machine's HOME instead of an empty temp one
      */
     inheritHome?: boolean | undefined;
+    /**
+     * when aborted, SIGKILL the main step and its children (a crash or a
+     *    cancelled job); the post step still runs, as on a runner
+     */
+    killMain?: AbortSignal | undefined;
 };
 export type StepResult = {
     step: "pre" | "main" | "post";
@@ -106,6 +111,8 @@ export function runAction(inputs: Record<string, string | number | boolean | und
  * @property {number} [timeoutMs]      kill the run (whole process group) after this long; default 100 s
  * @property {boolean} [keepTemp]      keep the temp dir (for debugging); its path is in the result
  * @property {boolean} [inheritHome]   keep this machine's HOME instead of an empty temp one
+ * @property {AbortSignal} [killMain]   when aborted, SIGKILL the main step and its children (a crash or a
+ *                                      cancelled job); the post step still runs, as on a runner
  */
 /**
  * @typedef {object} StepResult

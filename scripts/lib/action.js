@@ -30,6 +30,8 @@ const ROOT = path.resolve(__dirname, '..', '..')
  * @property {number} [timeoutMs]      kill the run (whole process group) after this long; default 100 s
  * @property {boolean} [keepTemp]      keep the temp dir (for debugging); its path is in the result
  * @property {boolean} [inheritHome]   keep this machine's HOME instead of an empty temp one
+ * @property {AbortSignal} [killMain]   when aborted, SIGKILL the main step and its children (a crash or a
+ *                                      cancelled job); the post step still runs, as on a runner
  */
 
 /**
@@ -157,9 +159,10 @@ function listLocal (storageConf) {
  * @param {NodeJS.ProcessEnv} env
  * @param {string} cwd
  * @param {number} timeoutMs
+ * @param {AbortSignal} [kill]
  * @returns {Promise<StepResult & {timedOut: boolean}>}
  */
-function runStep (step, script, env, cwd, timeoutMs) {
+function runStep (step, script, env, cwd, timeoutMs, kill) {
   return new Promise((resolve, reject) => {
     // Own process group, so a timeout can kill buildah/skopeo children too.
     const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
@@ -172,9 +175,12 @@ function runStep (step, script, env, cwd, timeoutMs) {
     const onExit = () => killGroup()
     process.on('exit', onExit)
     const timer = setTimeout(() => { timedOut = true; killGroup() }, timeoutMs)
-    child.on('error', (e) => { clearTimeout(timer); process.off('exit', onExit); reject(e) })
+    if (kill?.aborted) killGroup()
+    kill?.addEventListener('abort', killGroup)
+    child.on('error', (e) => { clearTimeout(timer); kill?.removeEventListener('abort', killGroup); process.off('exit', onExit); reject(e) })
     child.on('close', (code) => {
       clearTimeout(timer)
+      kill?.removeEventListener('abort', killGroup)
       process.off('exit', onExit)
       // Leave nothing of the group behind even if the action forgot a child.
       killGroup()
@@ -257,7 +263,7 @@ async function runAction (inputs, opts = {}) {
     timedOut ||= r.timedOut
     steps.push(r)
   }
-  const main = await runStep('main', path.join(actionDir, runs.main), env, cwd, timeoutMs)
+  const main = await runStep('main', path.join(actionDir, runs.main), env, cwd, timeoutMs, opts.killMain)
   timedOut ||= main.timedOut
   steps.push(main)
   const state = fs.readFileSync(files.GITHUB_STATE, 'utf8')

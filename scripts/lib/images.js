@@ -229,6 +229,7 @@ async function pushIndex (o) {
  * @returns {Promise<Buffer>}
  */
 function skopeo (args, o = {}) {
+  /** @type {string[]} */
   const extra = []
   if (args[0] === 'inspect') {
     extra.push('--tls-verify=false')

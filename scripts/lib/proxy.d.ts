@@ -16,11 +16,15 @@ export type Fault = {
     kind: "down";
     left: number;
     match?: Match;
+} | {
+    kind: "hang";
+    left: number;
+    match?: Match;
 };
 export type LogEntry = {
     method: string;
     path: string;
-    status: number | "cut" | "error";
+    status: number | "cut" | "hang" | "error";
     fault: boolean;
 };
 /**
@@ -43,6 +47,12 @@ export function startProxy(opts: {
     }): void;
     /** Destroy the socket of the next `n` matching requests without answering. */
     cutNext(n: number, match?: Match): void;
+    /** Accept the next `n` matching requests and never answer them (see `hanging()`, `release()`). */
+    hangNext(n: number, match?: Match): void;
+    /** How many requests are being held unanswered right now. */
+    hanging(): number;
+    /** Drop the held requests' connections. */
+    release(): void;
     /** Go down (refuse connections) when the first request matching `match` arrives. */
     downWhen(match: Match): void;
     /** Faults planned but not consumed yet. */

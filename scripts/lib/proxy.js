@@ -8,6 +8,7 @@
  *   proxy.cutNext(2)                destroy the socket of the next 2 requests without answering
  *   proxy.down() / proxy.up()       refuse connections (listener closed) / serve again on the same port
  *   proxy.downWhen({method: 'PUT'}) go down when the first matching request arrives (it is cut)
+ *   proxy.hangNext(1)               accept the next request and never answer it (until stop/release)
  * Every fault takes an optional `match` ({method?: string | string[], path?: RegExp | string}) so a plan
  * can target, say, only uploads. Counters: `proxy.counts` (per method and `total`), `proxy.log`.
  */
@@ -18,8 +19,9 @@ const net = require('node:net')
  * @typedef {{method?: string | string[], path?: RegExp | string}} Match
  * @typedef {{kind: 'status', status: number, left: number, match?: Match, retryAfter?: number}
  *   | {kind: 'cut', left: number, match?: Match}
- *   | {kind: 'down', left: number, match?: Match}} Fault
- * @typedef {{method: string, path: string, status: number | 'cut' | 'error', fault: boolean}} LogEntry
+ *   | {kind: 'down', left: number, match?: Match}
+ *   | {kind: 'hang', left: number, match?: Match}} Fault
+ * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'error', fault: boolean}} LogEntry
  */
 
 /**
@@ -57,6 +59,8 @@ async function startProxy (opts) {
   const log = []
   /** @type {Set<net.Socket>} */
   const sockets = new Set()
+  /** @type {Set<net.Socket>} */
+  const hung = new Set()
   let latencyMs = opts.latencyMs ?? 0
   let isUp = true
   /** @type {string} */
@@ -90,6 +94,12 @@ async function startProxy (opts) {
         entry.status = 'cut'
         req.socket.destroy()
         void api.down()
+        return
+      }
+      if (fault.kind === 'hang') {
+        entry.status = 'hang'
+        hung.add(req.socket)
+        req.resume()
         return
       }
       if (fault.kind === 'cut') {
@@ -157,6 +167,17 @@ async function startProxy (opts) {
     cutNext (/** @type {number} */ n, /** @type {Match} */ match = {}) {
       plan.push({ kind: 'cut', left: n, match })
     },
+    /** Accept the next `n` matching requests and never answer them (see `hanging()`, `release()`). */
+    hangNext (/** @type {number} */ n, /** @type {Match} */ match = {}) {
+      plan.push({ kind: 'hang', left: n, match })
+    },
+    /** How many requests are being held unanswered right now. */
+    hanging () { return [...hung].filter((s) => !s.destroyed).length },
+    /** Drop the held requests' connections. */
+    release () {
+      for (const s of hung) s.destroy()
+      hung.clear()
+    },
     /** Go down (refuse connections) when the first request matching `match` arrives. */
     downWhen (/** @type {Match} */ match) {
       plan.push({ kind: 'down', left: 1, match })
@@ -192,6 +213,7 @@ async function startProxy (opts) {
     },
     async stop () {
       plan = []
+      api.release()
       agent.destroy()
       if (isUp) {
         isUp = false

@@ -6,7 +6,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
+import * as os from 'node:os'
 import { startRegistry } from '../../scripts/lib/registry'
+import { startProxy } from '../../scripts/lib/proxy'
+import { inspectRaw } from '../../scripts/lib/images'
 import { runAction, listLocal, makeSharedStorage } from '../../scripts/lib/action'
 import { TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs } from './fixtures'
 
@@ -119,4 +122,46 @@ test('a plain image in the storage named like a temp list does not confuse the r
   expect(outputsOf(r).digest).toBe(await expectServedList([r1.host], repo, ['1'], platformsOf(images)))
   expect(listLocal(conf).images).toContain('localhost/multiarch-publish-temp-conc-imagename-1-9-cafebabe:latest')
   expect(listLocal(conf).lists).toEqual([])
+})
+
+test('a run killed mid-push (crash, cancelled job): the post step removes its list and the auth file', async () => {
+  const auth = { user: 'ci', password: 'Crash-pw-77aa-never-left' }
+  const reg = await startRegistry({ htpasswd: auth })
+  const proxy = await startProxy({ target: reg.host })
+  const runnerTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-crash-temp-'))
+  try {
+    const repo = 'conc/crash'
+    await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { auth })
+    // Every upload hangs: the run is stuck in the push, with its list and auth file in place.
+    proxy.hangNext(1000, { method: ['POST', 'PUT', 'PATCH'] })
+    const kill = new AbortController()
+    let during: string[] = []
+    let authFilesDuring: string[] = []
+    const watcher = (async () => {
+      while (proxy.hanging() === 0) await new Promise(resolve => setTimeout(resolve, 50))
+      during = listLocal(conf).lists
+      authFilesDuring = fs.readdirSync(runnerTemp, { recursive: true }).map(String).filter(f => f.endsWith('.json'))
+      kill.abort()
+    })()
+    const r = await runAction(inputs([proxy.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: auth.password }), {
+      storageDir: storage,
+      killMain: kill.signal,
+      env: { RUNNER_TEMP: runnerTemp }
+    })
+    await watcher
+    expect(r.steps.map(st => [st.step, st.code])).toEqual([['main', null], ['post', 0]])
+    // It did crash with a list and an auth file ...
+    expect(during).toHaveLength(1)
+    expect(during[0]).toMatch(/^localhost\/multiarch-publish-temp-conc-crash-1-/)
+    expect(authFilesDuring.length).toBeGreaterThan(0)
+    // ... and the post step cleaned both up.
+    expect(r.localLists).toEqual([])
+    expect(fs.readdirSync(runnerTemp, { recursive: true }).map(String).filter(f => fs.statSync(path.join(runnerTemp, f)).isFile() && fs.readFileSync(path.join(runnerTemp, f)).includes(auth.password))).toEqual([])
+    proxy.release()
+    expect(await inspectRaw(reg.host, `${repo}:1`, { auth, allowMissing: true })).toBeNull()
+  } finally {
+    await proxy.stop()
+    await reg.stop()
+    fs.rmSync(runnerTemp, { recursive: true, force: true })
+  }
 })

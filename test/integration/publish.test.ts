@@ -7,6 +7,7 @@ import { startRegistry } from '../../scripts/lib/registry'
 import { startProxy } from '../../scripts/lib/proxy'
 import { inspectRaw, pushImage, MT } from '../../scripts/lib/images'
 import { runAction } from '../../scripts/lib/action'
+import { execFileSync } from 'node:child_process'
 import {
   TIMEOUT,
   expectExit,
@@ -369,5 +370,36 @@ describe('format v2s2', () => {
     if (second.code !== 0) throw new Error(explain(second))
     expect(outputsOf(second).result).toBe('published')
     expect((await inspectRaw(r1.host, `${repo}:9`)).json.mediaType).toBe(MT.dockerList)
+  })
+})
+
+describe('annotations are never silently dropped', () => {
+  const version = JSON.parse(execFileSync('buildah', ['version', '--json'], { encoding: 'utf8' })).version as string
+  const [major, minor] = version.split('.').map(Number)
+  const supported = major > 1 || (major === 1 && minor >= 35)
+
+  test(`format oci on buildah ${version}: ${supported ? 'published with the annotations' : 'refused, naming the version needed'}`, async () => {
+    const repo = 'annotations/oci'
+    await pushArches(r1.host, repo, '1', ['x86_64', 'aarch64'])
+    const r = await runAction(inputs([r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.opencontainers.image.version=40\norg.example.k=v' }))
+    if (supported) {
+      expectExit(r, 0)
+      expect((await inspectRaw(r1.host, `${repo}:1`)).json.annotations).toMatchObject({ 'org.opencontainers.image.version': '40', 'org.example.k': 'v' })
+    } else {
+      expectExit(r, 1)
+      expect(r.stdout).toMatch(/::error::.*annotations.*1\.35/i)
+      expect(await inspectRaw(r1.host, `${repo}:1`, { allowMissing: true })).toBeNull()
+    }
+    expect(r.localLists).toEqual([])
+  })
+
+  test('format v2s2 with annotations: refused (Docker lists have none), nothing published', async () => {
+    const repo = 'annotations/v2s2'
+    await pushArches(r1.host, repo, '1', ['x86_64', 'aarch64'], { mediaType: 'docker' })
+    const r = await runAction(inputs([r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.example.k=v', format: 'v2s2' }))
+    expectExit(r, 1)
+    expect(r.stdout).toMatch(/::error::.*annotations/i)
+    expect(r.stdout).toMatch(/::error::.*v2s2/i)
+    expect(await inspectRaw(r1.host, `${repo}:1`, { allowMissing: true })).toBeNull()
   })
 })
