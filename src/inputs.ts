@@ -52,17 +52,16 @@ export type GetInput = (name: string) => string
 export function parseList(name: string, value: string): string[] {
   const text = value.trim()
   let items: string[]
-  if (text.startsWith('[')) {
+  // `[::1]:5000` is an IPv6 registry, not a flow list. failsafe keeps `1.10` the string it is.
+  if (text.startsWith('[') && !/^\[[0-9a-fA-F:.]+\](?::\d+)?(?:[/\s,]|$)/.test(text)) {
     let doc: unknown
     try {
-      doc = parseYaml(text)
+      doc = parseYaml(text, { schema: 'failsafe' })
     } catch {
       throw new InputError(name, `"${text}" is not a valid YAML flow list`)
     }
-    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string' && typeof v !== 'number')) {
-      throw new InputError(name, `"${text}" must be a list of plain values`)
-    }
-    items = doc.map(v => String(v).trim()).filter(Boolean)
+    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string')) throw new InputError(name, `"${text}" must be a list of plain values`)
+    items = doc.map(v => (v as string).trim()).filter(Boolean)
   } else {
     items = text.split(/[\s,]+/).filter(Boolean)
   }

@@ -29,6 +29,10 @@ const MESSAGES: Record<string, string> = {
   'broken pipe': 'Error: writing blob: write tcp 127.0.0.1:41234->127.0.0.1:5000: write: Broken Pipe',
   ': eof': 'Error: writing manifest: uploading manifest 40 to localhost:5000/x: Put "http://localhost:5000/v2/x/manifests/40": EOF',
   'unexpected eof': 'Error: reading blob sha256:0123456789abcdef: fetching blob: Unexpected EOF',
+  'connection timed out': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: connect: Connection Timed Out',
+  'client.timeout exceeded': 'Error: reading manifest 40 in quay.io/x: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)',
+  'no route to host': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: connect: No Route To Host',
+  'http2: server sent goaway': 'Error: writing blob: Patch "https://quay.io/v2/x/blobs/uploads/1": http2: server sent GOAWAY and closed the connection',
   'i/o timeout': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: I/O Timeout',
   'tls handshake timeout': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": net/http: TLS Handshake Timeout',
   'timeout awaiting response headers': 'Error: reading manifest 40 in quay.io/x: net/http: Timeout Awaiting Response Headers',
@@ -107,8 +111,8 @@ describe('classify, the rest', () => {
     expect(classify(message).kind).toBe(kind)
   })
 
-  // Timeouts the issue lists as transient but no phrase catches (Go's ETIMEDOUT and http.Client.Timeout wording).
-  test.failing.each([
+  // Timeouts as Go words them (ETIMEDOUT, http.Client.Timeout): transient, as the issue asks.
+  test.each([
     'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: connect: connection timed out',
     'Error: pinging container registry quay.io: Get "https://quay.io/v2/": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)'
   ])('the timeout %j is transient', message => {
