@@ -223,7 +223,7 @@ describe('registry prefixes', () => {
     expect(inputs({ source: value }).source).toBe(expected)
   })
 
-  // A registries value starting with "[" is taken for a YAML flow list, so a lone IPv6 registry is refused.
+  // An IPv6 registry starts with "[" too; it must not be taken for a YAML flow list.
   test.each(['[::1]:5000', '[2001:db8::1]/fedora'])('IPv6 %j alone (or first) in registries is accepted', value => {
     expect(inputs({ registries: value }).registries).toEqual([value])
   })
