@@ -5,6 +5,10 @@
  */
 const { execFile } = require('node:child_process')
 const crypto = require('node:crypto')
+const fs = require('node:fs')
+const http = require('node:http')
+const https = require('node:https')
+const path = require('node:path')
 const zlib = require('node:zlib')
 
 const MT = {
@@ -63,47 +67,96 @@ function authHeader (auth) {
 }
 
 /**
- * @param {string} url
- * @param {RequestInit} init
- * @param {number[]} ok
+ * Where fixtures go. `certDir` (a containers cert-dir: `*.crt` CAs, `client.cert` + `client.key`)
+ * switches to HTTPS with that trust and client certificate.
+ * @typedef {{host: string, repo: string, auth?: Auth, certDir?: string}} Target
  */
-async function call (url, init, ok) {
-  const res = await fetch(url, init)
-  const body = Buffer.from(await res.arrayBuffer())
-  if (!ok.includes(res.status)) {
-    throw new Error(`${init.method ?? 'GET'} ${url} -> ${res.status}: ${body.toString('utf8').slice(0, 500)}`)
+
+/**
+ * @param {string} certDir
+ * @returns {{ca: Buffer[], cert?: Buffer, key?: Buffer}}
+ */
+function tlsOptions (certDir) {
+  const files = fs.readdirSync(certDir)
+  const read = (/** @type {string} */ f) => fs.readFileSync(path.join(certDir, f))
+  const cert = files.find((f) => f.endsWith('.cert'))
+  return {
+    ca: files.filter((f) => f.endsWith('.crt')).map(read),
+    ...(cert ? { cert: read(cert), key: read(cert.replace(/\.cert$/, '.key')) } : {})
   }
-  return { res, body }
+}
+
+/**
+ * One HTTP(S) request to a registry.
+ * @param {Target} t
+ * @param {string} method
+ * @param {string} pathOrUrl  `/v2/...` or an absolute URL (an upload Location)
+ * @param {Record<string, string>} [headers]
+ * @param {Buffer} [body]
+ * @returns {Promise<{status: number, headers: import('node:http').IncomingHttpHeaders, body: Buffer}>}
+ */
+function request (t, method, pathOrUrl, headers = {}, body) {
+  const scheme = t.certDir ? 'https' : 'http'
+  const url = new URL(pathOrUrl, `${scheme}://${t.host}`)
+  const mod = url.protocol === 'https:' ? https : http
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, {
+      method,
+      headers: { ...authHeader(t.auth), ...headers, ...(body || method === 'POST' || method === 'PUT' ? { 'Content-Length': String(body ? body.length : 0) } : {}) },
+      ...(url.protocol === 'https:' && t.certDir ? tlsOptions(t.certDir) : {})
+    }, (res) => {
+      /** @type {Buffer[]} */
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.setTimeout(30000, () => req.destroy(new Error(`${method} ${url} timed out`)))
+    req.end(body)
+  })
+}
+
+/**
+ * A request that must answer one of `ok`.
+ * @param {Target} t
+ * @param {string} method
+ * @param {string} pathOrUrl
+ * @param {number[]} ok
+ * @param {Record<string, string>} [headers]
+ * @param {Buffer} [body]
+ */
+async function call (t, method, pathOrUrl, ok, headers, body) {
+  const res = await request(t, method, pathOrUrl, headers, body)
+  if (!ok.includes(res.status)) {
+    throw new Error(`${method} ${t.host}${pathOrUrl.startsWith('/') ? pathOrUrl : ''} -> ${res.status}: ${res.body.toString('utf8').slice(0, 500)}`)
+  }
+  return res
 }
 
 /**
  * Upload a blob unless the registry already has it (monolithic POST + PUT).
- * @param {{host: string, repo: string, auth?: Auth}} t
+ * @param {Target} t
  * @param {Buffer} blob
  * @returns {Promise<string>} the blob digest
  */
 async function pushBlob (t, blob) {
   const digest = sha256(blob)
-  const base = `http://${t.host}/v2/${t.repo}/blobs`
-  const head = await fetch(`${base}/${digest}`, { method: 'HEAD', headers: authHeader(t.auth) })
-  await head.arrayBuffer()
+  const base = `/v2/${t.repo}/blobs`
+  const head = await request(t, 'HEAD', `${base}/${digest}`)
   if (head.status === 200) return digest
-  const { res } = await call(`${base}/uploads/`, { method: 'POST', headers: authHeader(t.auth) }, [202])
-  const location = res.headers.get('location')
+  const res = await call(t, 'POST', `${base}/uploads/`, [202])
+  const location = res.headers.location
   if (!location) throw new Error('registry gave no upload Location')
-  const up = new URL(location, `http://${t.host}`)
+  const up = new URL(location, `${t.certDir ? 'https' : 'http'}://${t.host}`)
   up.searchParams.set('digest', digest)
-  await call(up.toString(), {
-    method: 'PUT',
-    headers: { ...authHeader(t.auth), 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.length) },
-    body: /** @type {any} */ (blob)
-  }, [201])
+  await call(t, 'PUT', up.toString(), [201], { 'Content-Type': 'application/octet-stream' }, blob)
   return digest
 }
 
 /**
  * PUT a manifest (by tag, or by its own digest when `tag` is empty).
- * @param {{host: string, repo: string, auth?: Auth}} t
+ * @param {Target} t
  * @param {string | undefined} tag
  * @param {Buffer} bytes
  * @param {string} mediaType
@@ -111,11 +164,7 @@ async function pushBlob (t, blob) {
  */
 async function putManifest (t, tag, bytes, mediaType) {
   const digest = sha256(bytes)
-  await call(`http://${t.host}/v2/${t.repo}/manifests/${tag || digest}`, {
-    method: 'PUT',
-    headers: { ...authHeader(t.auth), 'Content-Type': mediaType },
-    body: /** @type {any} */ (bytes)
-  }, [201])
+  await call(t, 'PUT', `/v2/${t.repo}/manifests/${tag || digest}`, [201], { 'Content-Type': mediaType }, bytes)
   return { digest, size: bytes.length, mediaType }
 }
 
@@ -123,13 +172,13 @@ async function putManifest (t, tag, bytes, mediaType) {
  * Push a tiny valid single-arch image. Same arguments give the same digest; a different `salt`
  * (or arch) gives a different layer, config and digest.
  * @param {{host: string, repo: string, tag?: string, os?: string, architecture: string, variant?: string,
- *   salt?: string, auth?: Auth, mediaType?: 'oci' | 'docker'}} o
+ *   salt?: string, auth?: Auth, certDir?: string, mediaType?: 'oci' | 'docker'}} o
  * @returns {Promise<Descriptor & {platform: Platform}>}
  */
 async function pushImage (o) {
   const osName = o.os ?? 'linux'
   const docker = o.mediaType === 'docker'
-  const t = { host: o.host, repo: o.repo, auth: o.auth }
+  const t = { host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir }
   const text = `multiarch-publish test image\nos=${osName}\narch=${o.architecture}\nvariant=${o.variant ?? ''}\nsalt=${o.salt ?? ''}\n`
   const tar = tarOneFile('hello.txt', Buffer.from(text))
   const layer = zlib.gzipSync(tar, { level: 9 })
@@ -161,11 +210,11 @@ async function pushImage (o) {
 /**
  * Push a buildx-style attestation manifest (in-toto layer, pushed by digest, no tag) for `subject`.
  * Put it in an index with `attestationEntry()`.
- * @param {{host: string, repo: string, subject: string, auth?: Auth}} o
+ * @param {{host: string, repo: string, subject: string, auth?: Auth, certDir?: string}} o
  * @returns {Promise<Descriptor>}
  */
 async function pushAttestation (o) {
-  const t = { host: o.host, repo: o.repo, auth: o.auth }
+  const t = { host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir }
   const statement = Buffer.from(JSON.stringify({
     _type: 'https://in-toto.io/Statement/v0.1',
     predicateType: 'https://slsa.dev/provenance/v0.2',
@@ -199,7 +248,7 @@ function attestationEntry (attestation, subject) {
 
 /**
  * Push an index / manifest list whose children already exist in the repository.
- * @param {{host: string, repo: string, tag?: string, auth?: Auth, mediaType?: 'oci' | 'docker',
+ * @param {{host: string, repo: string, tag?: string, auth?: Auth, certDir?: string, mediaType?: 'oci' | 'docker',
  *   manifests: Array<Descriptor & {platform?: Platform, annotations?: Record<string, string>}>,
  *   annotations?: Record<string, string>}} o
  * @returns {Promise<Descriptor>}
@@ -218,21 +267,23 @@ async function pushIndex (o) {
     })),
     ...(o.annotations && !docker ? { annotations: o.annotations } : {})
   }
-  return putManifest({ host: o.host, repo: o.repo, auth: o.auth }, o.tag, Buffer.from(JSON.stringify(index)), index.mediaType)
+  return putManifest({ host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir }, o.tag, Buffer.from(JSON.stringify(index)), index.mediaType)
 }
 
 /**
  * Run `skopeo <args>`; resolves with stdout as a Buffer, rejects with stderr in the message.
- * For `inspect`, plain HTTP and the given credentials (or none: `--no-creds`) are added.
+ * For `inspect`, plain HTTP (or, with `certDir`, verified HTTPS with that cert-dir) and the given
+ * credentials (or none: `--no-creds`) are added.
  * @param {string[]} args
- * @param {{auth?: Auth, authFile?: string}} [o]
+ * @param {{auth?: Auth, authFile?: string, certDir?: string}} [o]
  * @returns {Promise<Buffer>}
  */
 function skopeo (args, o = {}) {
   /** @type {string[]} */
   const extra = []
   if (args[0] === 'inspect') {
-    extra.push('--tls-verify=false')
+    if (o.certDir) extra.push('--tls-verify=true', '--cert-dir', o.certDir)
+    else extra.push('--tls-verify=false')
     if (o.authFile) extra.push('--authfile', o.authFile)
     else if (o.auth) extra.push('--creds', `${o.auth.user}:${o.auth.password}`)
     else extra.push('--no-creds')
@@ -257,7 +308,7 @@ function skopeo (args, o = {}) {
  * With `allowMissing`, a missing tag or repository resolves to null instead of rejecting.
  * @param {string} host
  * @param {string} ref  `repo:tag` or `repo@sha256:...`
- * @param {{auth?: Auth, authFile?: string, allowMissing?: boolean}} [o]
+ * @param {{auth?: Auth, authFile?: string, certDir?: string, allowMissing?: boolean}} [o]
  * @returns {Promise<RawManifest>}
  */
 async function inspectRaw (host, ref, o = {}) {
@@ -277,7 +328,7 @@ async function inspectRaw (host, ref, o = {}) {
  * The image config (architecture, os, variant, ...) of a single-arch image.
  * @param {string} host
  * @param {string} ref
- * @param {{auth?: Auth, authFile?: string}} [o]
+ * @param {{auth?: Auth, authFile?: string, certDir?: string}} [o]
  * @returns {Promise<any>}
  */
 async function inspectConfig (host, ref, o = {}) {
@@ -318,7 +369,7 @@ function digestsByPlatform (index) {
  * @param {Auth} [auth]
  */
 async function deleteManifest (host, repo, digest, auth) {
-  await call(`http://${host}/v2/${repo}/manifests/${digest}`, { method: 'DELETE', headers: authHeader(auth) }, [202])
+  await call({ host, repo, auth }, 'DELETE', `/v2/${repo}/manifests/${digest}`, [202])
 }
 
 module.exports = {

@@ -20,6 +20,15 @@ export type Registry = {
         password: string;
     } | undefined;
     /**
+     * with `tls`: a containers cert-dir for clients (`ca.crt`, and
+     * `client.cert` + `client.key` when client certificates are required)
+     */
+    certDir: string | undefined;
+    /**
+     * with `tls`: the CA that signed the server (and client) certificates
+     */
+    caFile: string | undefined;
+    /**
      * what the registry printed so far
      */
     logs: () => string;
@@ -29,24 +38,19 @@ export type Registry = {
     stop: () => Promise<void>;
 };
 /**
- * @typedef {object} Registry
- * @property {string} host  `127.0.0.1:PORT`, usable as a registry prefix
- * @property {string} url   `http://127.0.0.1:PORT`
- * @property {number} port
- * @property {string} dir   the registry's temp dir (config.yml, data/, htpasswd)
- * @property {{user: string, password: string} | undefined} auth  the htpasswd credentials, if any
- * @property {() => string} logs  what the registry printed so far
- * @property {() => Promise<void>} stop  kill the registry and remove its temp dir (idempotent)
- */
-/**
  * Start a registry on 127.0.0.1 with a free port; resolves once `GET /v2/` answers 200 or 401.
- * @param {{htpasswd?: {user: string, password: string}, startTimeoutMs?: number}} [opts]
+ * With `tls`, it speaks HTTPS with a certificate from a private CA (see `certDir`), and with
+ * `tls.clientCerts` it also demands a client certificate signed by that CA.
+ * @param {{htpasswd?: {user: string, password: string}, tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
  * @returns {Promise<Registry>}
  */
 export function startRegistry(opts?: {
     htpasswd?: {
         user: string;
         password: string;
+    };
+    tls?: {
+        clientCerts?: boolean;
     };
     startTimeoutMs?: number;
 }): Promise<Registry>;

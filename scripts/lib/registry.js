@@ -53,13 +53,56 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * @property {number} port
  * @property {string} dir   the registry's temp dir (config.yml, data/, htpasswd)
  * @property {{user: string, password: string} | undefined} auth  the htpasswd credentials, if any
+ * @property {string | undefined} certDir  with `tls`: a containers cert-dir for clients (`ca.crt`, and
+ *   `client.cert` + `client.key` when client certificates are required)
+ * @property {string | undefined} caFile   with `tls`: the CA that signed the server (and client) certificates
  * @property {() => string} logs  what the registry printed so far
  * @property {() => Promise<void>} stop  kill the registry and remove its temp dir (idempotent)
  */
 
 /**
+ * @param {string[]} args
+ * @param {string} cwd
+ */
+function openssl (args, cwd) {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr || r.error}`)
+}
+
+/**
+ * A private CA, a server certificate for 127.0.0.1 and a client certificate, in `dir/pki`; and a
+ * containers cert-dir (`dir/certs.d`) a client uses: `ca.crt`, plus `client.cert`/`client.key`.
+ * @param {string} dir
+ * @param {boolean} withClient
+ */
+function makePki (dir, withClient) {
+  const pki = path.join(dir, 'pki')
+  const certs = path.join(dir, 'certs.d')
+  fs.mkdirSync(pki)
+  fs.mkdirSync(certs)
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=multiarch-publish test CA',
+    '-keyout', 'ca.key', '-out', 'ca.crt'], pki)
+  fs.writeFileSync(path.join(pki, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr'], pki)
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+    '-extfile', 'server.ext', '-out', 'server.crt'], pki)
+  fs.copyFileSync(path.join(pki, 'ca.crt'), path.join(certs, 'ca.crt'))
+  if (withClient) {
+    fs.writeFileSync(path.join(pki, 'client.ext'), 'extendedKeyUsage=clientAuth\n')
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=multiarch-publish test client', '-keyout', 'client.key', '-out', 'client.csr'], pki)
+    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+      '-extfile', 'client.ext', '-out', 'client.cert'], pki)
+    fs.copyFileSync(path.join(pki, 'client.cert'), path.join(certs, 'client.cert'))
+    fs.copyFileSync(path.join(pki, 'client.key'), path.join(certs, 'client.key'))
+  }
+  return { pki, certs }
+}
+
+/**
  * Start a registry on 127.0.0.1 with a free port; resolves once `GET /v2/` answers 200 or 401.
- * @param {{htpasswd?: {user: string, password: string}, startTimeoutMs?: number}} [opts]
+ * With `tls`, it speaks HTTPS with a certificate from a private CA (see `certDir`), and with
+ * `tls.clientCerts` it also demands a client certificate signed by that CA.
+ * @param {{htpasswd?: {user: string, password: string}, tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
  * @returns {Promise<Registry>}
  */
 async function startRegistry (opts = {}) {
@@ -77,6 +120,25 @@ async function startRegistry (opts = {}) {
     const file = path.join(dir, 'htpasswd')
     fs.writeFileSync(file, r.stdout, { mode: 0o600 })
     authBlock = `auth:\n  htpasswd:\n    realm: multiarch-publish-test\n    path: ${file}\n`
+  }
+
+  let tlsBlock = ''
+  /** @type {{pki: string, certs: string} | undefined} */
+  let pki
+  if (opts.tls) {
+    try {
+      pki = makePki(dir, !!opts.tls.clientCerts)
+    } catch (e) {
+      fs.rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
+    tlsBlock = [
+      '  tls:',
+      `    certificate: ${path.join(pki.pki, 'server.crt')}`,
+      `    key: ${path.join(pki.pki, 'server.key')}`,
+      ...(opts.tls.clientCerts ? ['    clientcas:', `      - ${path.join(pki.pki, 'ca.crt')}`] : []),
+      ''
+    ].join('\n')
   }
 
   let lastError = ''
@@ -100,6 +162,7 @@ async function startRegistry (opts = {}) {
       '      enabled: false',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      tlsBlock,
       authBlock
     ].join('\n'))
     const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -118,15 +181,24 @@ async function startRegistry (opts = {}) {
       'watchdog', String(process.pid), String(child.pid), dir], { stdio: 'ignore', detached: true })
     watchdog.unref()
 
-    const url = `http://127.0.0.1:${port}`
+    const url = `${pki ? 'https' : 'http'}://127.0.0.1:${port}`
     const deadline = Date.now() + (opts.startTimeoutMs ?? 15000)
     let ready = false
     while (!exited && Date.now() < deadline) {
-      try {
-        const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) })
-        await res.arrayBuffer()
-        if (res.status === 200 || res.status === 401) { ready = true; break }
-      } catch { /* not listening yet */ }
+      if (pki) {
+        // Any TLS handshake answer means it listens (fetch cannot present a client certificate).
+        ready = await new Promise((resolve) => {
+          const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true) })
+          sock.on('error', () => resolve(false))
+        })
+        if (ready) break
+      } else {
+        try {
+          const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) })
+          await res.arrayBuffer()
+          if (res.status === 200 || res.status === 401) { ready = true; break }
+        } catch { /* not listening yet */ }
+      }
       await sleep(50)
     }
     if (!ready) {
@@ -144,6 +216,8 @@ async function startRegistry (opts = {}) {
       port,
       dir,
       auth: opts.htpasswd,
+      certDir: pki?.certs,
+      caFile: pki ? path.join(pki.pki, 'ca.crt') : undefined,
       logs: () => log,
       stop: async () => {
         if (stopped) return

@@ -43,7 +43,7 @@ export async function pushArches(
   repo: string,
   tag: string,
   arches: string[],
-  o: { salt?: string; auth?: Auth; mediaType?: 'oci' | 'docker'; archTag?: (arch: string) => string } = {}
+  o: { salt?: string; auth?: Auth; certDir?: string; mediaType?: 'oci' | 'docker'; archTag?: (arch: string) => string } = {}
 ): Promise<Record<string, Pushed>> {
   const out: Record<string, Pushed> = {}
   for (const arch of arches) {
@@ -56,6 +56,7 @@ export async function pushArches(
       variant: a.variant,
       salt: o.salt,
       auth: o.auth,
+      certDir: o.certDir,
       mediaType: o.mediaType
     })
   }
@@ -155,12 +156,12 @@ export async function expectServedList(
   repo: string,
   tags: string[],
   platforms: Record<string, unknown>,
-  o: { auth?: Auth; mediaType?: string; entryMediaType?: string } = {}
+  o: { auth?: Auth; certDir?: string; mediaType?: string; entryMediaType?: string } = {}
 ): Promise<string> {
   const digests = new Set<string>()
   for (const h of hosts) {
     for (const t of tags) {
-      const m = await inspectRaw(h, `${repo}:${t}`, { auth: o.auth })
+      const m = await inspectRaw(h, `${repo}:${t}`, { auth: o.auth, certDir: o.certDir })
       expect({ ref: `${h}/${repo}:${t}`, mediaType: m.json.mediaType }).toEqual({ ref: `${h}/${repo}:${t}`, mediaType: o.mediaType ?? MT.ociIndex })
       expect(m.json.manifests).toHaveLength(Object.keys(platforms).length)
       expect(digestsByPlatform(m.json)).toEqual(platforms)

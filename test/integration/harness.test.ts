@@ -109,6 +109,27 @@ describe('htpasswd registry', () => {
   })
 })
 
+describe('TLS registry with client certificates', () => {
+  let reg: Registry
+  beforeAll(async () => { reg = await startRegistry({ tls: { clientCerts: true } }) })
+  afterAll(async () => { await reg?.stop() })
+
+  test('serves HTTPS to clients with the cert-dir, refuses others', async () => {
+    expect(reg.url).toMatch(/^https:/)
+    expect(fs.readdirSync(reg.certDir as string).sort()).toEqual(['ca.crt', 'client.cert', 'client.key'])
+    const img = await pushImage({ host: reg.host, repo: 't/img', tag: '1', architecture: 'amd64', certDir: reg.certDir })
+    expect((await inspectRaw(reg.host, 't/img:1', { certDir: reg.certDir })).digest).toBe(img.digest)
+    const caOnly = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-caonly-'))
+    try {
+      fs.copyFileSync(reg.caFile as string, path.join(caOnly, 'ca.crt'))
+      await expect(inspectRaw(reg.host, 't/img:1', { certDir: caOnly })).rejects.toThrow(/certificate|tls/i)
+    } finally {
+      fs.rmSync(caOnly, { recursive: true, force: true })
+    }
+    await expect(inspectRaw(reg.host, 't/img:1')).rejects.toThrow()
+  })
+})
+
 describe('proxy', () => {
   let reg: Registry
   let proxy: Proxy

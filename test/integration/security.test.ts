@@ -172,6 +172,36 @@ describe('registry that demands a login (htpasswd)', () => {
   })
 })
 
+describe('registry that wants client certificates (cert-dir)', () => {
+  let reg: Registry
+  beforeAll(async () => {
+    reg = await startRegistry({ tls: { clientCerts: true } })
+  })
+  afterAll(async () => {
+    await reg?.stop()
+  })
+
+  test('with cert-dir and tls-verify on: publishes over verified HTTPS', async () => {
+    const repo = 'tls/ok'
+    const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { certDir: reg.certDir })
+    const r = await runAction({ ...inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), 'tls-verify': 'true', 'cert-dir': reg.certDir as string })
+    expectExit(r, 0)
+    const digest = await expectServedList([reg.host], repo, ['1'], platformsOf(images), { certDir: reg.certDir })
+    expect(outputsOf(r)).toMatchObject({ result: 'published', digest, destinations: [`${reg.host}/${repo}:1`] })
+    expect(r.localLists).toEqual([])
+  })
+
+  test('without cert-dir: fails at once with a certificate error, nothing published', async () => {
+    const repo = 'tls/none'
+    await pushArches(reg.host, repo, '1', ['x86_64'], { certDir: reg.certDir })
+    const r = await runAction({ ...inputs([reg.host], repo, '1', ['x86_64']), 'tls-verify': 'true' })
+    expectExit(r, 1)
+    expect(r.stdout).toMatch(/::error::.*(certificate|x509|tls)/i)
+    expect(await inspectRaw(reg.host, `${repo}:1`, { certDir: reg.certDir, allowMissing: true })).toBeNull()
+    expect(r.localLists).toEqual([])
+  })
+})
+
 describe('image truth', () => {
   let reg: Registry
   beforeAll(async () => {
