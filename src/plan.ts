@@ -195,10 +195,12 @@ export function plan(o: Observed): Plan {
   }
 }
 
-/** Whether a destination already serves a list of exactly these entries, in this format. */
+/** Whether a destination already serves a list of exactly these entries and annotations, in this format. */
 export function servesPlanned(c: Current, entries: Entry[], format: Format, annotations: Record<string, string>): boolean {
   if (!c.exists || !c.isList || c.mediaType !== FORMAT_MEDIA[format].list) return false
-  if (Object.entries(annotations).some(([k, v]) => c.annotations[k] !== v)) return false
+  // Exactly these annotations: dropping one from the input must republish without it.
+  const keys = Object.keys(annotations)
+  if (keys.length !== Object.keys(c.annotations).length || keys.some(k => c.annotations[k] !== annotations[k])) return false
   const want = entries.map(e => `${platformKey(e.platform)}@${e.digest}`).sort()
   const have = c.entries.map(e => `${platformKey(e.platform)}@${e.digest}`).sort()
   return want.length === have.length && want.every((w, i) => w === have[i])

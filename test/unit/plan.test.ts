@@ -121,6 +121,13 @@ describe('plan: first publish, unchanged, single images, empty', () => {
     expect(result.push).toEqual([A, B])
   })
 
+  test('same images but an annotation no longer asked for → publish (it is removed)', () => {
+    const annotated = list(A, { x86_64: NEW('x86_64') }, 'sha256:L')
+    if (annotated.exists) annotated.annotations = { 'org.example.release': '40' }
+    expect(plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [annotated] })).decision).toBe('publish')
+    expect(plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [annotated], annotations: { 'org.example.release': '40' } })).decision).toBe('unchanged')
+  })
+
   test.each([
     ['another format', { format: 'v2s2' as const }],
     ['missing annotations', { annotations: { 'org.example.release': '40' } }]
