@@ -12,6 +12,10 @@ import { explain } from './retry'
 /** Names of the values the post step needs if the main step dies before cleaning up. */
 export const STATE = { localList: 'local-list', authDir: 'auth-dir' } as const
 
+function destination(report: Report, ref: string): DestinationReport {
+  return report.destinations.find(d => d.ref === ref) as DestinationReport
+}
+
 /** `host/ns/repo:tag` → `host/ns/repo` (a port's colon comes before the last slash). */
 function repositoryOf(ref: string): string {
   return ref.slice(0, ref.lastIndexOf(':'))
@@ -52,12 +56,11 @@ export async function publish(inputs: Inputs, report: Report): Promise<void> {
     })
     report.plan = p
     if (p.decision !== 'refuse') core.info(p.reason)
-    const status = (ref: string): DestinationReport => report.destinations.find(d => d.ref === ref) as DestinationReport
-    for (const ref of p.upToDate) status(ref).status = 'up to date'
+    for (const ref of p.upToDate) destination(report, ref).status = 'up to date'
 
     if (p.decision === 'refuse') throw new Error(p.reason)
     if (inputs.dryRun) {
-      for (const ref of p.push) status(ref).status = 'would push'
+      for (const ref of p.push) destination(report, ref).status = 'would push'
       report.result = 'dry-run'
       return
     }
@@ -146,16 +149,17 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
 
     const digests = new Map<string, string>()
     const pushAndVerify = async (ref: string): Promise<void> => {
-      const d = report.destinations.find(x => x.ref === ref) as DestinationReport
+      const d = destination(report, ref)
       try {
         const pushed = await buildah.push(name, ref, inputs.format)
         const raw = await registry.manifest(ref, { fresh: true })
         const served = raw ? parseManifest(raw) : null
-        const wrong = checkServed(served, p.entries, inputs.format, inputs.annotations) ?? (pushed && served && pushed !== served.digest ? `buildah pushed ${pushed} but it serves ${served.digest}` : undefined)
-        if (wrong) throw new Error(`after the push ${wrong}`)
-        digests.set(ref, (served as { digest: string }).digest)
+        const wrong = checkServed(served, p.entries, inputs.format, inputs.annotations)
+        if (wrong || !served) throw new Error(`after the push ${wrong}`)
+        if (pushed && pushed !== served.digest) throw new Error(`buildah pushed ${pushed} but the registry serves ${served.digest}`)
+        digests.set(ref, served.digest)
         Object.assign(d, { status: 'published', detail: undefined })
-        core.info(`${ref}: pushed, and it serves ${(served as { digest: string }).digest}`)
+        core.info(`${ref}: pushed, and it serves ${served.digest}`)
       } catch (e) {
         Object.assign(d, { status: 'failed', detail: explain(e) })
         core.info(`${ref}: failed: ${d.detail}`)
@@ -166,7 +170,7 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
     // One digest everywhere: the first destination's is the reference.
     const reference = p.push.map(ref => digests.get(ref)).find(Boolean)
     for (const [ref, digest] of digests) {
-      if (digest !== reference) Object.assign(report.destinations.find(d => d.ref === ref) as DestinationReport, { status: 'failed', detail: `serves ${digest}, other destinations ${reference}` })
+      if (digest !== reference) Object.assign(destination(report, ref), { status: 'failed', detail: `serves ${digest}, other destinations ${reference}` })
     }
     if (reference) {
       report.digest = reference
