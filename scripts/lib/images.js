@@ -4,7 +4,7 @@
  * and a `skopeo inspect --raw` helper to read back exactly what a registry serves.
  */
 const { execFile } = require('node:child_process')
-const crypto = require('node:crypto')
+const { createHash } = require('node:crypto')
 const fs = require('node:fs')
 const http = require('node:http')
 const https = require('node:https')
@@ -24,7 +24,7 @@ const MT = {
 }
 
 /** @param {Buffer|string} b */
-const sha256 = (b) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex')
+const sha256 = (b) => 'sha256:' + createHash('sha256').update(b).digest('hex')
 
 /**
  * @typedef {{user: string, password: string}} Auth

@@ -13,7 +13,6 @@
  * can target, say, only uploads. Counters: `proxy.counts` (per method and `total`), `proxy.log`.
  */
 const http = require('node:http')
-const net = require('node:net')
 
 /**
  * @typedef {{method?: string | string[], path?: RegExp | string}} Match
@@ -57,9 +56,9 @@ async function startProxy (opts) {
   const counts = { total: 0 }
   /** @type {LogEntry[]} */
   const log = []
-  /** @type {Set<net.Socket>} */
+  /** @type {Set<import('node:net').Socket>} */
   const sockets = new Set()
-  /** @type {Set<net.Socket>} */
+  /** @type {Set<import('node:net').Socket>} */
   const hung = new Set()
   let latencyMs = opts.latencyMs ?? 0
   let isUp = true
@@ -148,7 +147,7 @@ async function startProxy (opts) {
     server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(undefined) })
   })
   await listen(opts.port ?? 0)
-  const port = /** @type {net.AddressInfo} */ (server.address()).port
+  const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port
   selfHost = `127.0.0.1:${port}`
 
   const api = {
