@@ -51,7 +51,7 @@ test('three runs at once on one storage: all succeed, each serves its list, no l
     runAction(inputs([r1.host, r2.host], 'conc/same', '2', ['x86_64', 's390x']), { storageDir: storage }),
     runAction(inputs([r1.host, r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage })
   ])
-  for (const r of runs) expectExit(r, 0)
+  for (const r of runs) expectExit(r, 0, { sharedStorage: true })
   const [ra, rb, rc] = runs.map(outputsOf)
   // The twin runs may see each other's push ("unchanged") but never fail or disagree.
   expect(['published', 'unchanged']).toContain(ra.result)
@@ -77,9 +77,9 @@ test('three different repos at once, one of them failing: the others publish, no
     // No image at all for conc/z:5-aarch64 and no x86_64 either under this arch-tag: an empty list is refused.
     runAction(inputs([r1.host], 'conc/z', '5', ['x86_64', 'aarch64'], { 'arch-tag': '{tag}-{arch}-nothing' }), { storageDir: storage })
   ])
-  expectExit(runs[0], 0)
-  expectExit(runs[1], 0)
-  expectExit(runs[2], 1)
+  expectExit(runs[0], 0, { sharedStorage: true })
+  expectExit(runs[1], 0, { sharedStorage: true })
+  expectExit(runs[2], 1, { sharedStorage: true })
   expect(outputsOf(runs[0]).digest).toBe(await expectServedList([r1.host], 'conc/x', ['5'], platformsOf(x)))
   expect(outputsOf(runs[1]).digest).toBe(await expectServedList([r1.host], 'conc/y', ['5'], platformsOf(y)))
   expect(outputsOf(runs[2])).toMatchObject({ result: 'failed', missing: ['x86_64', 'aarch64'], destinations: [] })
@@ -103,7 +103,7 @@ test('a leftover list from a crashed run does not break the next run and is left
   const fullBefore = buildah(['manifest', 'inspect', full]).stdout
 
   const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
-  expectExit(r, 0)
+  expectExit(r, 0, { sharedStorage: true })
   expect(outputsOf(r).digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1'], platformsOf(images)))
   // Only the leftovers remain, untouched.
   expect(listLocal(conf).lists.sort()).toEqual(before)

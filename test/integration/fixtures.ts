@@ -130,9 +130,13 @@ export function explain(r: RunResult): string {
   return `exit ${r.code}\n--- outputs\n${JSON.stringify(r.outputs, null, 2)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- summary\n${r.summary}`
 }
 
-/** Expect exit code `code`, showing the whole run when it differs. */
-export function expectExit(r: RunResult, code: number): void {
+/**
+ * Expect exit code `code`, showing the whole run when it differs; and, unless the storage is shared
+ * with other runs or leftovers (`sharedStorage`), that the run left no local list.
+ */
+export function expectExit(r: RunResult, code: number, o: { sharedStorage?: boolean } = {}): void {
   if (r.code !== code) throw new Error(`expected exit ${code}\n${explain(r)}`)
+  if (!o.sharedStorage && r.localLists.length > 0) throw new Error(`local lists left behind: ${r.localLists.join(', ')}\n${explain(r)}`)
 }
 
 /** Digest served at each destination, `null` where the tag does not exist. */
