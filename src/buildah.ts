@@ -102,12 +102,24 @@ export class Buildah {
   }
 
   /**
-   * Pushes the list and its images (`--all`: not the default before 1.38) and returns the digest, or ''
-   * when buildah pushed but did not say. `--digestfile` makes buildah exit 0 with an empty file when the
-   * push failed, so an empty file means: push again without it, to get the real error (or a success).
+   * Pushes the list and returns its digest, or '' when buildah pushed but did not say.
+   * `withImages`: `--all`, the images come along (converted to the format where needed); without it
+   * only the list is written, for when every image is already in the destination repository. Both are
+   * spelled out: `--all` is off by default before 1.38 and on from 1.38.
+   * `--digestfile` makes buildah exit 0 with an empty file when the push failed, so an empty file
+   * means: push again without it, to get the real error (or a success).
    */
-  async push(name: string, destination: string, format: Format): Promise<string> {
-    const args = ['manifest', 'push', '--all', '--format', format, '--quiet', ...(features(this.version).retryFlag ? ['--retry', '0'] : []), ...accessFlags(this.access)]
+  async push(name: string, destination: string, format: Format, withImages: boolean): Promise<string> {
+    const args = [
+      'manifest',
+      'push',
+      withImages ? '--all' : '--all=false',
+      '--format',
+      format,
+      '--quiet',
+      ...(features(this.version).retryFlag ? ['--retry', '0'] : []),
+      ...accessFlags(this.access)
+    ]
     const dir = fs.mkdtempSync(path.join(this.access.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-push-'))
     const digestFile = path.join(dir, 'digest')
     try {

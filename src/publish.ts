@@ -2,8 +2,8 @@ import * as core from '@actions/core'
 import { formatPlatform, platformKey } from './arch'
 import { prepareCredentials, removeCredentials } from './auth'
 import { Buildah, checkLocal, checkSupported, detectVersion, localListName } from './buildah'
-import { archTagFor, destinations, Inputs } from './inputs'
-import { configPlatform, parseManifest, pickEntry } from './manifest'
+import { archTagFor, destinations, Format, Inputs } from './inputs'
+import { configPlatform, FORMAT_MEDIA, parseManifest, pickEntry } from './manifest'
 import { checkServed, Current, NewImage, Plan, plan } from './plan'
 import { AccessOptions, Registry } from './registry'
 import { DestinationReport, Report } from './report'
@@ -123,10 +123,15 @@ async function readCurrent(registry: Registry, ref: string): Promise<Current> {
 }
 
 /**
- * Repositories in parallel; within one, the first tag's push uploads what is missing and the other
- * tags follow at once, finding every blob there (no duplicate uploads racing into one repository).
+ * Pushes to every destination. When the images are already in every repository, all pushes run at
+ * once: each writes only the list. Otherwise, per repository, the first push uploads the images and
+ * the other tags follow: concurrent uploads into one repository race ("manifest blob unknown").
  */
-async function pushAll(refs: string[], pushOne: (ref: string) => Promise<void>): Promise<void> {
+async function pushAll(refs: string[], pushOne: (ref: string) => Promise<void>, imagesInPlace: boolean): Promise<void> {
+  if (imagesInPlace) {
+    await Promise.all(refs.map(pushOne))
+    return
+  }
   const byRepository = new Map<string, string[]>()
   for (const ref of refs) byRepository.set(repositoryOf(ref), [...(byRepository.get(repositoryOf(ref)) ?? []), ref])
   await Promise.all(
@@ -137,21 +142,51 @@ async function pushAll(refs: string[], pushOne: (ref: string) => Promise<void>):
   )
 }
 
+/**
+ * Copies each image, by digest and unchanged, into each destination repository that does not list it
+ * yet, all at once and while the local list is built; the list push then only has to write the list.
+ * Images the format converts (an OCI image into a v2s2 list) cannot go ahead: `push --all` converts
+ * them. `done` resolves to the first failure per repository; it never rejects.
+ */
+function copyImages(p: Plan, format: Format, registry: Registry, current: Current[]): { done: Promise<Map<string, unknown>>; inPlace: boolean } {
+  const failures = new Map<string, unknown>()
+  const inPlace = p.entries.every(e => e.mediaType === FORMAT_MEDIA[format].entry)
+  if (!inPlace) return { done: Promise.resolve(failures), inPlace }
+  const jobs = [...new Set(p.push.map(repositoryOf))].flatMap(repository => {
+    const listed = new Set(current.flatMap(c => (c.exists && c.repository === repository ? c.entries.map(e => e.digest) : [])))
+    return p.entries
+      .filter(e => e.ref.slice(0, e.ref.lastIndexOf('@')) !== repository && !listed.has(e.digest))
+      .map(async e => {
+        try {
+          await registry.copy(e.ref, `${repository}@${e.digest}`)
+        } catch (error) {
+          if (!failures.has(repository)) failures.set(repository, error)
+        }
+      })
+  })
+  return { done: Promise.all(jobs).then(() => failures), inPlace }
+}
+
 /** Builds the local list, pushes it where the plan says, and trusts only what the registries serve afterwards. */
 async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Registry, current: Current[], report: Report): Promise<void> {
   const name = localListName(inputs.repo, inputs.tag)
   core.saveState(STATE.localList, name)
+  // While the list is built, the images go ahead into the repositories that lack them (untagged until the list is pushed).
+  const copies = copyImages(p, inputs.format, registry, current)
   try {
     await buildah.create(name, inputs.annotations)
     for (const entry of p.entries) await buildah.add(name, entry.ref, entry.platform)
     const problem = checkLocal(await buildah.entries(name), p.entries)
     if (problem) throw new Error(`Refusing to push: ${problem}`)
+    const copyFailures = await copies.done
 
     const digests = new Map<string, string>()
     const pushAndVerify = async (ref: string): Promise<void> => {
       const d = destination(report, ref)
       try {
-        const pushed = await buildah.push(name, ref, inputs.format)
+        const copyFailure = copyFailures.get(repositoryOf(ref))
+        if (copyFailure) throw copyFailure
+        const pushed = await buildah.push(name, ref, inputs.format, !copies.inPlace)
         const raw = await registry.manifest(ref, { fresh: true })
         const served = raw ? parseManifest(raw) : null
         const wrong = checkServed(served, p.entries, inputs.format, inputs.annotations)
@@ -165,7 +200,7 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
         core.info(`${ref}: failed: ${d.detail}`)
       }
     }
-    await pushAll(p.push, pushAndVerify)
+    await pushAll(p.push, pushAndVerify, copies.inPlace)
 
     // One digest everywhere: the first destination's is the reference.
     const reference = p.push.map(ref => digests.get(ref)).find(Boolean)
@@ -176,9 +211,10 @@ async function carryOut(p: Plan, inputs: Inputs, buildah: Buildah, registry: Reg
       report.digest = reference
       // Lists already holding these images but under another digest are rewritten, so they agree.
       const stale = current.filter(c => p.upToDate.includes(c.ref) && c.exists && c.digest !== reference).map(c => c.ref)
-      await pushAll(stale, pushAndVerify)
+      await pushAll(stale, pushAndVerify, copies.inPlace)
     }
   } finally {
+    await copies.done
     await buildah.remove(name).catch((e: unknown) => core.warning(`Could not remove the local list ${name}: ${explain(e)}`))
     core.saveState(STATE.localList, '')
   }

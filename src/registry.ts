@@ -39,6 +39,22 @@ export class Registry {
     return raw
   }
 
+  /** Copies one image by digest into another repository, digest unchanged (skopeo never converts here). */
+  async copy(from: string, to: string): Promise<void> {
+    const o = this.options
+    const args = [
+      'copy',
+      '--preserve-digests',
+      '--quiet',
+      ...(o.tlsVerify ? [] : ['--src-tls-verify=false', '--dest-tls-verify=false']),
+      ...(o.authFile ? ['--authfile', o.authFile] : []),
+      ...(o.certDir ? ['--src-cert-dir', o.certDir, '--dest-cert-dir', o.certDir] : []),
+      `docker://${from}`,
+      `docker://${to}`
+    ]
+    await withRetry(`copy ${from} to ${to}`, () => execute('skopeo', args, { env: o.env }), o)
+  }
+
   private read(flags: string[], ref: string, fresh: boolean): Promise<Buffer | null> {
     const key = `${flags.join(' ')} ${ref}`
     const cached = this.cache.get(key)

@@ -267,7 +267,7 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     ['tls-verify false, auth-file and cert-dir', fullAccess, ACCESS_FLAGS, 'oci']
   ])('push (%s): --all --format, the digest file, no --creds', async (_, access, flags, format) => {
     replies.push({ digest: `${DIGEST}\n` })
-    const digest = await new Buildah(version, access()).push(NAME, 'registry.example.org:5000/fedora:40', format)
+    const digest = await new Buildah(version, access()).push(NAME, 'registry.example.org:5000/fedora:40', format, true)
     expect(digest).toBe(DIGEST)
     expect(calls).toHaveLength(1)
     const args = calls[0].args
@@ -282,10 +282,24 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     expect(calls[0].env).toEqual(access().env)
   })
 
+  test.each<[string, boolean, string]>([
+    ['with its images', true, '--all'],
+    // 1.38 turned --all on by default, so "only the list" must say so.
+    ['only the list', false, '--all=false']
+  ])('push %s: %s on every version', async (_, withImages, flag) => {
+    for (const v of ['1.23.1', '1.28.2', '1.39.3']) {
+      fakeExec()
+      replies.push({ digest: DIGEST })
+      await new Buildah(parseVersion(v) as Version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci', withImages)
+      expect(calls[0].args.slice(0, 3)).toEqual(['manifest', 'push', flag])
+      expect(calls[0].args.filter(a => a.startsWith('--all'))).toEqual([flag])
+    }
+  })
+
   test('push with an empty digest file pushes again without --digestfile', async () => {
     replies.push({ digest: '' })
     replies.push({})
-    const digest = await new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci')
+    const digest = await new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci', true)
     expect(digest).toBe('')
     expect(calls.map(c => c.args)).toEqual([
       ['manifest', 'push', '--all', '--format', 'oci', '--quiet', ...retry, '--digestfile', expect.any(String), NAME, 'docker://localhost:5000/fedora:40'],
@@ -296,7 +310,7 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
   test('push with no digest file at all also pushes again', async () => {
     replies.push({})
     replies.push({})
-    await expect(new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci')).resolves.toBe('')
+    await expect(new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci', true)).resolves.toBe('')
     expect(calls).toHaveLength(2)
     expect(calls[1].args).not.toContain('--digestfile')
   })
@@ -304,7 +318,7 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
   test('push with an empty digest file whose re-push fails throws that error', async () => {
     replies.push({ digest: '' })
     replies.push({ code: 125, stderr: 'Error: writing manifest: denied: requested access to the resource is denied\n' })
-    const push = new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci')
+    const push = new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci', true)
     await expect(push).rejects.toBeInstanceOf(CommandError)
     await expect(push).rejects.toThrow('buildah manifest push exited with 125: writing manifest: denied: requested access to the resource is denied')
     expect(calls).toHaveLength(2)
@@ -314,12 +328,12 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     const access = { ...plainAccess(), retries: 2, baseDelayMs: 1 }
     replies.push({ code: 125, stderr: 'Error: writing blob: connection reset by peer' })
     replies.push({ digest: DIGEST })
-    await expect(new Buildah(version, access).push(NAME, 'localhost:5000/fedora:40', 'oci')).resolves.toBe(DIGEST)
+    await expect(new Buildah(version, access).push(NAME, 'localhost:5000/fedora:40', 'oci', true)).resolves.toBe(DIGEST)
     expect(calls).toHaveLength(2)
 
     fakeExec()
     replies.push({ code: 125, stderr: 'Error: unauthorized: authentication required' })
-    await expect(new Buildah(version, access).push(NAME, 'localhost:5000/fedora:40', 'oci')).rejects.toThrow(/unauthorized/)
+    await expect(new Buildah(version, access).push(NAME, 'localhost:5000/fedora:40', 'oci', true)).rejects.toThrow(/unauthorized/)
     expect(calls).toHaveLength(1)
   })
 
