@@ -2,7 +2,7 @@
  * Shared fixtures for the integration tests: per-arch test images named the way the action looks
  * them up, default inputs, and assertions on what the registries really serve.
  */
-import { pushImage, pushIndex, inspectRaw, digestsByPlatform, MT } from '../../scripts/lib/images'
+import { pushImage, pushIndex, inspectRaw, inspectConfig, digestsByPlatform, MT } from '../../scripts/lib/images'
 import { jsonArray, RunResult } from '../../scripts/lib/action'
 
 export { MT }
@@ -173,6 +173,12 @@ export async function expectServedList(
         for (const e of m.json.manifests) expect(e.mediaType).toBe(o.entryMediaType)
       }
       digests.add(m.digest)
+    }
+    // Each entry can be pulled from this registry: its manifest and config are there, not only the list.
+    const served = await inspectRaw(h, `${repo}:${tags[0]}`, { auth: o.auth, certDir: o.certDir })
+    for (const e of served.json.manifests as Array<{ digest: string; platform: { architecture: string } }>) {
+      expect((await inspectRaw(h, `${repo}@${e.digest}`, { auth: o.auth, certDir: o.certDir })).digest).toBe(e.digest)
+      expect((await inspectConfig(h, `${repo}@${e.digest}`, { auth: o.auth, certDir: o.certDir })).architecture).toBe(e.platform.architecture)
     }
   }
   expect([...digests]).toHaveLength(1)

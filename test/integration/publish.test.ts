@@ -78,10 +78,16 @@ describe('first publish and rerun', () => {
     expect(served.json.manifests.map((m: { platform: unknown }) => m.platform)).toEqual(
       expect.arrayContaining([{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'ppc64le' }, { os: 'linux', architecture: 's390x' }])
     )
-    // The second registry got the per-arch images too (push --all).
+    // The second registry got the per-arch images too: copied ahead by digest, once each; then every
+    // destination got only the list.
     for (const arch of ['x86_64', 'aarch64', 'ppc64le', 's390x']) {
       expect((await inspectRaw(r2.host, `${repo}@${images[arch].digest}`)).digest).toBe(images[arch].digest)
     }
+    const commands = (tool: string): string[] => r.stdout.split('\n').filter(l => l.includes(`::debug::$ ${tool}`))
+    expect(commands('skopeo copy').map(l => l.split(' ').pop()).sort()).toEqual(
+      ['x86_64', 'aarch64', 'ppc64le', 's390x'].map(a => `docker://${p2.host}/${repo}@${images[a].digest}`).sort()
+    )
+    expect(commands('buildah manifest push').map(l => l.split(' ')[4])).toEqual(['--all=false', '--all=false', '--all=false', '--all=false'])
     // Summary: decision, every arch with its digest, every destination.
     expect(r.summary).toContain('published')
     for (const arch of ['x86_64', 'aarch64', 'ppc64le', 's390x']) {
@@ -353,6 +359,9 @@ describe('format v2s2', () => {
     await pushArches(r1.host, repo, '9', ['x86_64', 'aarch64'])
     const r = await runAction(inputs([r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
     expectExit(r, 0)
+    // Conversion is buildah's job: no copies ahead, `push --all` brings the images.
+    expect(r.stdout).not.toContain('$ skopeo copy')
+    expect(r.stdout).toContain('$ buildah manifest push --all --format v2s2')
     const digest = await expectServedList([r1.host], repo, ['9'], { 'linux/amd64': expect.any(String), 'linux/arm64': expect.any(String) }, {
       mediaType: MT.dockerList,
       entryMediaType: MT.dockerManifest
