@@ -46,9 +46,7 @@ export async function detectVersion(env: NodeJS.ProcessEnv): Promise<Version> {
   try {
     text = (JSON.parse((await execute('buildah', ['version', '--json'], { env })).stdout.toString()) as { version?: string }).version ?? ''
   } catch (e) {
-    if (!(e instanceof CommandError) && !(e instanceof SyntaxError)) {
-      throw new Error(`buildah is not installed or not on PATH (${(e as Error).message}); install it, e.g. apt-get install buildah`)
-    }
+    if (!(e instanceof CommandError) && !(e instanceof SyntaxError)) throw e
     // Before 1.22 there is no --json.
     text = (await execute('buildah', ['--version'], { env })).stdout.toString()
   }

@@ -44,15 +44,19 @@ export async function execute(tool: string, args: string[], options: ExecOptions
   const command = [tool, ...args].join(' ')
   core.debug(`$ ${command}`)
   const code = await slot(() =>
-    actionsExec.exec(tool, args, {
-      silent: true,
-      ignoreReturnCode: true,
-      env: options.env as Record<string, string> | undefined,
-      listeners: {
-        stdout: (data: Buffer) => stdout.push(data),
-        stderr: (data: Buffer) => stderr.push(data)
-      }
-    })
+    actionsExec
+      .exec(tool, args, {
+        silent: true,
+        ignoreReturnCode: true,
+        env: options.env as Record<string, string> | undefined,
+        listeners: {
+          stdout: (data: Buffer) => stdout.push(data),
+          stderr: (data: Buffer) => stderr.push(data)
+        }
+      })
+      .catch((e: unknown) => {
+        throw new Error(`${tool} is not installed or not on PATH (${(e as Error).message.split('.')[0]}); install it, e.g. apt-get install ${tool}`)
+      })
   )
   const result = { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }
   if (code !== 0) throw new CommandError(`${tool} ${args.slice(0, 2).join(' ')}`, code, result.stderr)

@@ -5,7 +5,7 @@ import { Buildah, checkLocal, checkSupported, detectVersion, localListName } fro
 import { archTagFor, destinations, Format, Inputs } from './inputs'
 import { configPlatform, FORMAT_MEDIA, parseManifest, pickEntry } from './manifest'
 import { checkServed, Current, NewImage, Plan, plan } from './plan'
-import { AccessOptions, Registry } from './registry'
+import { AccessOptions, checkSkopeo, Registry } from './registry'
 import { DestinationReport, Report } from './report'
 import { explain } from './retry'
 
@@ -33,9 +33,9 @@ export async function publish(inputs: Inputs, report: Report): Promise<void> {
       env: credentials.env,
       retries: inputs.retries
     }
-    const version = await detectVersion(access.env)
+    const [version, skopeo] = await Promise.all([detectVersion(access.env), checkSkopeo(access.env)])
     report.buildah = version.text
-    core.info(`buildah ${version.text}`)
+    core.info(`buildah ${version.text}, ${skopeo}`)
     checkSupported(version, Object.keys(inputs.annotations).length > 0)
 
     const registry = new Registry(access)

@@ -9,6 +9,11 @@ export interface AccessOptions {
   retries: number
 }
 
+/** skopeo does every read and copy: its version, read first, also proves it is there. */
+export async function checkSkopeo(env: NodeJS.ProcessEnv): Promise<string> {
+  return (await execute('skopeo', ['--version'], { env })).stdout.toString().trim()
+}
+
 /** The flags every registry-touching command shares (both skopeo and buildah spell them the same). */
 export function accessFlags(o: AccessOptions): string[] {
   return [
