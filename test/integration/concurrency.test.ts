@@ -11,24 +11,14 @@ import { startRegistry } from '../../scripts/lib/registry'
 import { startProxy } from '../../scripts/lib/proxy'
 import { inspectRaw } from '../../scripts/lib/images'
 import { runAction, listLocal, makeSharedStorage } from '../../scripts/lib/action'
-import { TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs } from './fixtures'
+import { twoRegistries, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs } from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
-type Registry = Awaited<ReturnType<typeof startRegistry>>
+const regs = twoRegistries()
 
-let r1: Registry
-let r2: Registry
 let storage: string
 let conf: string
-beforeAll(async () => {
-  r1 = await startRegistry()
-  r2 = await startRegistry()
-})
-afterAll(async () => {
-  await r1?.stop()
-  await r2?.stop()
-})
 beforeEach(() => {
   storage = makeSharedStorage()
   conf = path.join(storage, 'storage.conf')
@@ -44,12 +34,12 @@ function buildah(args: string[]): { status: number | null; stdout: string; stder
 
 test('three runs at once on one storage: all succeed, each serves its list, no list left', async () => {
   // Two runs publish the same repo and tag (same local name prefix), a third another tag.
-  const a = await pushArches(r1.host, 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'])
-  const b = await pushArches(r1.host, 'conc/same', '2', ['x86_64', 's390x'], { salt: 'two' })
+  const a = await pushArches(regs.r1.host, 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'])
+  const b = await pushArches(regs.r1.host, 'conc/same', '2', ['x86_64', 's390x'], { salt: 'two' })
   const runs = await Promise.all([
-    runAction(inputs([r1.host, r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage }),
-    runAction(inputs([r1.host, r2.host], 'conc/same', '2', ['x86_64', 's390x']), { storageDir: storage }),
-    runAction(inputs([r1.host, r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage })
+    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage }),
+    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '2', ['x86_64', 's390x']), { storageDir: storage }),
+    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage })
   ])
   for (const r of runs) expectExit(r, 0, { sharedStorage: true })
   const [ra, rb, rc] = runs.map(outputsOf)
@@ -57,54 +47,54 @@ test('three runs at once on one storage: all succeed, each serves its list, no l
   expect(['published', 'unchanged']).toContain(ra.result)
   expect(['published', 'unchanged']).toContain(rc.result)
   expect(rb.result).toBe('published')
-  const da = await expectServedList([r1.host, r2.host], 'conc/same', ['1', 'latest'], platformsOf(a))
-  const db = await expectServedList([r1.host, r2.host], 'conc/same', ['2'], platformsOf(b))
+  const da = await expectServedList([regs.r1.host, regs.r2.host], 'conc/same', ['1', 'latest'], platformsOf(a))
+  const db = await expectServedList([regs.r1.host, regs.r2.host], 'conc/same', ['2'], platformsOf(b))
   expect(ra.digest).toBe(da)
   expect(rc.digest).toBe(da)
   expect(rb.digest).toBe(db)
-  expect(ra.destinations).toEqual(refs([r1.host, r2.host], 'conc/same', ['1', 'latest']))
-  expect(rb.destinations).toEqual(refs([r1.host, r2.host], 'conc/same', ['2']))
+  expect(ra.destinations).toEqual(refs([regs.r1.host, regs.r2.host], 'conc/same', ['1', 'latest']))
+  expect(rb.destinations).toEqual(refs([regs.r1.host, regs.r2.host], 'conc/same', ['2']))
   expect(listLocal(conf).lists).toEqual([])
 })
 
 test('three different repos at once, one of them failing: the others publish, no list left', async () => {
-  const x = await pushArches(r1.host, 'conc/x', '5', ['x86_64', 'aarch64'])
-  const y = await pushArches(r1.host, 'conc/y', '5', ['x86_64', 'aarch64'])
-  await pushArches(r1.host, 'conc/z', '5', ['x86_64'])
+  const x = await pushArches(regs.r1.host, 'conc/x', '5', ['x86_64', 'aarch64'])
+  const y = await pushArches(regs.r1.host, 'conc/y', '5', ['x86_64', 'aarch64'])
+  await pushArches(regs.r1.host, 'conc/z', '5', ['x86_64'])
   const runs = await Promise.all([
-    runAction(inputs([r1.host], 'conc/x', '5', ['x86_64', 'aarch64']), { storageDir: storage }),
-    runAction(inputs([r1.host], 'conc/y', '5', ['x86_64', 'aarch64']), { storageDir: storage }),
+    runAction(inputs([regs.r1.host], 'conc/x', '5', ['x86_64', 'aarch64']), { storageDir: storage }),
+    runAction(inputs([regs.r1.host], 'conc/y', '5', ['x86_64', 'aarch64']), { storageDir: storage }),
     // No image at all for conc/z:5-aarch64 and no x86_64 either under this arch-tag: an empty list is refused.
-    runAction(inputs([r1.host], 'conc/z', '5', ['x86_64', 'aarch64'], { 'arch-tag': '{tag}-{arch}-nothing' }), { storageDir: storage })
+    runAction(inputs([regs.r1.host], 'conc/z', '5', ['x86_64', 'aarch64'], { 'arch-tag': '{tag}-{arch}-nothing' }), { storageDir: storage })
   ])
   expectExit(runs[0], 0, { sharedStorage: true })
   expectExit(runs[1], 0, { sharedStorage: true })
   expectExit(runs[2], 1, { sharedStorage: true })
-  expect(outputsOf(runs[0]).digest).toBe(await expectServedList([r1.host], 'conc/x', ['5'], platformsOf(x)))
-  expect(outputsOf(runs[1]).digest).toBe(await expectServedList([r1.host], 'conc/y', ['5'], platformsOf(y)))
+  expect(outputsOf(runs[0]).digest).toBe(await expectServedList([regs.r1.host], 'conc/x', ['5'], platformsOf(x)))
+  expect(outputsOf(runs[1]).digest).toBe(await expectServedList([regs.r1.host], 'conc/y', ['5'], platformsOf(y)))
   expect(outputsOf(runs[2])).toMatchObject({ result: 'failed', missing: ['x86_64', 'aarch64'], destinations: [] })
   expect(listLocal(conf).lists).toEqual([])
 })
 
 test('a leftover list from a crashed run does not break the next run and is left alone', async () => {
   const repo = 'conc/leftover'
-  const images = await pushArches(r1.host, repo, '1', ['x86_64', 'aarch64'])
+  const images = await pushArches(regs.r1.host, repo, '1', ['x86_64', 'aarch64'])
   // What a crash between `manifest create` and `manifest rm` leaves: one empty list, one with an entry,
   // named like the action's own lists for this very repo and tag.
   const empty = 'localhost/multiarch-publish-temp-conc-leftover-1-1-deadbeef'
   const full = 'localhost/multiarch-publish-temp-conc-leftover-1-2-feedface'
   expect(buildah(['manifest', 'create', empty]).status).toBe(0)
   expect(buildah(['manifest', 'create', full]).status).toBe(0)
-  const add = buildah(['manifest', 'add', '--tls-verify=false', full, `docker://${r1.host}/${repo}@${images.x86_64.digest}`])
+  const add = buildah(['manifest', 'add', '--tls-verify=false', full, `docker://${regs.r1.host}/${repo}@${images.x86_64.digest}`])
   expect(add.stderr).toBe('')
   expect(add.status).toBe(0)
   const before = listLocal(conf).lists.sort()
   expect(before).toEqual([`${empty}:latest`, `${full}:latest`])
   const fullBefore = buildah(['manifest', 'inspect', full]).stdout
 
-  const r = await runAction(inputs([r1.host, r2.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
+  const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
   expectExit(r, 0, { sharedStorage: true })
-  expect(outputsOf(r).digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1'], platformsOf(images)))
+  expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1'], platformsOf(images)))
   // Only the leftovers remain, untouched.
   expect(listLocal(conf).lists.sort()).toEqual(before)
   expect(buildah(['manifest', 'inspect', full]).stdout).toBe(fullBefore)
@@ -112,14 +102,14 @@ test('a leftover list from a crashed run does not break the next run and is left
 
 test('a plain image in the storage named like a temp list does not confuse the run', async () => {
   const repo = 'conc/imagename'
-  const images = await pushArches(r1.host, repo, '1', ['x86_64', 'aarch64'])
+  const images = await pushArches(regs.r1.host, repo, '1', ['x86_64', 'aarch64'])
   // A pulled image (not a list) sitting under a temp-list-like name.
-  const pulled = buildah(['pull', '--tls-verify=false', '--quiet', `docker://${r1.host}/${repo}:1-x86_64`])
+  const pulled = buildah(['pull', '--tls-verify=false', '--quiet', `docker://${regs.r1.host}/${repo}:1-x86_64`])
   expect(pulled.status).toBe(0)
   expect(buildah(['tag', pulled.stdout.trim(), 'localhost/multiarch-publish-temp-conc-imagename-1-9-cafebabe']).status).toBe(0)
-  const r = await runAction(inputs([r1.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
+  const r = await runAction(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
   expectExit(r, 0)
-  expect(outputsOf(r).digest).toBe(await expectServedList([r1.host], repo, ['1'], platformsOf(images)))
+  expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host], repo, ['1'], platformsOf(images)))
   expect(listLocal(conf).images).toContain('localhost/multiarch-publish-temp-conc-imagename-1-9-cafebabe:latest')
   expect(listLocal(conf).lists).toEqual([])
 })

@@ -3,34 +3,15 @@
  * connections, or disappears between the check and the push. Each test asserts what the registries
  * serve afterwards (read directly, not through the proxy), the outputs, and that no local list is left.
  */
-import { startRegistry } from '../../scripts/lib/registry'
-import { startProxy } from '../../scripts/lib/proxy'
 import { runAction } from '../../scripts/lib/action'
-import { TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests } from './fixtures'
+import { Proxy, twoProxies, twoRegistries, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests } from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
-type Registry = Awaited<ReturnType<typeof startRegistry>>
-type Proxy = Awaited<ReturnType<typeof startProxy>>
-
-let r1: Registry
-let r2: Registry
-let p1: Proxy
-let p2: Proxy
-beforeAll(async () => {
-  r1 = await startRegistry()
-  r2 = await startRegistry()
-  p1 = await startProxy({ target: r1.host })
-  p2 = await startProxy({ target: r2.host })
-})
-afterAll(async () => {
-  await p1?.stop()
-  await p2?.stop()
-  await r1?.stop()
-  await r2?.stop()
-})
+const regs = twoRegistries()
+const proxies = twoProxies(regs)
 beforeEach(async () => {
-  for (const p of [p1, p2]) {
+  for (const p of [proxies.p1, proxies.p2]) {
     p.clearFaults()
     p.reset()
     await p.up()
@@ -39,10 +20,10 @@ beforeEach(async () => {
 
 const ARCHES = ['x86_64', 'aarch64']
 
-/** Per-arch images at r1 (the source), then publish through both proxies to tags `tag` and `latest`. */
+/** Per-arch images at regs.r1 (the source), then publish through both proxies to tags `tag` and `latest`. */
 async function publishThroughProxies(repo: string, extra: Record<string, string> = {}) {
-  const images = await pushArches(r1.host, repo, '1', ARCHES)
-  const run = () => runAction(inputs([p1.host, p2.host], repo, '1', ARCHES, { aliases: 'latest', ...extra }))
+  const images = await pushArches(regs.r1.host, repo, '1', ARCHES)
+  const run = () => runAction(inputs([proxies.p1.host, proxies.p2.host], repo, '1', ARCHES, { aliases: 'latest', ...extra }))
   return { images, run }
 }
 
@@ -57,78 +38,78 @@ describe('transient faults are retried', () => {
   test('503 on the first reads of the source registry', async () => {
     const repo = 'faults/read503'
     const { images, run } = await publishThroughProxies(repo)
-    p1.failNext(2, 503)
+    proxies.p1.failNext(2, 503)
     const r = await run()
     expectExit(r, 0)
-    expect(faultsServed(p1)).toEqual({ 503: 2 })
+    expect(faultsServed(proxies.p1)).toEqual({ 503: 2 })
     const out = outputsOf(r)
     expect(out.result).toBe('published')
-    expect(out.destinations).toEqual(refs([p1.host, p2.host], repo, ['1', 'latest']))
-    expect(out.digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1', 'latest'], platformsOf(images)))
+    expect(out.destinations).toEqual(refs([proxies.p1.host, proxies.p2.host], repo, ['1', 'latest']))
+    expect(out.digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1', 'latest'], platformsOf(images)))
     expect(r.localLists).toEqual([])
   })
 
   test('503 on manifest uploads (the push itself)', async () => {
     const repo = 'faults/push503'
     const { images, run } = await publishThroughProxies(repo)
-    p2.failNext(2, 503, { method: 'PUT', path: '/manifests/' })
+    proxies.p2.failNext(2, 503, { method: 'PUT', path: '/manifests/' })
     const r = await run()
     expectExit(r, 0)
-    expect(faultsServed(p2)).toEqual({ 503: 2 })
-    expect(outputsOf(r).digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1', 'latest'], platformsOf(images)))
+    expect(faultsServed(proxies.p2)).toEqual({ 503: 2 })
+    expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1', 'latest'], platformsOf(images)))
     expect(r.localLists).toEqual([])
   })
 
   test('502 on blob upload starts', async () => {
     const repo = 'faults/blob502'
     const { images, run } = await publishThroughProxies(repo)
-    p2.failNext(2, 502, { method: 'POST', path: '/blobs/uploads/' })
+    proxies.p2.failNext(2, 502, { method: 'POST', path: '/blobs/uploads/' })
     const r = await run()
     expectExit(r, 0)
-    expect(faultsServed(p2)).toEqual({ 502: 2 })
-    expect(outputsOf(r).digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1', 'latest'], platformsOf(images)))
+    expect(faultsServed(proxies.p2)).toEqual({ 502: 2 })
+    expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1', 'latest'], platformsOf(images)))
   })
 
   test('429 with Retry-After on reads and on a manifest upload', async () => {
     const repo = 'faults/429'
     const { images, run } = await publishThroughProxies(repo)
-    p1.failNext(2, 429, { method: ['GET', 'HEAD'], path: '/manifests/' })
-    p2.failNext(1, 429, { method: 'PUT', path: '/manifests/' })
+    proxies.p1.failNext(2, 429, { method: ['GET', 'HEAD'], path: '/manifests/' })
+    proxies.p2.failNext(1, 429, { method: 'PUT', path: '/manifests/' })
     const r = await run()
     expectExit(r, 0)
-    expect(faultsServed(p1)).toEqual({ 429: 2 })
-    expect(faultsServed(p2)).toEqual({ 429: 1 })
-    expect(outputsOf(r)).toMatchObject({ result: 'published', destinations: refs([p1.host, p2.host], repo, ['1', 'latest']) })
-    expect(outputsOf(r).digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1', 'latest'], platformsOf(images)))
+    expect(faultsServed(proxies.p1)).toEqual({ 429: 2 })
+    expect(faultsServed(proxies.p2)).toEqual({ 429: 1 })
+    expect(outputsOf(r)).toMatchObject({ result: 'published', destinations: refs([proxies.p1.host, proxies.p2.host], repo, ['1', 'latest']) })
+    expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1', 'latest'], platformsOf(images)))
     expect(r.localLists).toEqual([])
   })
 
   test('connections cut without an answer, on reads and on uploads', async () => {
     const repo = 'faults/cut'
     const { images, run } = await publishThroughProxies(repo)
-    p1.cutNext(1, { method: 'GET', path: '/manifests/' })
-    p2.cutNext(1, { method: 'GET', path: '/manifests/' })
-    p2.cutNext(1, { method: 'PUT' })
+    proxies.p1.cutNext(1, { method: 'GET', path: '/manifests/' })
+    proxies.p2.cutNext(1, { method: 'GET', path: '/manifests/' })
+    proxies.p2.cutNext(1, { method: 'PUT' })
     const r = await run()
     expectExit(r, 0)
-    expect(faultsServed(p1)).toEqual({ cut: 1 })
-    expect(faultsServed(p2)).toEqual({ cut: 2 })
-    expect(outputsOf(r).digest).toBe(await expectServedList([r1.host, r2.host], repo, ['1', 'latest'], platformsOf(images)))
+    expect(faultsServed(proxies.p1)).toEqual({ cut: 1 })
+    expect(faultsServed(proxies.p2)).toEqual({ cut: 2 })
+    expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1', 'latest'], platformsOf(images)))
     expect(r.localLists).toEqual([])
   })
 
   test('rerun after faults is unchanged and writes nothing', async () => {
     const repo = 'faults/rerun'
     const { run } = await publishThroughProxies(repo)
-    p2.failNext(1, 503, { method: 'PUT' })
+    proxies.p2.failNext(1, 503, { method: 'PUT' })
     const first = await run()
     expectExit(first, 0)
-    p1.reset()
-    p2.reset()
+    proxies.p1.reset()
+    proxies.p2.reset()
     const second = await run()
     expectExit(second, 0)
     expect(outputsOf(second)).toMatchObject({ result: 'unchanged', digest: outputsOf(first).digest })
-    expect(p1.writes() + p2.writes()).toBe(0)
+    expect(proxies.p1.writes() + proxies.p2.writes()).toBe(0)
   })
 })
 
@@ -136,45 +117,45 @@ describe('faults that outlast the retries', () => {
   test('503 forever on the source: fails, nothing published, the error says why', async () => {
     const repo = 'faults/forever'
     const { run } = await publishThroughProxies(repo, { retries: '1' })
-    p1.failNext(1000, 503)
+    proxies.p1.failNext(1000, 503)
     const r = await run()
     expectExit(r, 1)
     expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
     expect(r.stdout).toMatch(/::error::.*503/)
-    expect(p2.writes()).toBe(0)
-    expect(await servedDigests([r1.host, r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([r1.host, r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
+    expect(proxies.p2.writes()).toBe(0)
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
     expect(r.localLists).toEqual([])
   })
 
   test('a destination refusing connections while the current lists are read: fails before pushing anywhere', async () => {
     const repo = 'faults/down-at-check'
     const { run } = await publishThroughProxies(repo, { retries: '1' })
-    await p2.down()
+    await proxies.p2.down()
     const r = await run()
     expectExit(r, 1)
     expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
     expect(r.stdout + r.stderr).toMatch(/connection refused/i)
-    expect(p1.writes()).toBe(0)
-    expect(await servedDigests([r1.host, r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([r1.host, r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
+    expect(proxies.p1.writes()).toBe(0)
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
     expect(r.localLists).toEqual([])
   })
 
   test('a registry going away between check and push: the other is still published, the step fails, destinations lists only the good ones', async () => {
     const repo = 'faults/gone'
     const { images, run } = await publishThroughProxies(repo, { retries: '2' })
-    p2.downWhen({ method: ['POST', 'PUT', 'PATCH'] })
+    proxies.p2.downWhen({ method: ['POST', 'PUT', 'PATCH'] })
     const r = await run()
     expectExit(r, 1)
-    expect(p2.isUp()).toBe(false)
+    expect(proxies.p2.isUp()).toBe(false)
     const out = outputsOf(r)
     expect(out.result).toBe('failed')
-    expect(out.destinations).toEqual(refs([p1.host], repo, ['1', 'latest']))
-    const digest = await expectServedList([r1.host], repo, ['1', 'latest'], platformsOf(images))
+    expect(out.destinations).toEqual(refs([proxies.p1.host], repo, ['1', 'latest']))
+    const digest = await expectServedList([regs.r1.host], repo, ['1', 'latest'], platformsOf(images))
     expect(out.digest).toBe(digest)
-    expect(await servedDigests([r2.host], repo, ['1', 'latest'])).toEqual({ [`${r2.host}/${repo}:1`]: null, [`${r2.host}/${repo}:latest`]: null })
+    expect(await servedDigests([regs.r2.host], repo, ['1', 'latest'])).toEqual({ [`${regs.r2.host}/${repo}:1`]: null, [`${regs.r2.host}/${repo}:latest`]: null })
     // The summary shows each destination with its status, the failed ones with the error.
-    for (const ref of refs([p1.host], repo, ['1', 'latest'])) expect(r.summary).toMatch(new RegExp(`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`? *\\| *published`))
-    for (const ref of refs([p2.host], repo, ['1', 'latest'])) expect(r.summary).toMatch(new RegExp(`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`? *\\| *failed.*(refused|EOF|reset)`, 'i'))
+    for (const ref of refs([proxies.p1.host], repo, ['1', 'latest'])) expect(r.summary).toMatch(new RegExp(`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`? *\\| *published`))
+    for (const ref of refs([proxies.p2.host], repo, ['1', 'latest'])) expect(r.summary).toMatch(new RegExp(`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`? *\\| *failed.*(refused|EOF|reset)`, 'i'))
     expect(r.localLists).toEqual([])
   })
 })

@@ -4,8 +4,42 @@
  */
 import { pushImage, pushIndex, inspectRaw, inspectConfig, digestsByPlatform, MT } from '../../scripts/lib/images'
 import { jsonArray, RunResult } from '../../scripts/lib/action'
+import { startRegistry } from '../../scripts/lib/registry'
+import { startProxy } from '../../scripts/lib/proxy'
 
 export { MT }
+
+export type Registry = Awaited<ReturnType<typeof startRegistry>>
+
+/** Two plain registries for a test file: started before its tests, stopped after them. */
+export function twoRegistries(): { r1: Registry; r2: Registry } {
+  const regs = {} as { r1: Registry; r2: Registry }
+  beforeAll(async () => {
+    regs.r1 = await startRegistry()
+    regs.r2 = await startRegistry()
+  })
+  afterAll(async () => {
+    await regs.r1?.stop()
+    await regs.r2?.stop()
+  })
+  return regs
+}
+
+export type Proxy = Awaited<ReturnType<typeof startProxy>>
+
+/** A proxy in front of each of the two registries (faults, request counts), for the enclosing block. */
+export function twoProxies(regs: { r1: Registry; r2: Registry }): { p1: Proxy; p2: Proxy } {
+  const proxies = {} as { p1: Proxy; p2: Proxy }
+  beforeAll(async () => {
+    proxies.p1 = await startProxy({ target: regs.r1.host })
+    proxies.p2 = await startProxy({ target: regs.r2.host })
+  })
+  afterAll(async () => {
+    await proxies.p1?.stop()
+    await proxies.p2?.stop()
+  })
+  return proxies
+}
 
 /** Per-test timeout: generous, these start buildah and skopeo many times. */
 export const TIMEOUT = 120_000
