@@ -2,10 +2,10 @@ import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { Platform, platformKey } from './arch'
+import { Platform } from './arch'
 import { CommandError, execute } from './exec'
 import type { Format } from './inputs'
-import type { Entry } from './plan'
+import { Entry, signature } from './plan'
 import { AccessOptions, accessFlags } from './registry'
 import { withRetry } from './retry'
 
@@ -137,18 +137,21 @@ export class Buildah {
     }
   }
 
-  /** `manifest rm`, never `rmi`: rmi on a list can delete an image in it instead. */
-  async remove(name: string): Promise<void> {
-    await execute('buildah', ['manifest', 'rm', name], { env: this.access.env }).catch((e: unknown) => {
-      if (!(e instanceof CommandError && /image not known/i.test(e.stderr))) throw e
-    })
+  remove(name: string): Promise<void> {
+    return removeList(name, this.access.env)
   }
+}
+
+/** `manifest rm`, never `rmi`: rmi on a list can delete an image in it instead. A list already gone is fine. */
+export async function removeList(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await execute('buildah', ['manifest', 'rm', name], { env }).catch((e: unknown) => {
+    if (!(e instanceof CommandError && /image not known/i.test(e.stderr))) throw e
+  })
 }
 
 /** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan. */
 export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[]): string | undefined {
-  const describe = (digest: string, p?: Platform): string => `${p ? platformKey(p) : '?'}@${digest}`
-  const want = entries.map(e => describe(e.digest, e.platform)).sort()
-  const have = local.map(e => describe(e.digest, e.platform)).sort()
+  const want = signature(entries)
+  const have = signature(local)
   return want.join(' ') === have.join(' ') ? undefined : `the local list holds [${have.join(', ')}] but the plan is [${want.join(', ')}]`
 }

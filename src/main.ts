@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import * as fs from 'fs'
-import { execute } from './exec'
+import { removeCredentials } from './auth'
+import { removeList } from './buildah'
 import { getInputs } from './inputs'
 import { publish, STATE } from './publish'
 import { newReport, Report, setOutputs, writeSummary } from './report'
@@ -31,11 +31,10 @@ export async function run(): Promise<void> {
 
 /** Post step: only has work when the main step was killed before its own cleanup. */
 async function cleanUpAfterCrash(): Promise<void> {
-  const authDir = core.getState(STATE.authDir)
-  if (authDir) fs.rmSync(authDir, { recursive: true, force: true })
+  removeCredentials({ tempDir: core.getState(STATE.authDir) })
   const list = core.getState(STATE.localList)
   if (list) {
     core.info(`Removing the local list ${list} left by the main step`)
-    await execute('buildah', ['manifest', 'rm', list]).catch((e: unknown) => core.warning(`Could not remove ${list}: ${(e as Error).message}`))
+    await removeList(list).catch((e: unknown) => core.warning(`Could not remove ${list}: ${(e as Error).message}`))
   }
 }

@@ -84,12 +84,21 @@ const list = (names: string[]): string => names.join(', ')
 /** The heart of the action: from what was observed to what to do. Pure; no I/O. */
 export function plan(o: Observed): Plan {
   const order = [...o.arches, ...o.table.names()]
-  const sortArches = (names: Iterable<string>): string[] => [...new Set(names)].sort((a, b) => order.indexOf(a) - order.indexOf(b))
+  const byOrder = (a: string, b: string): number => order.indexOf(a) - order.indexOf(b)
+  const sortArches = (names: Iterable<string>): string[] => [...new Set(names)].sort(byOrder)
   const missing = o.arches.filter(a => !o.images.get(a))
+  const entry = (arch: string, { platform, digest, mediaType }: CurrentEntry, repository: string, kept: boolean): Entry => ({
+    arch,
+    platform,
+    digest,
+    mediaType,
+    ref: `${repository}@${digest}`,
+    kept
+  })
 
   const fresh: Entry[] = o.arches.flatMap(arch => {
     const image = o.images.get(arch)
-    return image ? [{ arch, platform: image.platform, digest: image.digest, mediaType: image.mediaType, ref: `${image.repository}@${image.digest}`, kept: false }] : []
+    return image ? [entry(arch, image, image.repository, false)] : []
   })
 
   // Which arch each current entry is, and where it was seen.
@@ -156,8 +165,7 @@ export function plan(o: Observed): Plan {
               `Refusing to publish: the destinations disagree on the previous ${arch} image (${sightings.map(s => `${s.current.ref} has ${s.entry.digest}`).join(', ')}), so there is no single image to keep.`
             )
           }
-          const { current, entry } = sightings[0]
-          entries.push({ arch, platform: entry.platform, digest: entry.digest, mediaType: entry.mediaType, ref: `${current.repository}@${entry.digest}`, kept: true })
+          entries.push(entry(arch, sightings[0].entry, sightings[0].current.repository, true))
         }
         kept = lost
         break
@@ -166,10 +174,10 @@ export function plan(o: Observed): Plan {
         break
     }
   }
-  entries.sort((a, b) => order.indexOf(a.arch) - order.indexOf(b.arch))
+  entries.sort((a, b) => byOrder(a.arch, b.arch))
   const done = { missing, lost, kept, dropped, entries, rows: rows(entries, dropped) }
   if (entries.length === 0) {
-    return refuse(`Refusing to publish an empty list: no per-arch image was found for ${list(o.arches)}${dropped.length ? ` and ${list(dropped)} would be dropped` : ''}.`, { ...done })
+    return refuse(`Refusing to publish an empty list: no per-arch image was found for ${list(o.arches)}${dropped.length ? ` and ${list(dropped)} would be dropped` : ''}.`, done)
   }
 
   const upToDate = o.current.filter(c => servesPlanned(c, entries, o.format, o.annotations))
@@ -201,9 +209,12 @@ export function servesPlanned(c: Current, entries: Entry[], format: Format, anno
   // Exactly these annotations: dropping one from the input must republish without it.
   const keys = Object.keys(annotations)
   if (keys.length !== Object.keys(c.annotations).length || keys.some(k => c.annotations[k] !== annotations[k])) return false
-  const want = entries.map(e => `${platformKey(e.platform)}@${e.digest}`).sort()
-  const have = c.entries.map(e => `${platformKey(e.platform)}@${e.digest}`).sort()
-  return want.length === have.length && want.every((w, i) => w === have[i])
+  return signature(entries).join(' ') === signature(c.entries).join(' ')
+}
+
+/** Entries as sorted `platform@digest` strings, for comparing lists whatever their order. */
+export function signature(entries: ReadonlyArray<{ digest: string; platform?: Platform }>): string[] {
+  return entries.map(e => `${e.platform ? platformKey(e.platform) : '?'}@${e.digest}`).sort()
 }
 
 /**

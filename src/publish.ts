@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { formatPlatform, platformKey } from './arch'
+import { formatPlatform, Platform, platformKey } from './arch'
 import { prepareCredentials, removeCredentials } from './auth'
 import { Buildah, checkLocal, checkSupported, detectVersion, localListName } from './buildah'
 import { archTagFor, destinations, Format, Inputs } from './inputs'
@@ -85,8 +85,7 @@ export async function publish(inputs: Inputs, report: Report): Promise<void> {
 async function lookUpImage(registry: Registry, inputs: Inputs, arch: string): Promise<NewImage | undefined> {
   const repository = `${inputs.source}/${inputs.repo}`
   const ref = `${repository}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
-  const want = inputs.archTable.platform(arch)
-  if (!want) throw new Error(`no platform for arch ${arch}`)
+  const want = inputs.archTable.platform(arch) as Platform // getInputs refused unknown arches
   try {
     const raw = await registry.manifest(ref)
     if (!raw) {
@@ -114,7 +113,7 @@ async function readCurrent(registry: Registry, ref: string): Promise<Current> {
     if (!raw) return { ref, repository, exists: false }
     const m = parseManifest(raw)
     const entries = m.isList
-      ? m.entries.map(d => ({ platform: d.platform ?? { os: '', architecture: '' }, digest: d.digest, mediaType: d.mediaType }))
+      ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
       : [{ platform: configPlatform(await registry.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
     return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, annotations: m.annotations }
   } catch (e) {

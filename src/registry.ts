@@ -14,13 +14,13 @@ export async function checkSkopeo(env: NodeJS.ProcessEnv): Promise<string> {
   return (await execute('skopeo', ['--version'], { env })).stdout.toString().trim()
 }
 
-/** The flags every registry-touching command shares (both skopeo and buildah spell them the same). */
-export function accessFlags(o: AccessOptions): string[] {
-  return [
-    ...(o.tlsVerify ? [] : ['--tls-verify=false']),
-    ...(o.authFile ? ['--authfile', o.authFile] : []),
-    ...(o.certDir ? ['--cert-dir', o.certDir] : [])
-  ]
+/**
+ * The flags every registry-touching command shares (skopeo and buildah spell them the same).
+ * `skopeo copy` wants TLS flags once per side (`sides: ['src-', 'dest-']`); its --authfile serves both.
+ */
+export function accessFlags(o: AccessOptions, sides: readonly string[] = ['']): string[] {
+  const each = (flag: string, value?: string): string[] => sides.flatMap(side => [`--${side}${flag}`, ...(value === undefined ? [] : [value])])
+  return [...(o.tlsVerify ? [] : each('tls-verify=false')), ...(o.authFile ? ['--authfile', o.authFile] : []), ...(o.certDir ? each('cert-dir', o.certDir) : [])]
 }
 
 /**
@@ -46,18 +46,8 @@ export class Registry {
 
   /** Copies one image by digest into another repository, digest unchanged (skopeo never converts here). */
   async copy(from: string, to: string): Promise<void> {
-    const o = this.options
-    const args = [
-      'copy',
-      '--preserve-digests',
-      '--quiet',
-      ...(o.tlsVerify ? [] : ['--src-tls-verify=false', '--dest-tls-verify=false']),
-      ...(o.authFile ? ['--authfile', o.authFile] : []),
-      ...(o.certDir ? ['--src-cert-dir', o.certDir, '--dest-cert-dir', o.certDir] : []),
-      `docker://${from}`,
-      `docker://${to}`
-    ]
-    await withRetry(`copy ${from} to ${to}`, () => execute('skopeo', args, { env: o.env }), o)
+    const args = ['copy', '--preserve-digests', '--quiet', ...accessFlags(this.options, ['src-', 'dest-']), `docker://${from}`, `docker://${to}`]
+    await withRetry(`copy ${from} to ${to}`, () => execute('skopeo', args, { env: this.options.env }), this.options)
   }
 
   private read(flags: string[], ref: string, fresh: boolean): Promise<Buffer | null> {
