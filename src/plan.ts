@@ -189,10 +189,11 @@ export function plan(o: Observed): Plan {
   // Up-to-date lists that disagree among themselves are rewritten, so that one digest is served everywhere.
   const skip = digests.size === 1 ? upToDate : []
   const push = o.current.filter(c => !skip.includes(c)).map(c => c.ref)
+  const neverListed = missing.filter(m => !lost.includes(m))
   const notes = [
     kept.length ? `keeping the previous image for ${list(kept)}` : '',
     dropped.length ? `dropping ${list(dropped)}` : '',
-    missing.length ? `without ${list(missing.filter(m => !kept.includes(m) && !dropped.includes(m)))} (asked for, no image, not in any current list)` : ''
+    neverListed.length ? `without ${list(neverListed)} (asked for, no image, not in any current list)` : ''
   ].filter(Boolean)
   return {
     ...done,

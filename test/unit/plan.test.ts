@@ -73,6 +73,11 @@ describe('plan: missing-arch policies with s390x lost', () => {
     expect(result.entries.find(e => e.arch === 'x86_64')?.ref).toBe(`src.example/fedora@${NEW('x86_64')}`)
   })
 
+  test('hybrid: the reason names what is kept and nothing as "without"', () => {
+    const result = plan(observe({ images: images('x86_64', 'aarch64'), current, policy: 'hybrid' }))
+    expect(result.reason).toBe('Publishing x86_64, aarch64, s390x to 2 destinations, keeping the previous image for s390x.')
+  })
+
   test('hybrid refuses when destinations disagree on the image to keep', () => {
     const split = [list(A, { x86_64: OLD('x86_64'), s390x: 'sha256:one' }), list(B, { x86_64: OLD('x86_64'), s390x: 'sha256:two' })]
     const result = plan(observe({ images: images('x86_64'), current: split, policy: 'hybrid' }))
