@@ -5,9 +5,8 @@ import * as path from 'path'
 import { Platform } from './arch'
 import { CommandError, execute } from './exec'
 import type { Format } from './inputs'
-import { Entry, signature } from './plan'
-import { AccessOptions, accessFlags } from './registry'
 import { withRetry } from './retry'
+import { AccessOptions, accessFlags, retryOptions } from './skopeo'
 
 export interface Version {
   major: number
@@ -90,7 +89,7 @@ export class Buildah {
   /** Adds one image by digest with an explicit platform. One at a time: parallel adds lose entries before 1.35. */
   async add(name: string, ref: string, platform: Platform): Promise<void> {
     const args = ['manifest', 'add', '--os', platform.os, '--arch', platform.architecture, ...(platform.variant ? ['--variant', platform.variant] : [])]
-    await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access), name, `docker://${ref}`]), this.access)
+    await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access), name, `docker://${ref}`]), retryOptions(this.access))
   }
 
   /** The local list's entries: what will be pushed. */
@@ -130,7 +129,7 @@ export class Buildah {
           await this.run([...args, name, `docker://${destination}`])
           return ''
         },
-        this.access
+        retryOptions(this.access)
       )
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
@@ -147,11 +146,4 @@ export async function removeList(name: string, env: NodeJS.ProcessEnv = process.
   await execute('buildah', ['manifest', 'rm', name], { env }).catch((e: unknown) => {
     if (!(e instanceof CommandError && /image not known/i.test(e.stderr))) throw e
   })
-}
-
-/** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan. */
-export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[]): string | undefined {
-  const want = signature(entries)
-  const have = signature(local)
-  return want.join(' ') === have.join(' ') ? undefined : `the local list holds [${have.join(', ')}] but the plan is [${want.join(', ')}]`
 }

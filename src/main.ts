@@ -1,40 +1,46 @@
 import * as core from '@actions/core'
-import { removeCredentials } from './auth'
-import { removeList } from './buildah'
+import { Cancelled } from './commit'
+import { stopChildren } from './exec'
 import { getInputs } from './inputs'
-import { publish, STATE } from './publish'
+import { publish } from './publish'
 import { newReport, Report, setOutputs, writeSummary } from './report'
 
-/** The action's entry point (also what `npx @github/local-action run . src/main.ts .env` calls). */
+/**
+ * The main step (also what `npx @github/local-action run . src/main.ts .env` calls). The post step
+ * has its own entry (post.ts), so nothing here can run twice.
+ */
 export async function run(): Promise<void> {
-  if (core.getState('is-post') === 'true') return cleanUpAfterCrash()
-  core.saveState('is-post', 'true')
   const report: Report = newReport()
+  const cancel = new AbortController()
+  // A cancelled job gets SIGINT, then SIGTERM: stop every child at once (nothing may write after the
+  // step ends), then let the commit put back what it moved, and report.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (cancel.signal.aborted) return
+    core.info(`Received ${signal}: stopping`)
+    cancel.abort()
+    void stopChildren()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   let summary = true
+  const started = Date.now()
   try {
-    const inputs = getInputs(name => core.getInput(name))
+    const inputs = getInputs((name: string, options?: core.InputOptions) => core.getInput(name, options))
     summary = inputs.summary
     Object.assign(report, { name: `${inputs.repo}:${inputs.tag}`, format: inputs.format, policy: inputs.policy })
-    await publish(inputs, report)
+    await publish(inputs, report, cancel.signal)
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e)
+    const message = cancel.signal.aborted && !(e instanceof Cancelled) ? `The run was cancelled: ${(e as Error).message}` : e instanceof Error ? e.message : String(e)
     report.result = 'failed'
     report.error = message
     // Forgejo and Gitea show `::error::` lines raw or not at all: say it plainly too.
     core.info(`Error: ${message}`)
     core.setFailed(message)
   } finally {
+    report.durationMs = Date.now() - started
     setOutputs(report)
     if (summary) writeSummary(report)
-  }
-}
-
-/** Post step: only has work when the main step was killed before its own cleanup. */
-async function cleanUpAfterCrash(): Promise<void> {
-  removeCredentials({ tempDir: core.getState(STATE.authDir) })
-  const list = core.getState(STATE.localList)
-  if (list) {
-    core.info(`Removing the local list ${list} left by the main step`)
-    await removeList(list).catch((e: unknown) => core.warning(`Could not remove ${list}: ${(e as Error).message}`))
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }

@@ -1,6 +1,6 @@
-import { ArchTable, formatPlatform, Platform, platformKey } from './arch'
+import { ArchTable, formatPlatform, Platform } from './arch'
 import type { Format, Policy } from './inputs'
-import { FORMAT_MEDIA, Manifest } from './manifest'
+import { servesPlanned } from './verify'
 
 /** A per-arch image found for this build. */
 export interface NewImage {
@@ -202,38 +202,4 @@ export function plan(o: Observed): Plan {
     push,
     upToDate: skip.map(c => c.ref)
   }
-}
-
-/** Whether a destination already serves a list of exactly these entries and annotations, in this format. */
-export function servesPlanned(c: Current, entries: Entry[], format: Format, annotations: Record<string, string>): boolean {
-  if (!c.exists || !c.isList || c.mediaType !== FORMAT_MEDIA[format].list) return false
-  // Exactly these annotations: dropping one from the input must republish without it.
-  const keys = Object.keys(annotations)
-  if (keys.length !== Object.keys(c.annotations).length || keys.some(k => c.annotations[k] !== annotations[k])) return false
-  return signature(entries).join(' ') === signature(c.entries).join(' ')
-}
-
-/** Entries as sorted `platform@digest` strings, for comparing lists whatever their order. */
-export function signature(entries: ReadonlyArray<{ digest: string; platform?: Platform }>): string[] {
-  return entries.map(e => `${e.platform ? platformKey(e.platform) : '?'}@${e.digest}`).sort()
-}
-
-/**
- * What is wrong with a list as a registry served it after the push, or undefined if it is what was
- * planned. Entry digests are only compared when buildah had no reason to convert the entry.
- */
-export function checkServed(served: Manifest | null, entries: Entry[], format: Format, annotations: Record<string, string> = {}): string | undefined {
-  if (!served) return 'it serves nothing'
-  if (!served.isList || served.mediaType !== FORMAT_MEDIA[format].list) return `it serves ${served.mediaType}, not ${FORMAT_MEDIA[format].list}`
-  const lacking = Object.keys(annotations).filter(k => served.annotations[k] !== annotations[k])
-  if (lacking.length) return `its annotations lack ${lacking.join(', ')}`
-  const want = entries.map(e => platformKey(e.platform)).sort()
-  const have = served.entries.map(d => (d.platform ? platformKey(d.platform) : '?')).sort()
-  if (want.join(' ') !== have.join(' ')) return `it lists platforms [${have.join(', ')}], planned [${want.join(', ')}]`
-  for (const e of entries) {
-    if (e.mediaType !== FORMAT_MEDIA[format].entry) continue
-    const d = served.entries.find(s => s.platform && platformKey(s.platform) === platformKey(e.platform))
-    if (d?.digest !== e.digest) return `its ${e.arch} entry is ${d?.digest}, planned ${e.digest}`
-  }
-  return undefined
 }

@@ -3,12 +3,14 @@ import * as fs from 'fs'
 import type { ArchOutcome, Plan } from './plan'
 
 export type Result = 'published' | 'unchanged' | 'skipped' | 'dry-run' | 'failed'
-export type DestinationStatus = 'published' | 'up to date' | 'would push' | 'not pushed' | 'failed'
+export type DestinationStatus = 'published' | 'up to date' | 'would push' | 'not pushed' | 'failed' | 'rolled back'
 
 export interface DestinationReport {
   ref: string
   status: DestinationStatus
   detail?: string
+  /** The digest it served before this run; null: nothing. */
+  previous?: string | null
 }
 
 /** Everything the outputs and the summary tell; filled in as the run goes, so a failure reports what is known. */
@@ -21,11 +23,14 @@ export interface Report {
   policy?: string
   plan?: Plan
   destinations: DestinationReport[]
+  /** Tags this run moved and then put back (a failed or cancelled commit). */
+  rolledBack: string[]
   error?: string
+  durationMs?: number
 }
 
 export function newReport(): Report {
-  return { result: 'failed', digest: '', destinations: [] }
+  return { result: 'failed', digest: '', destinations: [], rolledBack: [] }
 }
 
 /** References that really serve the list now. */
@@ -41,6 +46,7 @@ export function setOutputs(report: Report): void {
   core.setOutput('missing-arches', JSON.stringify(plan?.missing ?? []))
   core.setOutput('lost-arches', JSON.stringify(plan?.lost ?? []))
   core.setOutput('destinations', JSON.stringify(serving(report)))
+  core.setOutput('rolled-back', JSON.stringify(report.rolledBack))
 }
 
 const OUTCOME: Record<ArchOutcome, string> = {

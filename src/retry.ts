@@ -31,6 +31,13 @@ export const ERROR_PHRASES: ReadonlyArray<{ phrase: string; kind: ErrorKind; hin
   { phrase: 'client.timeout exceeded', kind: 'transient' },
   { phrase: 'no route to host', kind: 'transient' },
   { phrase: 'http2: server sent goaway', kind: 'transient' },
+  // Go's HTTP transport, when a connection dies under a request (containers/image opens one per request).
+  { phrase: 'server closed idle connection', kind: 'transient' },
+  { phrase: 'transport connection broken', kind: 'transient' },
+  { phrase: 'use of closed network connection', kind: 'transient' },
+  { phrase: 'http2: client connection lost', kind: 'transient' },
+  // The watchdog in src/exec.ts killed a command that stopped making progress.
+  { phrase: 'no progress for', kind: 'transient' },
   { phrase: 'tls handshake timeout', kind: 'transient' },
   { phrase: 'timeout awaiting response headers', kind: 'transient' },
   { phrase: 'context deadline exceeded', kind: 'transient' },
@@ -72,28 +79,55 @@ export function explain(e: unknown): string {
 }
 
 export interface RetryOptions {
+  /** Attempts after the first that made no progress. */
   retries: number
   /** First back-off; each further one doubles, with ±50% jitter so parallel runs spread out. */
   baseDelayMs?: number
+  maxDelayMs?: number
   sleep?: (ms: number) => Promise<void>
   random?: () => number
+  /**
+   * Asked after a failed attempt: did it get further than every attempt before it? Such an attempt
+   * is not counted against `retries` (a large copy over a flaky network gets through piece by piece),
+   * up to `MAX_ATTEMPTS` in all.
+   */
+  madeProgress?: () => boolean
 }
 
-export function backoffMs(attempt: number, baseDelayMs: number, random: () => number): number {
-  return Math.round(Math.min(baseDelayMs * 2 ** attempt, 30_000) * (0.5 + random()))
+/** The bound on attempts that keep making progress, so even a pathological network ends. */
+export const MAX_ATTEMPTS = 50
+
+export function backoffMs(attempt: number, baseDelayMs: number, random: () => number, maxDelayMs = 30_000): number {
+  return Math.round(Math.min(baseDelayMs * 2 ** attempt, maxDelayMs) * (0.5 + random()))
 }
 
-/** Runs `op`, retrying transient failures; `what` names the operation in the log. */
+/**
+ * Runs `op`, retrying transient failures; `what` names the operation (and so the registry) in the
+ * log. Attempts are logged at info level; an operation that needed retries gets one warning.
+ */
 export async function withRetry<T>(what: string, op: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const { retries, baseDelayMs = 1000, random = Math.random } = options
+  const { retries, baseDelayMs = 1000, maxDelayMs = 30_000, random = Math.random } = options
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)))
+  let idle = 0
+  const failures: string[] = []
   for (let attempt = 0; ; attempt++) {
     try {
-      return await op()
+      const result = await op()
+      if (failures.length > 0) {
+        core.warning(`${what}: succeeded after ${failures.length + 1} attempts (${[...new Set(failures)].join('; ')})`)
+      }
+      return result
     } catch (e) {
-      if (attempt >= retries || classify(errorText(e)).kind !== 'transient') throw e
-      const delay = backoffMs(attempt, baseDelayMs, random)
-      core.warning(`${what}: transient failure (${errorLine(errorText(e))}); retry ${attempt + 1}/${retries} in ${delay} ms`)
+      const progressed = options.madeProgress?.() ?? false
+      if (!progressed) idle++
+      const line = errorLine(errorText(e))
+      if (idle > retries || attempt + 1 >= MAX_ATTEMPTS || classify(errorText(e)).kind !== 'transient') {
+        if (failures.length > 0 && e instanceof Error) e.message += ` (after ${failures.length + 1} attempts)`
+        throw e
+      }
+      failures.push(line)
+      const delay = progressed ? baseDelayMs : backoffMs(idle - 1, baseDelayMs, random, maxDelayMs)
+      core.info(`${what}: transient failure (${line})${progressed ? ', with progress' : ''}; attempt ${attempt + 2} in ${delay} ms`)
       await sleep(delay)
     }
   }

@@ -4,10 +4,11 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { Platform } from '../../src/arch'
-import { atLeast, Buildah, checkLocal, checkSupported, detectVersion, features, localListName, MINIMUM_VERSION, parseVersion, Version } from '../../src/buildah'
+import { atLeast, Buildah, checkSupported, detectVersion, features, localListName, MINIMUM_VERSION, parseVersion, Version } from '../../src/buildah'
 import { CommandError } from '../../src/exec'
 import type { Entry } from '../../src/plan'
-import { AccessOptions } from '../../src/registry'
+import { AccessOptions } from '../../src/skopeo'
+import { checkLocal } from '../../src/verify'
 
 jest.mock('@actions/exec')
 
@@ -120,7 +121,7 @@ describe('checkLocal', () => {
     ['empty', [], 'the local list holds [] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
     ['a wrong digest', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:cc', platform: { os: 'linux', architecture: 'arm64' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:cc] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
     ['a wrong platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm/v7@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
-    ['no platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb' }], 'the local list holds [?@sha256:bb, linux/amd64@sha256:aa] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    ['no platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb' }], 'the local list holds [linux/amd64@sha256:aa, no platform@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
     ['an extra entry', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:bb, linux/arm64@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]']
   ])('%s', (_, local, expected) => {
     expect(checkLocal(local, [amd, arm])).toBe(expected)
@@ -154,7 +155,10 @@ function fakeExec(): void {
   calls = []
   replies = []
   execMock.mockImplementation(async (tool, args = [], options = {}) => {
-    calls.push({ tool, args: [...args], env: options.env })
+    // The watchdog's marker is exec's business, not buildah's.
+    const { MULTIARCH_PUBLISH_CHILD: marker, ...env } = options.env ?? {}
+    expect(marker).toMatch(/^[0-9a-f]{8}-\d+$/)
+    calls.push({ tool, args: [...args], env })
     const next = replies.shift() ?? {}
     const reply = typeof next === 'function' ? next(args) : next
     if (reply.throws) throw reply.throws

@@ -1,7 +1,8 @@
 import { ArchTable, parsePlatform, Platform } from '../../src/arch'
 import type { Policy } from '../../src/inputs'
 import { MEDIA, parseManifest } from '../../src/manifest'
-import { checkServed, Current, Decision, NewImage, Observed, plan } from '../../src/plan'
+import { Current, Decision, NewImage, Observed, plan } from '../../src/plan'
+import { checkServed } from '../../src/verify'
 
 const table = new ArchTable()
 const p = (text: string): Platform => parsePlatform(text) as Platform

@@ -45,6 +45,7 @@ function publishedReport(): Report {
     format: 'oci',
     policy: 'hybrid',
     plan,
+    rolledBack: [],
     destinations: [
       { ref: 'quay.io/fedora/fedora:40', status: 'published' },
       { ref: 'quay.io/fedora/fedora:latest', status: 'up to date' }
@@ -78,6 +79,7 @@ function refusedReport(): Report {
         { arch: 's390x', inCurrent: 2, outcome: 'lost' }
       ]
     },
+    rolledBack: [],
     destinations: [
       { ref: 'a.example/fedora:40', status: 'not pushed' },
       { ref: 'b.example/fedora:40', status: 'not pushed' }
@@ -188,7 +190,7 @@ describe('setOutputs', () => {
     const setOutput = jest.spyOn(core, 'setOutput').mockImplementation(() => undefined)
     setOutputs(report)
     const out = Object.fromEntries(setOutput.mock.calls.map(([k, v]) => [k, v as string]))
-    expect(setOutput).toHaveBeenCalledTimes(6)
+    expect(setOutput).toHaveBeenCalledTimes(7)
     return out
   }
 
@@ -199,7 +201,8 @@ describe('setOutputs', () => {
       arches: '["x86_64","aarch64","s390x"]',
       'missing-arches': '["ppc64le","s390x"]',
       'lost-arches': '["s390x"]',
-      destinations: '["quay.io/fedora/fedora:40","quay.io/fedora/fedora:latest"]'
+      destinations: '["quay.io/fedora/fedora:40","quay.io/fedora/fedora:latest"]',
+      'rolled-back': '[]'
     })
   })
 
@@ -216,7 +219,8 @@ describe('setOutputs', () => {
       arches: '[]',
       'missing-arches': '["s390x"]',
       'lost-arches': '["s390x"]',
-      destinations: '[]'
+      destinations: '[]',
+      'rolled-back': '[]'
     })
   })
 
@@ -227,7 +231,8 @@ describe('setOutputs', () => {
       arches: '[]',
       'missing-arches': '[]',
       'lost-arches': '[]',
-      destinations: '[]'
+      destinations: '[]',
+      'rolled-back': '[]'
     })
   })
 })

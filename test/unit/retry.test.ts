@@ -1,9 +1,10 @@
 import * as core from '@actions/core'
 import { CommandError } from '../../src/exec'
-import { backoffMs, classify, ERROR_PHRASES, ErrorKind, errorText, explain, withRetry } from '../../src/retry'
+import { backoffMs, classify, ERROR_PHRASES, ErrorKind, errorText, explain, MAX_ATTEMPTS, withRetry } from '../../src/retry'
 
 beforeEach(() => {
   jest.spyOn(core, 'warning').mockImplementation(() => undefined)
+  jest.spyOn(core, 'info').mockImplementation(() => undefined)
 })
 afterEach(() => jest.restoreAllMocks())
 
@@ -32,6 +33,11 @@ const MESSAGES: Record<string, string> = {
   'connection timed out': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: connect: Connection Timed Out',
   'client.timeout exceeded': 'Error: reading manifest 40 in quay.io/x: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)',
   'no route to host': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: connect: No Route To Host',
+  'server closed idle connection': 'Error: reading manifest 40 in localhost:5000/x: Get "http://localhost:5000/v2/x/manifests/40": http: Server Closed Idle Connection',
+  'transport connection broken': 'Error: writing blob: Put "http://localhost:5000/v2/x/blobs/uploads/1": net/http: HTTP/1.x Transport Connection Broken: write tcp 127.0.0.1:1->127.0.0.1:5000: write: bad file descriptor',
+  'use of closed network connection': 'Error: reading blob sha256:0123: read tcp 127.0.0.1:1->127.0.0.1:5000: Use Of Closed Network Connection',
+  'http2: client connection lost': 'Error: reading manifest 40 in quay.io/x: Get "https://quay.io/v2/x/manifests/40": HTTP2: Client Connection Lost',
+  'no progress for': 'Error: No Progress For 90 s: the registry stopped answering (killed)',
   'http2: server sent goaway': 'Error: writing blob: Patch "https://quay.io/v2/x/blobs/uploads/1": http2: server sent GOAWAY and closed the connection',
   'i/o timeout': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp 10.0.0.1:443: I/O Timeout',
   'tls handshake timeout': 'Error: pinging container registry quay.io: Get "https://quay.io/v2/": net/http: TLS Handshake Timeout',
@@ -201,9 +207,40 @@ describe('withRetry', () => {
     await expect(withRetry('push x', op, { retries: 3, sleep, random })).resolves.toBe('ok')
     expect(op).toHaveBeenCalledTimes(4)
     expect(sleep.mock.calls.map(c => c[0])).toEqual([1000, 2000, 4000])
-    expect(core.warning).toHaveBeenCalledTimes(3)
-    expect(core.warning).toHaveBeenNthCalledWith(1, expect.stringMatching(/^push x: transient failure \(Put ".*": EOF\); retry 1\/3 in 1000 ms$/))
-    expect(core.warning).toHaveBeenNthCalledWith(3, expect.stringMatching(/retry 3\/3 in 4000 ms$/))
+    // Each attempt at info level; one warning for the operation, with the count.
+    expect(core.info).toHaveBeenCalledTimes(3)
+    expect(core.info).toHaveBeenNthCalledWith(1, expect.stringMatching(/^push x: transient failure \(Put ".*": EOF\); attempt 2 in 1000 ms$/))
+    expect(core.info).toHaveBeenNthCalledWith(3, expect.stringMatching(/attempt 4 in 4000 ms$/))
+    expect(core.warning).toHaveBeenCalledTimes(1)
+    expect(core.warning).toHaveBeenCalledWith(expect.stringMatching(/^push x: succeeded after 4 attempts \(Put ".*": EOF\)$/))
+  })
+
+  test('attempts that make progress do not count against `retries`', async () => {
+    const { sleep, random } = fakes()
+    const op = flaky([transient(), transient(), transient(), transient()])
+    const progress = [true, true, true, false]
+    const madeProgress = jest.fn(() => progress.shift() ?? false)
+    await expect(withRetry('copy x', op, { retries: 1, sleep, random, madeProgress })).resolves.toBe('ok')
+    expect(op).toHaveBeenCalledTimes(5)
+    // Progress retries at once after the base delay; the backoff grows only with attempts without progress.
+    expect(sleep.mock.calls.map(c => c[0])).toEqual([1000, 1000, 1000, 1000])
+  })
+
+  test('without progress, `retries` bounds the attempts', async () => {
+    const { sleep, random } = fakes()
+    const errors = [transient(), transient(), transient()]
+    const op = flaky(errors)
+    await expect(withRetry('copy x', op, { retries: 1, sleep, random, madeProgress: () => false })).rejects.toBe(errors[1])
+    expect(op).toHaveBeenCalledTimes(2)
+  })
+
+  test(`progress forever still ends after ${MAX_ATTEMPTS} attempts`, async () => {
+    const { sleep, random } = fakes()
+    const op = jest.fn(async () => {
+      throw transient()
+    })
+    await expect(withRetry('copy x', op, { retries: 1, sleep, random, madeProgress: () => true })).rejects.toBeInstanceOf(CommandError)
+    expect(op).toHaveBeenCalledTimes(MAX_ATTEMPTS)
   })
 
   test('gives up after `retries` retries and throws the last error', async () => {

@@ -1,5 +1,6 @@
+import * as core from '@actions/core'
 import { execute } from './exec'
-import { classify, errorText, withRetry } from './retry'
+import { classify, errorText, RetryOptions, withRetry } from './retry'
 
 export interface AccessOptions {
   tlsVerify: boolean
@@ -7,6 +8,9 @@ export interface AccessOptions {
   certDir?: string
   env: NodeJS.ProcessEnv
   retries: number
+  /** Back-off timings for withRetry (tests shorten them). */
+  baseDelayMs?: number
+  maxDelayMs?: number
 }
 
 /** skopeo does every read and copy: its version, read first, also proves it is there. */
@@ -23,11 +27,25 @@ export function accessFlags(o: AccessOptions, sides: readonly string[] = ['']): 
   return [...(o.tlsVerify ? [] : each('tls-verify=false')), ...(o.authFile ? ['--authfile', o.authFile] : []), ...(o.certDir ? each('cert-dir', o.certDir) : [])]
 }
 
+export function retryOptions(o: AccessOptions): RetryOptions {
+  return { retries: o.retries, baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxDelayMs }
+}
+
+/**
+ * How far a `skopeo copy` got, from its progress lines: each blob started, the config (all layers
+ * done), the manifest (config done), signatures (manifest written). Blobs already at the destination
+ * are reused, so an attempt that gets further than every earlier one has added to the destination.
+ */
+export function copyStage(line: string): number {
+  const stages = [/^Copying blob/i, /^Copying config/i, /^Writing manifest/i, /^Storing signatures/i]
+  return stages.findIndex(re => re.test(line)) + 1
+}
+
 /**
  * Reads manifests and configs with skopeo: it takes --authfile and --cert-dir on every version,
- * unlike `buildah manifest inspect` before 1.32. Reads are memoised so nothing is fetched twice.
+ * unlike `buildah manifest inspect` before 1.32. Reads are memoised unless asked `fresh`.
  */
-export class Registry {
+export class Skopeo {
   private readonly cache = new Map<string, Promise<Buffer | null>>()
 
   constructor(private readonly options: AccessOptions) {}
@@ -44,10 +62,35 @@ export class Registry {
     return raw
   }
 
-  /** Copies one image by digest into another repository, digest unchanged (skopeo never converts here). */
-  async copy(from: string, to: string): Promise<void> {
-    const args = ['copy', '--preserve-digests', '--quiet', ...accessFlags(this.options, ['src-', 'dest-']), `docker://${from}`, `docker://${to}`]
-    await withRetry(`copy ${from} to ${to}`, () => execute('skopeo', args, { env: this.options.env }), this.options)
+  /**
+   * Copies one image (or, with `indexOnly`, just a list whose entries are already there) by digest,
+   * bytes unchanged. Retried for as long as each attempt gets further; `retries` bounds the rest.
+   */
+  async copy(from: string, to: string, { indexOnly = false } = {}): Promise<void> {
+    const args = [
+      'copy',
+      '--preserve-digests',
+      ...(indexOnly ? ['--multi-arch', 'index-only'] : []),
+      ...accessFlags(this.options, ['src-', 'dest-']),
+      `docker://${from}`,
+      `docker://${to}`
+    ]
+    let best = 0
+    let reached = 0
+    const onLine = (line: string): void => {
+      reached = Math.max(reached, copyStage(line))
+      core.debug(`copy ${from} → ${to}: ${line}`)
+    }
+    const madeProgress = (): boolean => {
+      const further = reached > best
+      best = Math.max(best, reached)
+      reached = 0
+      return further
+    }
+    await withRetry(`copy ${from} to ${to}`, () => execute('skopeo', args, { env: this.options.env, onLine }), {
+      ...retryOptions(this.options),
+      madeProgress
+    })
   }
 
   private read(flags: string[], ref: string, fresh: boolean): Promise<Buffer | null> {
@@ -55,7 +98,7 @@ export class Registry {
     const cached = this.cache.get(key)
     if (cached && !fresh) return cached
     const args = ['inspect', ...flags, ...accessFlags(this.options), `docker://${ref}`]
-    const pending = withRetry(`read ${ref}`, () => execute('skopeo', args, { env: this.options.env }), this.options).then(
+    const pending = withRetry(`read ${ref}`, () => execute('skopeo', args, { env: this.options.env }), retryOptions(this.options)).then(
       r => r.stdout,
       (e: unknown) => {
         if (classify(errorText(e)).kind === 'not-found') return null

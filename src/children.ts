@@ -1,0 +1,116 @@
+import * as fs from 'fs'
+
+/**
+ * The child processes of this run, found through /proc. @actions/exec does not hand out the
+ * ChildProcess, and buildah may re-exec itself, so a hung command is found by a marker in its
+ * environment and stopped together with everything it started. Linux only, like buildah.
+ */
+
+interface Proc {
+  pid: number
+  ppid: number
+}
+
+function readProcs(): Proc[] {
+  let names: string[]
+  try {
+    names = fs.readdirSync('/proc')
+  } catch {
+    return []
+  }
+  const procs: Proc[] = []
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      // The command name (field 2) may hold spaces and parentheses: the fields after its last ')' are fixed.
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      procs.push({ pid: Number(name), ppid: Number(fields[1]) })
+    } catch {
+      // Gone since readdir.
+    }
+  }
+  return procs
+}
+
+/** `root` and every process below it. */
+function subtree(procs: Proc[], root: number): number[] {
+  const out = [root]
+  for (let i = 0; i < out.length; i++) for (const p of procs) if (p.ppid === out[i]) out.push(p.pid)
+  return out
+}
+
+/** The direct child of this process whose environment holds `marker` (NAME=value). */
+export function findChild(marker: string, procs: Proc[] = readProcs()): number | undefined {
+  for (const p of procs) {
+    if (p.ppid !== process.pid) continue
+    try {
+      if (fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').includes(marker)) return p.pid
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return undefined
+}
+
+/** Bytes read and written by `pid` and its descendants, sockets included: it moves while a transfer runs. */
+export function ioOf(pid: number, procs: Proc[] = readProcs()): number {
+  let total = 0
+  for (const p of subtree(procs, pid)) {
+    try {
+      const io = fs.readFileSync(`/proc/${p}/io`, 'utf8')
+      total += Number(/rchar: (\d+)/.exec(io)?.[1] ?? 0) + Number(/wchar: (\d+)/.exec(io)?.[1] ?? 0)
+    } catch {
+      // Gone.
+    }
+  }
+  return total
+}
+
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Kills `pid` and everything below it at once (children first would let the parent start more). */
+export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  signalAll(subtree(readProcs(), pid).reverse(), signal)
+}
+
+/** The direct children whose environment holds a marker starting with `prefix`, with their descendants. */
+function markedTrees(prefix: string): number[] {
+  const procs = readProcs()
+  const roots = procs.filter(p => {
+    if (p.ppid !== process.pid) return false
+    try {
+      return fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').some(v => v.startsWith(prefix))
+    } catch {
+      return false
+    }
+  })
+  return roots.flatMap(r => subtree(procs, r.pid))
+}
+
+/**
+ * Stops every process this run started (found by the marker prefix, so a test runner's own children
+ * are left alone): SIGTERM, then SIGKILL for what is still there after `graceMs`.
+ */
+export async function stopMarked(prefix: string, graceMs = 1000): Promise<number> {
+  const first = markedTrees(prefix)
+  if (first.length === 0) return 0
+  signalAll(first, 'SIGTERM')
+  const alive = (): number[] => first.filter(pid => fs.existsSync(`/proc/${pid}`))
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline && alive().length > 0) await new Promise(r => setTimeout(r, 50))
+  signalAll(alive(), 'SIGKILL')
+  return first.length
+}
+
+export function procsNow(): Proc[] {
+  return readProcs()
+}

@@ -1,0 +1,192 @@
+import * as core from '@actions/core'
+import { Buildah } from './buildah'
+import type { Format } from './inputs'
+import { Manifest, parseManifest } from './manifest'
+import { repositoryOf } from './observe'
+import type { Current, Plan } from './plan'
+import { DestinationReport, Report } from './report'
+import { explain } from './retry'
+import { Skopeo } from './skopeo'
+import { checkServed, readBack, servedDigest, unservable, Wait } from './verify'
+
+/**
+ * Commit: move each tag to the staged list, one manifest PUT per destination, and read each back.
+ * Registries have no compare-and-swap, so each tag is re-read just before it moves: if another
+ * writer moved it since it was observed, the commit stops and the caller plans again. With `atomic`,
+ * any failure puts every tag this run moved back to the list it served before. Destinations that
+ * had no list cannot be put back (deleting tags is not portable), so they move last.
+ */
+
+/** Another writer moved `ref` after this run observed it. */
+export class MovedByOther extends Error {
+  constructor(
+    readonly ref: string,
+    expected: string | null,
+    found: string | null
+  ) {
+    super(`${ref} changed while this run was publishing (it served ${expected ?? 'nothing'}, now ${found ?? 'nothing'}): another run or person is writing to it`)
+    this.name = 'MovedByOther'
+  }
+}
+
+/** The run was cancelled (SIGINT/SIGTERM). */
+export class Cancelled extends Error {
+  constructor() {
+    super('The run was cancelled')
+    this.name = 'Cancelled'
+  }
+}
+
+export interface CommitOptions {
+  skopeo: Skopeo
+  buildah: Buildah
+  listName: string
+  plan: Plan
+  current: Current[]
+  format: Format
+  annotations: Record<string, string>
+  /** `push --all`: the images travel with the list (the format converts them). */
+  withImages: boolean
+  atomic: boolean
+  wait: Wait
+  report: Report
+  signal: AbortSignal
+}
+
+function destination(report: Report, ref: string): DestinationReport {
+  return report.destinations.find(d => d.ref === ref) as DestinationReport
+}
+
+export async function commit(o: CommitOptions): Promise<void> {
+  const byRef = new Map(o.current.map(c => [c.ref, c]))
+  /** Tags a push of this run may have moved, in the order they were tried. */
+  const attempted: string[] = []
+  const served = new Map<string, string>()
+  const failures = new Map<string, string>()
+  let movedByOther: MovedByOther | undefined
+
+  const fail = (ref: string, detail: string): void => {
+    failures.set(ref, detail)
+    Object.assign(destination(o.report, ref), { status: 'failed', detail })
+  }
+
+  const isPlanned = (m: Manifest | null): boolean => checkServed(m, o.plan.entries, o.format, o.annotations) === undefined
+
+  /** Re-check, push, read back until it serves the pushed list, check it. Returns the served digest. */
+  const move = async (ref: string): Promise<string> => {
+    const previous = byRef.get(ref) as Current
+    const expected = previous.exists ? previous.digest : null
+    const now = await servedDigest(o.skopeo, ref)
+    if (now !== expected) throw new MovedByOther(ref, expected, now)
+    if (o.signal.aborted) throw new Cancelled()
+    attempted.push(ref)
+    const pushed = await o.buildah.push(o.listName, ref, o.format, o.withImages)
+    const m = await readBack(o.skopeo, ref, s => (pushed ? s?.digest === pushed : isPlanned(s)), o.wait)
+    const wrong = checkServed(m, o.plan.entries, o.format, o.annotations)
+    if (wrong || !m) throw new Error(`after the push ${wrong}`)
+    if (pushed && pushed !== m.digest) throw new Error(`buildah pushed ${pushed} but the registry serves ${m.digest}`)
+    return m.digest
+  }
+
+  const wave = async (refs: string[]): Promise<void> => {
+    if (refs.length === 0) return
+    if (o.signal.aborted) throw new Cancelled()
+    const settle = async (ref: string): Promise<void> => {
+      try {
+        const digest = await move(ref)
+        served.set(ref, digest)
+        Object.assign(destination(o.report, ref), { status: 'published', detail: undefined })
+        core.info(`${ref}: moved to ${digest}`)
+      } catch (e) {
+        if (e instanceof MovedByOther) movedByOther ??= e
+        else fail(ref, explain(e))
+        core.info(`${ref}: ${explain(e)}`)
+      }
+    }
+    if (o.withImages) {
+      // `push --all` uploads images: concurrent uploads into one repository race ("manifest blob unknown").
+      const byRepository = new Map<string, string[]>()
+      for (const ref of refs) byRepository.set(repositoryOf(ref), [...(byRepository.get(repositoryOf(ref)) ?? []), ref])
+      await Promise.all(
+        [...byRepository.values()].map(async ([first, ...rest]) => {
+          await settle(first)
+          await Promise.all(rest.map(settle))
+        })
+      )
+    } else {
+      await Promise.all(refs.map(settle))
+    }
+    // One digest everywhere: the first destination's is the reference.
+    const reference = [...served.values()][0]
+    for (const [ref, digest] of served) if (digest !== reference) fail(ref, `serves ${digest}, other destinations ${reference}`)
+    if (movedByOther) throw movedByOther
+    if (failures.size > 0 && o.atomic) throw new Error(failureText())
+  }
+
+  const failureText = (): string =>
+    `Published to ${o.report.destinations.length - failures.size} of ${o.report.destinations.length} destinations; failed: ${[...failures].map(([ref, detail]) => `${ref} (${detail})`).join('; ')}`
+
+  /** Lists that already hold these images under another digest are rewritten, so one digest is served everywhere. */
+  const stale = (): string[] => {
+    const reference = [...served.values()][0]
+    if (!reference) return []
+    return o.current.filter(c => o.plan.upToDate.includes(c.ref) && c.exists && c.digest !== reference && !attempted.includes(c.ref)).map(c => c.ref)
+  }
+
+  try {
+    const existing = o.plan.push.filter(ref => byRef.get(ref)?.exists)
+    const firstPublish = o.plan.push.filter(ref => !byRef.get(ref)?.exists)
+    await wave(existing)
+    await wave(stale())
+    await wave(firstPublish)
+    await wave(stale())
+    // The last word before `published`: every entry can be pulled from every destination repository.
+    const refs = [...attempted, ...o.plan.upToDate]
+    for (const repository of new Set(refs.map(repositoryOf))) {
+      const missing = await unservable(o.skopeo, repository, o.plan.entries)
+      if (missing.length === 0) continue
+      for (const ref of refs.filter(r => repositoryOf(r) === repository)) fail(ref, `${repository} cannot serve the ${missing.join(', ')} image of the list`)
+    }
+    if (failures.size > 0) throw new Error(failureText())
+    o.report.digest = [...served.values()][0] ?? o.report.digest
+  } catch (e) {
+    if (o.atomic || e instanceof MovedByOther) await rollBack(o, byRef, attempted, served)
+    throw e
+  }
+}
+
+/**
+ * Puts every tag this run moved back to the digest it served before, unless someone else has moved
+ * it since (then it is left alone). A tag that had no list cannot be put back; it is reported.
+ */
+async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted: string[], served: Map<string, string>): Promise<void> {
+  const ours = new Set(served.values())
+  await Promise.all(
+    attempted.map(async ref => {
+      const d = destination(o.report, ref)
+      const previous = byRef.get(ref) as Current
+      try {
+        const raw = await o.skopeo.manifest(ref, { fresh: true })
+        const now = raw ? parseManifest(raw) : null
+        if (previous.exists ? now?.digest === previous.digest : now === null) return
+        const mine = now !== null && (ours.size > 0 ? ours.has(now.digest) : checkServed(now, o.plan.entries, o.format, o.annotations) === undefined)
+        if (!mine) {
+          Object.assign(d, { status: 'failed', detail: `not put back: it now serves ${now?.digest ?? 'nothing'}, written by someone else` })
+          return
+        }
+        if (!previous.exists) {
+          Object.assign(d, { status: 'published', detail: 'could not be undone: it had no list before, and registries offer no portable tag delete' })
+          return
+        }
+        await o.skopeo.copy(`${previous.repository}@${previous.digest}`, ref, { indexOnly: previous.isList })
+        const back = await readBack(o.skopeo, ref, s => s?.digest === previous.digest, o.wait)
+        if (back?.digest !== previous.digest) throw new Error(`it serves ${back?.digest ?? 'nothing'} after the copy`)
+        Object.assign(d, { status: 'rolled back', detail: `put back to ${previous.digest}${d.detail ? `; ${d.detail}` : ''}` })
+        o.report.rolledBack.push(ref)
+        core.info(`${ref}: put back to ${previous.digest}`)
+      } catch (e) {
+        Object.assign(d, { status: 'failed', detail: `could not be put back to ${previous.exists ? previous.digest : 'its previous state'}: ${explain(e)}` })
+      }
+    })
+  )
+}

@@ -1,0 +1,66 @@
+import * as core from '@actions/core'
+import { formatPlatform, Platform, platformKey } from './arch'
+import { archTagFor, Inputs } from './inputs'
+import { configPlatform, parseManifest, pickEntry } from './manifest'
+import type { Current, NewImage } from './plan'
+import { explain } from './retry'
+import { Skopeo } from './skopeo'
+
+/** `host/ns/repo:tag` → `host/ns/repo` (a port's colon comes before the last slash). */
+export function repositoryOf(ref: string): string {
+  return ref.slice(0, ref.lastIndexOf(':'))
+}
+
+/** The new image for every arch asked for (undefined: none), each checked against the arch it claims to be. */
+export async function observeImages(skopeo: Skopeo, inputs: Inputs): Promise<Map<string, NewImage | undefined>> {
+  const images = await Promise.all(inputs.arches.map(arch => lookUpImage(skopeo, inputs, arch)))
+  return new Map(inputs.arches.map((arch, i) => [arch, images[i]]))
+}
+
+async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promise<NewImage | undefined> {
+  const repository = `${inputs.source}/${inputs.repo}`
+  const ref = `${repository}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
+  const want = inputs.archTable.platform(arch) as Platform // getInputs refused unknown arches
+  try {
+    const raw = await skopeo.manifest(ref)
+    if (!raw) {
+      core.info(`${arch}: no image at ${ref}`)
+      return undefined
+    }
+    const manifest = parseManifest(raw)
+    const chosen = manifest.isList ? pickEntry(manifest, want) : manifest
+    const platform = configPlatform(await skopeo.config(`${repository}@${chosen.digest}`))
+    if (platformKey(platform) !== platformKey(want)) {
+      throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
+    }
+    core.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})`)
+    return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository }
+  } catch (e) {
+    throw new Error(`The ${arch} image ${ref}: ${explain(e)}`)
+  }
+}
+
+/** What every destination serves now, read afresh (a re-plan must not see the first reading). */
+export function observeCurrent(skopeo: Skopeo, refs: string[]): Promise<Current[]> {
+  return Promise.all(refs.map(ref => readCurrent(skopeo, ref)))
+}
+
+/** A single image is read as a list of one, with its config's platform. */
+async function readCurrent(skopeo: Skopeo, ref: string): Promise<Current> {
+  const repository = repositoryOf(ref)
+  try {
+    const raw = await skopeo.manifest(ref, { fresh: true })
+    if (!raw) {
+      core.info(`${ref}: no list yet`)
+      return { ref, repository, exists: false }
+    }
+    const m = parseManifest(raw)
+    const entries = m.isList
+      ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
+      : [{ platform: configPlatform(await skopeo.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
+    core.info(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
+    return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, annotations: m.annotations }
+  } catch (e) {
+    throw new Error(`Reading the current ${ref}: ${explain(e)}; nothing was published`)
+  }
+}

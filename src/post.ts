@@ -1,0 +1,17 @@
+import * as core from '@actions/core'
+import { removeCredentials } from './auth'
+import { removeList } from './buildah'
+import { explain } from './retry'
+import { getState, STATE } from './state'
+
+/**
+ * The post step's own entry (action.yml `runs.post`): it only removes what a killed main step left
+ * behind, and never publishes. Without saved state (a runner that does not pass it) it does nothing.
+ */
+export async function post(): Promise<void> {
+  removeCredentials({ tempDir: getState(STATE.authDir) })
+  const list = getState(STATE.localList)
+  if (!list) return
+  core.info(`Removing the local list ${list} left by the main step`)
+  await removeList(list).catch((e: unknown) => core.warning(`Could not remove ${list}: ${explain(e)}`))
+}

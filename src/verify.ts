@@ -1,0 +1,89 @@
+import { Platform, platformKey } from './arch'
+import type { Format } from './inputs'
+import { FORMAT_MEDIA, Manifest, parseManifest, sha256 } from './manifest'
+import type { Current, Entry } from './plan'
+import { Skopeo } from './skopeo'
+import { sleep } from './timing'
+
+/**
+ * Every check of what a list holds, in one place: the local list before it is pushed, what a
+ * destination serves before (up to date?) and after the push (read back), and whether each entry can
+ * be pulled from each repository.
+ */
+
+/** Entries as sorted `platform@digest` strings, for comparing lists whatever their order. */
+export function signature(entries: ReadonlyArray<{ digest: string; platform?: Platform }>): string {
+  return entries
+    .map(e => `${e.platform ? platformKey(e.platform) : 'no platform'}@${e.digest}`)
+    .sort()
+    .join(', ')
+}
+
+/** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan. */
+export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[]): string | undefined {
+  const want = signature(entries)
+  const have = signature(local)
+  return want === have ? undefined : `the local list holds [${have}] but the plan is [${want}]`
+}
+
+/** Whether a destination already serves a list of exactly these entries and annotations, in this format. */
+export function servesPlanned(c: Current, entries: Entry[], format: Format, annotations: Record<string, string>): boolean {
+  if (!c.exists || !c.isList || c.mediaType !== FORMAT_MEDIA[format].list) return false
+  // Exactly these annotations: dropping one from the input must republish without it.
+  const keys = Object.keys(annotations)
+  if (keys.length !== Object.keys(c.annotations).length || keys.some(k => c.annotations[k] !== annotations[k])) return false
+  return signature(entries) === signature(c.entries)
+}
+
+/**
+ * What is wrong with a list as a registry served it after the push, or undefined if it is what was
+ * planned. Entry digests are only compared when buildah had no reason to convert the entry.
+ */
+export function checkServed(served: Manifest | null, entries: Entry[], format: Format, annotations: Record<string, string> = {}): string | undefined {
+  if (!served) return 'it serves nothing'
+  if (!served.isList || served.mediaType !== FORMAT_MEDIA[format].list) return `it serves ${served.mediaType}, not ${FORMAT_MEDIA[format].list}`
+  const lacking = Object.keys(annotations).filter(k => served.annotations[k] !== annotations[k])
+  if (lacking.length) return `its annotations lack ${lacking.join(', ')}`
+  const want = entries.map(e => platformKey(e.platform)).sort()
+  const have = served.entries.map(d => (d.platform ? platformKey(d.platform) : 'no platform')).sort()
+  if (want.join(' ') !== have.join(' ')) return `it lists platforms [${have.join(', ')}], planned [${want.join(', ')}]`
+  for (const e of entries) {
+    if (e.mediaType !== FORMAT_MEDIA[format].entry) continue
+    const d = served.entries.find(s => s.platform && platformKey(s.platform) === platformKey(e.platform))
+    if (d?.digest !== e.digest) return `its ${e.arch} entry is ${d?.digest}, planned ${e.digest}`
+  }
+  return undefined
+}
+
+/** The digest a tag serves right now (never from a cache), or null when it does not exist. */
+export async function servedDigest(skopeo: Skopeo, ref: string): Promise<string | null> {
+  const raw = await skopeo.manifest(ref, { fresh: true })
+  return raw ? sha256(raw) : null
+}
+
+export interface Wait {
+  /** How long a destination may keep serving something else after the push. */
+  waitMs: number
+  /** First pause between reads; doubles each time. */
+  firstPauseMs: number
+}
+
+/**
+ * Reads `ref` until what it serves is `wanted` or `wait` runs out: a CDN or a lagging replica may
+ * serve the old list for a while after the push. Returns what was served last (null: nothing).
+ */
+export async function readBack(skopeo: Skopeo, ref: string, wanted: (served: Manifest | null) => boolean, wait: Wait): Promise<Manifest | null> {
+  const deadline = Date.now() + wait.waitMs
+  for (let pause = wait.firstPauseMs; ; pause *= 2) {
+    const raw = await skopeo.manifest(ref, { fresh: true })
+    const served = raw ? parseManifest(raw) : null
+    if (wanted(served) || Date.now() + pause > deadline) return served
+    await sleep(pause)
+  }
+}
+
+/** Which entries a repository cannot serve (manifest missing), read afresh: the last word before `published`. */
+export async function unservable(skopeo: Skopeo, repository: string, entries: Entry[]): Promise<string[]> {
+  const missing = await Promise.all(entries.map(async e => ((await skopeo.manifest(`${repository}@${e.digest}`, { fresh: true })) ? [] : [e.arch])))
+  return missing.flat()
+}
