@@ -2,6 +2,15 @@ import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
+const LOG = 'Print through src/log.ts (info, warning, error, debug, notice, group, setOutput, setFailed, setSecret, appendSummary): it makes untrusted text inert.'
+const CORE_PRINTING = 'info|warning|error|debug|notice|setOutput|setFailed|startGroup|endGroup|group|summary|setSecret'
+const PRINTING_AROUND_LOG = [
+  `MemberExpression[object.name='core'][property.name=/^(${CORE_PRINTING})$/]`,
+  `ImportDeclaration[source.value='@actions/core'] > ImportSpecifier[imported.name=/^(${CORE_PRINTING})$/]`,
+  "MemberExpression[object.name='console']",
+  "MemberExpression[object.object.name='process'][object.property.name=/^(stdout|stderr)$/][property.name='write']"
+].map(selector => ({ selector, message: LOG }))
+
 export default tseslint.config(
   { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', '**/*.d.ts'] },
   js.configs.recommended,
@@ -19,6 +28,18 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: ['child_process', 'node:child_process'].map(name => ({ name, message: 'Run programs through src/exec.ts: argv arrays, no shell.' })) }]
+    }
+  },
+  {
+    // Untrusted text must not reach the log raw: src/log.ts makes it inert, so nothing prints around it.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/log.ts',
+      // TEMPORARY, until these files print through src/log.ts; then delete this list.
+      ...['main', 'publish', 'buildah', 'registry', 'exec', 'retry', 'report', 'plan', 'observe', 'stage', 'commit', 'verify', 'state', 'post', 'skopeo', 'children', 'timing', 'index-post'].map(f => `src/${f}.ts`)
+    ],
+    rules: {
+      'no-restricted-syntax': ['error', ...PRINTING_AROUND_LOG]
     }
   }
 )
