@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml'
+import { inert, quote } from './text'
 
 /** An OCI platform, as in an image config or an index entry. */
 export interface Platform {
@@ -22,7 +23,9 @@ const BUILTIN: ReadonlyArray<[string, string]> = [
   ['386', 'linux/386']
 ]
 
-const SEGMENT = /^[a-z0-9][a-z0-9_.-]*$/
+const SEGMENT = /^[a-z0-9][a-z0-9_.-]{0,63}$/
+/** `arch-map` is a handful of names; anything near this size is a mistake or an attack. */
+const ARCH_MAP_MAX = 10_000
 
 export function parsePlatform(text: string): Platform | undefined {
   const parts = text.trim().split('/')
@@ -81,23 +84,28 @@ export class ArchTable {
   }
 }
 
-/** Parses the `arch-map` YAML mapping (`{riscv64: linux/riscv64}`); throws a plain message on bad content. */
+/**
+ * Parses the `arch-map` YAML mapping (`{riscv64: linux/riscv64}`); throws a plain message, quoting
+ * through inert(), on bad content. YAML aliases are refused outright: a map has no use for them, and
+ * nested ones expand exponentially.
+ */
 export function parseArchMap(text: string): Record<string, Platform> {
   if (!text.trim()) return {}
+  if (text.length > ARCH_MAP_MAX) throw new Error(`is ${text.length} characters long; at most ${ARCH_MAP_MAX}`)
   let doc: unknown
   try {
-    doc = parseYaml(text)
+    doc = parseYaml(text, { maxAliasCount: 0 })
   } catch (e) {
-    throw new Error(`not valid YAML: ${(e as Error).message.split('\n')[0]}`)
+    throw new Error(`not valid YAML: ${inert((e as Error).message.split('\n')[0])}`)
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new Error('must be a YAML mapping of arch name to os/architecture[/variant], e.g. {riscv64: linux/riscv64}')
   }
   const out: Record<string, Platform> = {}
   for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {
-    if (!SEGMENT.test(name)) throw new Error(`arch name "${name}" must be lowercase letters, digits, '.', '_' or '-'`)
+    if (!SEGMENT.test(name)) throw new Error(`arch name ${quote(name)} must be lowercase letters, digits, '.', '_' or '-'`)
     const platform = typeof value === 'string' ? parsePlatform(value) : undefined
-    if (!platform) throw new Error(`"${name}: ${String(value)}" must map to os/architecture[/variant], e.g. linux/riscv64`)
+    if (!platform) throw new Error(`${quote(`${name}: ${typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)}`)} must map to os/architecture[/variant], e.g. linux/riscv64`)
     out[name] = platform
   }
   return out

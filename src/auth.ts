@@ -1,13 +1,14 @@
-import * as core from '@actions/core'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
+import { childEnv } from './env'
 import type { Inputs } from './inputs'
+import { setSecret } from './log'
 
 export interface Credentials {
   /** Auth file to pass as --authfile, if the run has one of its own. */
   authFile?: string
-  /** Environment for child processes. */
+  /** Environment for every child process: childEnv() of the runner's, plus the auth file's location. */
   env: NodeJS.ProcessEnv
   /** Directory this run created for a temporary auth file, to be deleted at the end. */
   tempDir?: string
@@ -19,19 +20,21 @@ export function registryHost(prefix: string): string {
 }
 
 /**
- * username/password → a private auth file (0600, in RUNNER_TEMP) for every registry, so the password
- * is never on a command line; auth-file → used as given; neither → whatever login the job made before
- * (REGISTRY_AUTH_FILE, containers and docker default locations), which the tools find themselves.
+ * username/password → a private auth file (0600, in a 0700 dir in RUNNER_TEMP) for every registry, so
+ * the password is never on a command line; auth-file → used as given; neither → whatever login the job
+ * made before (REGISTRY_AUTH_FILE, containers and docker default locations), which the tools find
+ * themselves. Every form of a secret is masked before anything else can print it.
  */
 export function prepareCredentials(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Credentials {
-  if (inputs.password) core.setSecret(inputs.password)
   if (inputs.authFile) {
-    return { authFile: inputs.authFile, env: { ...env, REGISTRY_AUTH_FILE: inputs.authFile } }
+    for (const secret of secretsIn(inputs.authFile)) setSecret(secret)
+    return { authFile: inputs.authFile, env: { ...childEnv(env), REGISTRY_AUTH_FILE: inputs.authFile } }
   }
-  if (!inputs.username) return { env: { ...env } }
+  if (!inputs.username) return { env: childEnv(env) }
 
   const auth = Buffer.from(`${inputs.username}:${inputs.password}`).toString('base64')
-  core.setSecret(auth)
+  const secrets = [inputs.password, auth, encodeURIComponent(inputs.password)]
+  for (const secret of secrets) setSecret(secret)
   const hosts = new Set([inputs.source, ...inputs.registries].map(registryHost))
   const content = JSON.stringify({ auths: Object.fromEntries([...hosts].map(h => [h, { auth }])) }, null, 2)
   const tempDir = fs.mkdtempSync(path.join(env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-auth-'))
@@ -40,7 +43,36 @@ export function prepareCredentials(inputs: Inputs, env: NodeJS.ProcessEnv = proc
   fs.writeFileSync(authFile, content, { mode: 0o600 })
   // The same file as DOCKER_CONFIG/config.json serves tools without --authfile (buildah manifest inspect < 1.32).
   fs.writeFileSync(path.join(tempDir, 'config.json'), content, { mode: 0o600 })
-  return { authFile, tempDir, env: { ...env, REGISTRY_AUTH_FILE: authFile, DOCKER_CONFIG: tempDir } }
+  return { authFile, tempDir, env: { ...childEnv(env, secrets), REGISTRY_AUTH_FILE: authFile, DOCKER_CONFIG: tempDir } }
+}
+
+/**
+ * The credentials an auth file holds: each entry's `auth` (and the password inside it), `password`,
+ * `identitytoken` and `registrytoken`.
+ */
+export function secretsIn(authFile: string): string[] {
+  let doc: unknown
+  try {
+    doc = JSON.parse(fs.readFileSync(authFile, 'utf8'))
+  } catch {
+    return [] // getInputs has checked it; a file changed since is the tools' to report
+  }
+  const auths = doc && typeof doc === 'object' ? (doc as { auths?: unknown }).auths : undefined
+  if (!auths || typeof auths !== 'object') return []
+  const out: string[] = []
+  for (const entry of Object.values(auths as Record<string, unknown>)) {
+    if (!entry || typeof entry !== 'object') continue
+    for (const key of ['auth', 'password', 'identitytoken', 'registrytoken']) {
+      const value = (entry as Record<string, unknown>)[key]
+      if (typeof value !== 'string' || !value) continue
+      out.push(value)
+      if (key === 'auth') {
+        const decoded = Buffer.from(value, 'base64').toString('utf8')
+        if (decoded.includes(':')) out.push(decoded.slice(decoded.indexOf(':') + 1))
+      }
+    }
+  }
+  return out.filter(Boolean)
 }
 
 export function removeCredentials(credentials: Pick<Credentials, 'tempDir'>): void {

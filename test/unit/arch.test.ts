@@ -153,9 +153,38 @@ describe('parseArchMap', () => {
     ['{riscv64: linux/riscv64/a/b}', /^"riscv64: linux\/riscv64\/a\/b" must map to/],
     ['{riscv64: 64}', /^"riscv64: 64" must map to/],
     ['{riscv64: }', /^"riscv64: null" must map to/],
-    ['{riscv64: {os: linux}}', /^"riscv64: \[object Object\]" must map to/],
-    ['{riscv64: Linux/RISCV64}', /^"riscv64: Linux\/RISCV64" must map to/]
+    ['{riscv64: {os: linux}}', /^"riscv64: \{"os":"linux"\}" must map to/],
+    ['{riscv64: Linux/RISCV64}', /^"riscv64: Linux\/RISCV64" must map to/],
+    [`{riscv64: linux/${'a'.repeat(65)}}`, /must map to/]
   ])('%j is refused', (text, message) => {
     expect(() => parseArchMap(text)).toThrow(message)
+  })
+
+  // Each alias level multiplies the size; the YAML library caps alias use, this refuses it outright.
+  test.each([
+    'a: &a linux/amd64\nb: *a',
+    'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    '{x: &x linux/amd64, y: *x}'
+  ])('aliases are refused: %j', text => {
+    expect(() => parseArchMap(text)).toThrow(/^not valid YAML: Alias resolution is disabled/)
+  })
+
+  test('a huge arch-map is refused before parsing', () => {
+    expect(() => parseArchMap(`{${'a: linux/amd64, '.repeat(1000)}}`)).toThrow(/^is 16002 characters long; at most 10000$/)
+  })
+
+  test.each<[string, string]>([
+    ['{"rv\\n::set-output name=x::y": linux/riscv64}', 'arch name "rv\\n::set-output name=x::y" must be'],
+    ['{rv: "linux/riscv64\\n::add-mask::x"}', '"rv: linux/riscv64\\n::add-mask::x" must map to'],
+    ['{rv: "linux/\\u202eriscv64"}', '"rv: linux/\\u202eriscv64" must map to']
+  ])('hostile text in %j is quoted escaped', (text, fragment) => {
+    let message = ''
+    try {
+      parseArchMap(text)
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toContain(fragment)
+    expect(message).not.toMatch(/[\n\r\u202e]/)
   })
 })

@@ -2,7 +2,8 @@ import * as core from '@actions/core'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { prepareCredentials, registryHost, removeCredentials } from '../../src/auth'
+import { prepareCredentials, registryHost, removeCredentials, secretsIn } from '../../src/auth'
+import { childEnv } from '../../src/env'
 import type { Inputs } from '../../src/inputs'
 
 /** Only what prepareCredentials reads. */
@@ -78,10 +79,54 @@ describe('username and password', () => {
     removeCredentials(c)
   })
 
-  test('mask the password and the base64 form of it', () => {
+  test('mask the password, its base64 `user:password` and URL-encoded forms', () => {
     const c = prepareCredentials(inputs({ username: 'bot', password }), { RUNNER_TEMP: runnerTemp })
     expect(setSecret).toHaveBeenCalledWith(password)
     expect(setSecret).toHaveBeenCalledWith(Buffer.from(`bot:${password}`).toString('base64'))
+    expect(setSecret).toHaveBeenCalledWith(encodeURIComponent(password))
+    removeCredentials(c)
+  })
+
+  test('a multi-line password: masked whole, line by line, and escaped', () => {
+    const multi = 'first line\nsecond line\r\n third '
+    const c = prepareCredentials(inputs({ username: 'bot', password: multi }), { RUNNER_TEMP: runnerTemp })
+    for (const form of [multi, 'first line', 'second line', ' third ', 'third', 'first line\\nsecond line\\r\\n third ']) {
+      expect(setSecret).toHaveBeenCalledWith(form)
+    }
+    removeCredentials(c)
+  })
+
+  test('children get no inputs, tokens or file-command paths, and no variable holding the password', () => {
+    const env = {
+      PATH: '/usr/bin',
+      RUNNER_TEMP: runnerTemp,
+      INPUT_PASSWORD: password,
+      INPUT_USERNAME: 'bot',
+      ACTIONS_RUNTIME_TOKEN: 'rt',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc',
+      GITHUB_TOKEN: 'ghs',
+      GITHUB_OUTPUT: '/out',
+      GITHUB_STATE: '/state',
+      MY_COPY: password,
+      CONTAINERS_REGISTRIES_CONF: '/etc/containers/registries.conf',
+      HTTPS_PROXY: 'http://proxy:3128'
+    }
+    const c = prepareCredentials(inputs({ username: 'bot', password }), env)
+    expect(c.env).toEqual({
+      PATH: '/usr/bin',
+      RUNNER_TEMP: runnerTemp,
+      CONTAINERS_REGISTRIES_CONF: '/etc/containers/registries.conf',
+      HTTPS_PROXY: 'http://proxy:3128',
+      REGISTRY_AUTH_FILE: c.authFile,
+      DOCKER_CONFIG: c.tempDir
+    })
+    removeCredentials(c)
+  })
+
+  test('a password with spaces at either end is written as given', () => {
+    const c = prepareCredentials(inputs({ username: 'bot', password: '  padded pw  ' }), { RUNNER_TEMP: runnerTemp })
+    const doc = JSON.parse(fs.readFileSync(c.authFile as string, 'utf8'))
+    expect(Buffer.from(doc.auths['quay.io'].auth, 'base64').toString()).toBe('bot:  padded pw  ')
     removeCredentials(c)
   })
 
@@ -140,6 +185,28 @@ describe('auth-file', () => {
     removeCredentials(c)
     expect(fs.existsSync(file)).toBe(true) // never deleted: it is the user's
   })
+
+  test("the file's credentials are masked, the password inside `auth` too", () => {
+    const file = path.join(runnerTemp, 'my-auth.json')
+    const auth = Buffer.from('bot:file-pw').toString('base64')
+    fs.writeFileSync(file, JSON.stringify({ auths: { 'quay.io': { auth }, 'ghcr.io': { identitytoken: 'idt' }, 'x.io': { registrytoken: 'rt', password: 'pw' }, 'y.io': {} }, credHelpers: { 'z.io': 'pass' } }))
+    expect(secretsIn(file).sort()).toEqual([auth, 'file-pw', 'idt', 'pw', 'rt'].sort())
+    prepareCredentials(inputs({ authFile: file }), { RUNNER_TEMP: runnerTemp })
+    for (const secret of [auth, 'file-pw', 'idt', 'pw', 'rt']) expect(setSecret).toHaveBeenCalledWith(secret)
+  })
+
+  test.each(['not json', '[]', 'null', '{"auths": 5}', '{"auths": {"a": null, "b": "x"}}'])('secretsIn of %j finds none', text => {
+    const file = path.join(runnerTemp, 'odd.json')
+    fs.writeFileSync(file, text)
+    expect(secretsIn(file)).toEqual([])
+  })
+
+  test('children do not get the inputs either', () => {
+    const file = path.join(runnerTemp, 'my-auth.json')
+    fs.writeFileSync(file, '{"auths":{}}')
+    const c = prepareCredentials(inputs({ authFile: file }), { PATH: '/bin', 'INPUT_AUTH-FILE': file, ACTIONS_RUNTIME_TOKEN: 'rt' })
+    expect(c.env).toEqual({ PATH: '/bin', REGISTRY_AUTH_FILE: file })
+  })
 })
 
 describe('neither', () => {
@@ -154,9 +221,14 @@ describe('neither', () => {
     expect(setSecret).not.toHaveBeenCalled()
   })
 
+  test('children do not get the inputs or the runner tokens', () => {
+    const env = { PATH: '/usr/bin', REGISTRY_AUTH_FILE: '/run/containers/0/auth.json', INPUT_TAG: '40', ACTIONS_RUNTIME_TOKEN: 'rt', GITHUB_STATE: '/s' }
+    expect(prepareCredentials(inputs({}), env).env).toEqual({ PATH: '/usr/bin', REGISTRY_AUTH_FILE: '/run/containers/0/auth.json' })
+  })
+
   test('defaults to process.env', () => {
     const c = prepareCredentials(inputs({}))
-    expect(c.env).toEqual(process.env)
+    expect(c.env).toEqual(childEnv(process.env))
     expect(c.env).not.toBe(process.env)
   })
 })
