@@ -140,22 +140,20 @@ describe('faults that outlast the retries', () => {
     expect(r.localLists).toEqual([])
   })
 
-  test('a registry going away between check and push: the other is still published, the step fails, destinations lists only the good ones', async () => {
+  test('a registry going away while images are staged: nothing is published anywhere, the step fails naming it', async () => {
     const repo = 'faults/gone'
-    const { images, run } = await publishThroughProxies(repo, { retries: '2' })
+    const { run } = await publishThroughProxies(repo, { retries: '2' })
     proxies.p2.downWhen({ method: ['POST', 'PUT', 'PATCH'] })
     const r = await run()
     expectExit(r, 1)
     expect(proxies.p2.isUp()).toBe(false)
     const out = outputsOf(r)
     expect(out.result).toBe('failed')
-    expect(out.destinations).toEqual(refs([proxies.p1.host], repo, ['1', 'latest']))
-    const digest = await expectServedList([regs.r1.host], repo, ['1', 'latest'], platformsOf(images))
-    expect(out.digest).toBe(digest)
-    expect(await servedDigests([regs.r2.host], repo, ['1', 'latest'])).toEqual({ [`${regs.r2.host}/${repo}:1`]: null, [`${regs.r2.host}/${repo}:latest`]: null })
-    // The summary shows each destination with its status, the failed ones with the error.
-    for (const ref of refs([proxies.p1.host], repo, ['1', 'latest'])) expect(r.summary).toMatch(new RegExp(`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`? *\\| *published`))
-    for (const ref of refs([proxies.p2.host], repo, ['1', 'latest'])) expect(r.summary).toMatch(new RegExp(`${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`? *\\| *failed.*(refused|EOF|reset)`, 'i'))
+    expect(out.destinations).toEqual([])
+    expect(r.stdout).toContain(`Staging failed, nothing was published`)
+    expect(r.stdout).toContain(proxies.p2.host)
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
     expect(r.localLists).toEqual([])
   })
+})
 })
