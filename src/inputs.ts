@@ -1,6 +1,7 @@
 import * as fs from 'fs'
 import { parse as parseYaml } from 'yaml'
 import { ArchTable, parseArchMap, platformKey } from './arch'
+import { inert, quote } from './text'
 
 export type Policy = 'fail' | 'skip' | 'hybrid' | 'drop'
 export type Format = 'oci' | 'v2s2'
@@ -19,6 +20,8 @@ export interface Inputs {
   format: Format
   annotations: Record<string, string>
   dryRun: boolean
+  /** All destinations move together: a failed commit puts back the tags it already moved. */
+  atomic: boolean
   tlsVerify: boolean
   authFile: string
   username: string
@@ -28,7 +31,7 @@ export interface Inputs {
   summary: boolean
 }
 
-/** A bad input: the message always names it. */
+/** A bad input: the message always names it, and quotes values through inert(). */
 export class InputError extends Error {
   constructor(input: string, message: string) {
     super(`Input "${input}": ${message}`)
@@ -43,10 +46,13 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])'
 const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?`
 const REGISTRY = new RegExp(`^${HOST}(?:/${PATH_COMPONENT})*$`)
-const ANNOTATION_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/
+const ANNOTATION_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,255}$/
 const NAME_MAX = 255
+/** An auth file holds a few logins; a bigger "auth file" is some other file. */
+const AUTH_FILE_MAX = 1 << 20
 
-export type GetInput = (name: string) => string
+/** `core.getInput`'s shape: trims unless told not to (the password is taken verbatim). */
+export type GetInput = (name: string, options?: { trimWhitespace?: boolean }) => string
 
 /** Splits a list input: spaces, commas, newlines, or a YAML flow list such as `[a, b]`. */
 export function parseList(name: string, value: string): string[] {
@@ -56,18 +62,19 @@ export function parseList(name: string, value: string): string[] {
   if (text.startsWith('[') && !/^\[[0-9a-fA-F:.]+\](?::\d+)?(?:[/\s,]|$)/.test(text)) {
     let doc: unknown
     try {
-      doc = parseYaml(text, { schema: 'failsafe' })
+      // No aliases: a list has no use for them, and nested ones expand exponentially.
+      doc = parseYaml(text, { schema: 'failsafe', maxAliasCount: 0 })
     } catch {
-      throw new InputError(name, `"${text}" is not a valid YAML flow list`)
+      throw new InputError(name, `${quote(text)} is not a valid YAML flow list (aliases are not allowed)`)
     }
-    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string')) throw new InputError(name, `"${text}" must be a list of plain values`)
+    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string')) throw new InputError(name, `${quote(text)} must be a list of plain values`)
     items = doc.map(v => (v as string).trim()).filter(Boolean)
   } else {
     items = text.split(/[\s,]+/).filter(Boolean)
   }
   const seen = new Set<string>()
   for (const item of items) {
-    if (seen.has(item)) throw new InputError(name, `"${item}" is listed twice`)
+    if (seen.has(item)) throw new InputError(name, `${quote(item)} is listed twice`)
     seen.add(item)
   }
   return items
@@ -77,24 +84,41 @@ function parseBool(name: string, value: string): boolean {
   const v = value.trim().toLowerCase()
   if (v === 'true') return true
   if (v === 'false') return false
-  throw new InputError(name, `"${value}" must be true or false`)
+  throw new InputError(name, `${quote(value)} must be true or false`)
 }
 
 function parseEnum<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   const v = value.trim() as T
-  if (!allowed.includes(v)) throw new InputError(name, `"${value}" must be one of ${allowed.join(', ')}`)
+  if (!allowed.includes(v)) throw new InputError(name, `${quote(value)} must be one of ${allowed.join(', ')}`)
   return v
+}
+
+/** `https://user:pass@host` → `https://***@host`: a password typed into a registry is not quoted back. */
+function withoutUserinfo(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, '$1***@')
 }
 
 function parseRegistry(name: string, value: string): string {
   const v = value.replace(/\/+$/, '')
+  const shown = quote(withoutUserinfo(value))
+  if (/^[^/]*@/.test(v) || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(v)) {
+    throw new InputError(name, `${shown} must not hold credentials; use inputs "username" and "password", or "auth-file"`)
+  }
   if (/^[a-z]+:\/\//i.test(v)) {
-    throw new InputError(name, `"${value}" must be a registry prefix without a scheme, e.g. quay.io/fedora`)
+    throw new InputError(name, `${shown} must be a registry prefix without a scheme, e.g. quay.io/fedora`)
   }
   if (!REGISTRY.test(v)) {
-    throw new InputError(name, `"${value}" is not a registry prefix such as registry.example.org or quay.io/fedora (path parts are lowercase)`)
+    throw new InputError(name, `${shown} is not a registry prefix such as registry.example.org or quay.io/fedora (path parts are lowercase)`)
   }
   return v
+}
+
+/** Two prefixes that name the same place: host names are case-insensitive, and Docker Hub has aliases. */
+function registryKey(prefix: string): string {
+  const slash = prefix.indexOf('/')
+  const host = (slash < 0 ? prefix : prefix.slice(0, slash)).toLowerCase()
+  const rest = slash < 0 ? '' : prefix.slice(slash)
+  return `${['index.docker.io', 'registry-1.docker.io'].includes(host) ? 'docker.io' : host}${rest}`
 }
 
 function parseAnnotations(value: string): Record<string, string> {
@@ -102,8 +126,8 @@ function parseAnnotations(value: string): Record<string, string> {
   for (const line of value.split('\n').map(l => l.trim()).filter(Boolean)) {
     const eq = line.indexOf('=')
     const key = eq > 0 ? line.slice(0, eq).trim() : ''
-    if (!ANNOTATION_KEY.test(key)) throw new InputError('annotations', `"${line}" must be key=value with a key like org.opencontainers.image.source`)
-    if (key in out) throw new InputError('annotations', `"${key}" is given twice`)
+    if (!ANNOTATION_KEY.test(key)) throw new InputError('annotations', `${quote(line)} must be key=value with a key like org.opencontainers.image.source`)
+    if (key in out) throw new InputError('annotations', `${quote(key)} is given twice`)
     out[key] = line.slice(eq + 1).trim()
   }
   return out
@@ -114,6 +138,11 @@ export function archTagFor(template: string, tag: string, arch: string): string 
   return template.replace(/\{tag\}/g, tag).replace(/\{arch\}/g, arch)
 }
 
+/**
+ * Reads and checks every input before anything touches a registry. Besides each input's own grammar,
+ * it refuses what would destroy data: a tag or alias that is a per-arch tag this run reads (the list
+ * would replace that image), and the same destination twice.
+ */
 export function getInputs(get: GetInput): Inputs {
   const required = (name: string): string => {
     const v = get(name).trim()
@@ -123,21 +152,21 @@ export function getInputs(get: GetInput): Inputs {
 
   const repo = required('repo')
   if (!REPO.test(repo)) {
-    throw new InputError('repo', `"${repo}" is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
+    throw new InputError('repo', `${quote(repo)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
   }
   const tag = required('tag')
-  if (!TAG.test(tag)) throw new InputError('tag', `"${tag}" is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
+  if (!TAG.test(tag)) throw new InputError('tag', `${quote(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
 
   const aliases = parseList('aliases', get('aliases'))
   for (const alias of aliases) {
-    if (!TAG.test(alias)) throw new InputError('aliases', `"${alias}" is not a valid tag`)
-    if (alias === tag) throw new InputError('aliases', `"${alias}" is the same as input "tag"`)
+    if (!TAG.test(alias)) throw new InputError('aliases', `${quote(alias)} is not a valid tag`)
+    if (alias === tag) throw new InputError('aliases', `${quote(alias)} is the same as input "tag"`)
   }
 
   const registries = parseList('registries', required('registries')).map(r => parseRegistry('registries', r))
-  if (new Set(registries).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
+  if (new Set(registries.map(registryKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
   for (const registry of registries) {
-    if (`${registry}/${repo}`.length > NAME_MAX) throw new InputError('repo', `"${registry}/${repo}" is longer than ${NAME_MAX} characters`)
+    if (`${registry}/${repo}`.length > NAME_MAX) throw new InputError('repo', `${quote(`${registry}/${repo}`)} is longer than ${NAME_MAX} characters`)
   }
   const sourceInput = get('source').trim()
   const source = sourceInput ? parseRegistry('source', sourceInput) : registries[0]
@@ -154,7 +183,7 @@ export function getInputs(get: GetInput): Inputs {
   for (const arch of arches) {
     const platform = archTable.platform(arch)
     if (!platform) {
-      throw new InputError('arches', `"${arch}" is not a known arch; known: ${archTable.names().join(' ')}; add others with input "arch-map"`)
+      throw new InputError('arches', `${quote(arch)} is not a known arch; known: ${archTable.names().join(' ')}; add others with input "arch-map"`)
     }
     const key = platformKey(platform)
     const other = byPlatform.get(key)
@@ -163,12 +192,18 @@ export function getInputs(get: GetInput): Inputs {
   }
 
   const archTag = get('arch-tag').trim() || '{tag}-{arch}'
-  if (!archTag.includes('{arch}')) throw new InputError('arch-tag', `"${archTag}" must contain {arch}`)
+  if (!archTag.includes('{arch}')) throw new InputError('arch-tag', `${quote(archTag)} must contain {arch}`)
   const unknownPlaceholder = archTag.replace(/\{(tag|arch)\}/g, '').match(/\{[^}]*\}/)
-  if (unknownPlaceholder) throw new InputError('arch-tag', `unknown placeholder ${unknownPlaceholder[0]}; use {tag} and {arch}`)
+  if (unknownPlaceholder) throw new InputError('arch-tag', `unknown placeholder ${inert(unknownPlaceholder[0])}; use {tag} and {arch}`)
   for (const arch of arches) {
     const t = archTagFor(archTag, tag, arch)
-    if (!TAG.test(t)) throw new InputError('arch-tag', `gives "${t}" for ${arch}, which is not a valid tag`)
+    if (!TAG.test(t)) throw new InputError('arch-tag', `gives ${quote(t)} for ${arch}, which is not a valid tag`)
+    // Publishing the list under a tag this run reads an image from would replace that image.
+    for (const [name, value] of [['tag', tag], ...aliases.map(a => ['aliases', a])]) {
+      if (value === t) {
+        throw new InputError(name, `${quote(value)} is the per-arch tag of ${arch} (arch-tag ${quote(archTag)}); publishing the list there would replace that image`)
+      }
+    }
   }
 
   const format = parseEnum('format', get('format') || 'oci', ['oci', 'v2s2'] as const)
@@ -179,18 +214,23 @@ export function getInputs(get: GetInput): Inputs {
 
   const retriesText = (get('retries') || '3').trim()
   if (!/^\d+$/.test(retriesText) || Number(retriesText) > 10) {
-    throw new InputError('retries', `"${retriesText}" must be a whole number from 0 to 10`)
+    throw new InputError('retries', `${quote(retriesText)} must be a whole number from 0 to 10`)
   }
 
   const authFile = get('auth-file').trim()
   const username = get('username').trim()
-  const password = get('password')
+  // Verbatim: spaces at either end can be part of a password.
+  const password = get('password', { trimWhitespace: false })
   if (username && !password) throw new InputError('password', 'is required when "username" is set')
   if (password && !username) throw new InputError('username', 'is required when "password" is set')
+  // `user:password` is how the auth file stores them: a colon in the name would move the split.
+  if (username.length > 256 || /[:\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(username)) {
+    throw new InputError('username', `${quote(username)} must not hold ':' or control characters, and at most 256 characters`)
+  }
   if (authFile && username) throw new InputError('auth-file', 'cannot be combined with "username"/"password"; use one of them')
-  if (authFile && !isFile(authFile)) throw new InputError('auth-file', `"${authFile}" is not a readable file`)
+  if (authFile) checkAuthFile(authFile)
   const certDir = get('cert-dir').trim()
-  if (certDir && !isDirectory(certDir)) throw new InputError('cert-dir', `"${certDir}" is not a directory`)
+  if (certDir && !isDirectory(certDir)) throw new InputError('cert-dir', `${quote(certDir)} is not a directory`)
 
   return {
     repo,
@@ -205,6 +245,7 @@ export function getInputs(get: GetInput): Inputs {
     format,
     annotations,
     dryRun: parseBool('dry-run', get('dry-run') || 'false'),
+    atomic: parseBool('atomic', get('atomic') || 'true'),
     tlsVerify: parseBool('tls-verify', get('tls-verify') || 'true'),
     authFile,
     username,
@@ -215,12 +256,44 @@ export function getInputs(get: GetInput): Inputs {
   }
 }
 
-function isFile(path: string): boolean {
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * A containers auth file or docker config.json: a readable regular file of JSON with an `auths` or
+ * `credHelpers` object (or docker's `credsStore`). Its content is never quoted: it may be any file.
+ */
+function checkAuthFile(file: string): void {
+  const shown = quote(file)
+  let text: string
   try {
-    fs.accessSync(path, fs.constants.R_OK)
-    return fs.statSync(path).isFile()
+    fs.accessSync(file, fs.constants.R_OK)
+    if (!fs.statSync(file).isFile()) throw new Error('not a regular file')
+    text = readAtMost(file, AUTH_FILE_MAX + 1)
   } catch {
-    return false
+    throw new InputError('auth-file', `${shown} is not a readable file`)
+  }
+  if (Buffer.byteLength(text) > AUTH_FILE_MAX) throw new InputError('auth-file', `${shown} is larger than ${AUTH_FILE_MAX} bytes; it is not an auth file`)
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch {
+    throw new InputError('auth-file', `${shown} does not hold JSON; it must be a containers auth file (auth.json) or docker config.json`)
+  }
+  if (!isObject(doc) || !(isObject(doc.auths) || isObject(doc.credHelpers) || typeof doc.credsStore === 'string')) {
+    throw new InputError('auth-file', `${shown} has no "auths" or "credHelpers" object; it must be a containers auth file (auth.json) or docker config.json`)
+  }
+}
+
+/** Reads up to `max` bytes: /proc files claim size 0, so the size from stat cannot bound the read. */
+function readAtMost(file: string, max: number): string {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(max)
+    let length = 0
+    for (let n = -1; n !== 0 && length < max; length += n) n = fs.readSync(fd, buffer, length, max - length, null)
+    return buffer.subarray(0, length).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
   }
 }
 

@@ -3,7 +3,8 @@ import * as os from 'os'
 import * as path from 'path'
 import { parse as parseYaml } from 'yaml'
 import { platformKey } from '../../src/arch'
-import { archTagFor, destinations, getInputs, InputError, Inputs, parseList } from '../../src/inputs'
+import { parseCommands } from '../workflow-commands'
+import { archTagFor, destinations, getInputs, GetInput, InputError, Inputs, parseList } from '../../src/inputs'
 
 /** The action.yml defaults, as a runner applies them: every declared input, '' when it has no default. */
 const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'), 'utf8')) as {
@@ -18,12 +19,15 @@ const REQUIRED = {
   registries: 'registry.example.org quay.io/fedora'
 }
 
-/** A fake `core.getInput`: only declared inputs can be read, so a typo in src fails the test. */
-function fakeGet(overrides: Record<string, string> = {}): (name: string) => string {
+/**
+ * A fake `core.getInput`: only declared inputs can be read, so a typo in src fails the test; and it
+ * trims unless told not to, as core does.
+ */
+function fakeGet(overrides: Record<string, string> = {}): GetInput {
   const values: Record<string, string> = { ...DEFAULTS, ...REQUIRED, ...overrides }
-  return (name: string): string => {
+  return (name, options) => {
     if (!(name in DEFAULTS)) throw new Error(`getInputs read undeclared input "${name}"`)
-    return values[name]
+    return options?.trimWhitespace === false ? values[name] : values[name].trim()
   }
 }
 
@@ -51,7 +55,7 @@ describe('action.yml', () => {
     expect(Object.keys(DEFAULTS).sort()).toEqual(
       [
         'repo', 'tag', 'arches', 'registries', 'aliases', 'source', 'arch-tag', 'arch-map', 'missing-arch-policy', 'format',
-        'annotations', 'dry-run', 'tls-verify', 'auth-file', 'username', 'password', 'cert-dir', 'retries', 'summary'
+        'annotations', 'atomic', 'dry-run', 'tls-verify', 'auth-file', 'username', 'password', 'cert-dir', 'retries', 'summary'
       ].sort()
     )
     expect(DEFAULTS['arch-tag']).toBe('{tag}-{arch}')
@@ -76,6 +80,7 @@ describe('getInputs with only the required inputs', () => {
       format: 'oci',
       annotations: {},
       dryRun: false,
+      atomic: true,
       tlsVerify: true,
       authFile: '',
       username: '',
@@ -507,4 +512,168 @@ describe('destinations', () => {
 test('platformKey of parsed arches is what collisions compare', () => {
   const i = inputs({ arches: 'x86_64 aarch64 armhfp' })
   expect(i.arches.map(a => platformKey(i.archTable.platform(a)!))).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+})
+
+describe('inputs that would destroy data', () => {
+  test.each<[Record<string, string>, string]>([
+    [{ aliases: '40-x86_64' }, 'Input "aliases": "40-x86_64" is the per-arch tag of x86_64 (arch-tag "{tag}-{arch}"); publishing the list there would replace that image'],
+    [{ aliases: 'latest 40-aarch64' }, 'Input "aliases": "40-aarch64" is the per-arch tag of aarch64'],
+    [{ tag: 'x86_64', 'arch-tag': '{arch}' }, 'Input "tag": "x86_64" is the per-arch tag of x86_64 (arch-tag "{arch}")'],
+    [{ aliases: 'aarch64', 'arch-tag': '{arch}' }, 'Input "aliases": "aarch64" is the per-arch tag of aarch64'],
+    [{ aliases: 'build-40', 'arch-tag': 'build-{tag}{arch}', arches: 'x86_64', 'arch-map': '' }, ''],
+    [{ aliases: 'x86_64-40', 'arch-tag': '{arch}-{tag}' }, 'Input "aliases": "x86_64-40" is the per-arch tag of x86_64']
+  ])('%j', (overrides, message) => {
+    if (!message) {
+      expect(inputs(overrides).aliases).toEqual([overrides.aliases])
+      return
+    }
+    expect(inputError(overrides).message.startsWith(message)).toBe(true)
+  })
+
+  test('a per-arch tag of an arch this run does not read is a fine alias', () => {
+    expect(inputs({ arches: 'x86_64', aliases: '40-aarch64' }).aliases).toEqual(['40-aarch64'])
+  })
+
+  test.each<[string, string]>([
+    ['quay.io/fedora Quay.IO/fedora', 'Input "registries": lists the same registry twice'],
+    ['docker.io/library index.docker.io/library', 'Input "registries": lists the same registry twice'],
+    ['registry-1.docker.io/x docker.io/x', 'Input "registries": lists the same registry twice'],
+    ['quay.io/fedora quay.io/fedora/', 'Input "registries": lists the same registry twice']
+  ])('registries %j are the same destination', (registries, message) => {
+    expect(inputError({ registries }).message).toBe(message)
+  })
+
+  test('the same host under other paths is not a duplicate', () => {
+    expect(inputs({ registries: 'quay.io/fedora quay.io/fedora-mirror quay.io' }).registries).toEqual(['quay.io/fedora', 'quay.io/fedora-mirror', 'quay.io'])
+  })
+
+  test.each(['latest latest', 'latest, latest', '[latest, latest]'])('aliases %j: listed twice', aliases => {
+    expect(inputError({ aliases }).message).toBe('Input "aliases": "latest" is listed twice')
+  })
+})
+
+describe('the password is taken verbatim', () => {
+  test.each([' leading', 'trailing ', '  both  ', '\ttab', 'line1\nline2', ' '])('%j', password => {
+    expect(inputs({ username: 'bot', password }).password).toBe(password)
+  })
+
+  test('only the password is read untrimmed', () => {
+    const untrimmed: string[] = []
+    const get = fakeGet({ username: 'bot', password: 'pw' })
+    getInputs((name, options) => {
+      if (options?.trimWhitespace === false) untrimmed.push(name)
+      return get(name, options)
+    })
+    expect(untrimmed).toEqual(['password'])
+  })
+
+  test.each<[string, string]>([
+    ['bot:admin', 'Input "username": "bot:admin" must not hold \':\''],
+    ['bot\n::add-mask::x', 'Input "username": "bot\\n::add-mask::x" must not hold'],
+    ['b\u202eot', 'Input "username": "b\\u202eot" must not hold'],
+    ['u'.repeat(257), 'Input "username": "uuu']
+  ])('username %j is refused', (username, start) => {
+    expect(inputError({ username, password: 'pw' }).message.startsWith(start)).toBe(true)
+  })
+})
+
+describe('registries with credentials in them', () => {
+  test.each<[string, string]>([
+    ['https://bot:hunter2@quay.io/fedora', '"https://***@quay.io/fedora" must not hold credentials'],
+    ['bot:hunter2@quay.io', '"***@quay.io" must not hold credentials'],
+    ['token@quay.io/fedora', '"***@quay.io/fedora" must not hold credentials']
+  ])('%j is refused without quoting the password', (registries, fragment) => {
+    const e = inputError({ registries })
+    expect(e.message).toContain(fragment)
+    expect(e.message).not.toContain('hunter2')
+    expect(inputError({ source: registries }).message).not.toContain('hunter2')
+  })
+})
+
+describe('auth-file must be a containers auth file', () => {
+  const write = (name: string, content: string): string => {
+    const file = path.join(tmp, name)
+    fs.writeFileSync(file, content)
+    return file
+  }
+
+  test.each([
+    ['auths', '{"auths": {"quay.io": {"auth": "Ym90OnB3"}}}'],
+    ['credHelpers only', '{"credHelpers": {"quay.io": "secretservice"}}'],
+    ["docker's credsStore only", '{"credsStore": "pass"}'],
+    ['empty auths', '{"auths": {}}']
+  ])('%s is accepted', (name, content) => {
+    const file = write(`ok-${name.replace(/\W/g, '')}.json`, content)
+    expect(inputs({ 'auth-file': file }).authFile).toBe(file)
+  })
+
+  test.each([
+    ['a password file', 'root:$y$j9T$abcdefsecret:19000:0:99999:7:::\n', 'does not hold JSON'],
+    ['JSON without auths', '{"user": "root", "secret": "s3cr3t-value"}', 'has no "auths" or "credHelpers" object'],
+    ['a JSON array', '[{"auths": {}}]', 'has no "auths" or "credHelpers" object'],
+    ['auths that is not an object', '{"auths": "s3cr3t-value"}', 'has no "auths" or "credHelpers" object'],
+    ['empty', '', 'does not hold JSON']
+  ])('%s is refused, naming the input, never quoting the content', (name, content, fragment) => {
+    const file = write(`bad-${name.replace(/\W/g, '')}`, content)
+    const e = inputError({ 'auth-file': file })
+    expect(e.message).toBe(`Input "auth-file": "${file}" ${fragment}; it must be a containers auth file (auth.json) or docker config.json`)
+    expect(e.message).not.toMatch(/secret|s3cr3t|root:/)
+  })
+
+  test('a file over 1 MiB is refused', () => {
+    const file = write('big.json', `{"auths": {}, "pad": "${'x'.repeat(1 << 20)}"}`)
+    expect(inputError({ 'auth-file': file }).message).toBe(`Input "auth-file": "${file}" is larger than 1048576 bytes; it is not an auth file`)
+  })
+
+  test.each(['/dev/null', '/dev/zero'])('%s (not a regular file) is refused', file => {
+    expect(inputError({ 'auth-file': file }).message).toBe(`Input "auth-file": "${file}" is not a readable file`)
+  })
+
+  test('/proc/self/environ (which holds INPUT_PASSWORD on a runner) is refused without quoting it', () => {
+    const e = inputError({ 'auth-file': '/proc/self/environ' })
+    expect(e.message).toBe('Input "auth-file": "/proc/self/environ" does not hold JSON; it must be a containers auth file (auth.json) or docker config.json')
+  })
+
+  test('an unreadable file is refused', () => {
+    if (process.getuid?.() === 0) return // root reads everything
+    const file = write('unreadable.json', '{"auths": {}}')
+    fs.chmodSync(file, 0o000)
+    expect(inputError({ 'auth-file': file }).message).toBe(`Input "auth-file": "${file}" is not a readable file`)
+  })
+})
+
+describe('hostile values are quoted inert', () => {
+  const hostile = '\n::set-output name=digest::evil\n::add-mask::x'
+  test.each<[string, string]>([
+    ['repo', `fedora${hostile}`],
+    ['tag', `40${hostile}`],
+    ['aliases', `[latest${hostile}]`],
+    ['registries', `[quay.io${hostile}]`],
+    ['source', `quay.io${hostile}`],
+    ['arches', `[x86_64${hostile}]`],
+    ['arch-tag', `{arch}${hostile}`],
+    ['arch-map', `{rv: "linux/riscv64${hostile}"}`],
+    ['missing-arch-policy', `fail${hostile}`],
+    ['format', `oci${hostile}`],
+    ['annotations', `a b${hostile}`],
+    ['dry-run', `true${hostile}`],
+    ['retries', `3${hostile}`],
+    ['auth-file', `/tmp${hostile}`],
+    ['cert-dir', `/tmp/no${hostile}`],
+    ['username', `bot${hostile}`]
+  ])('%s', (name, value) => {
+    const e = inputError({ [name]: value, ...(name === 'username' ? { password: 'pw' } : {}) })
+    expect(e.message).toMatch(/^Input "[a-z-]+": /)
+    expect(e.message).not.toMatch(/[\r\n]/)
+    expect(parseCommands(e.message)).toEqual([])
+  })
+
+  test('a 10 kB value is cut in the message', () => {
+    const e = inputError({ tag: 'a'.repeat(10_240) })
+    expect(e.message).toBe(`Input "tag": "${'a'.repeat(300)}…" is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
+  })
+
+  test('YAML aliases in a flow list are refused', () => {
+    expect(inputError({ arches: '[&a x86_64, *a]' }).message).toBe('Input "arches": "[&a x86_64, *a]" is not a valid YAML flow list (aliases are not allowed)')
+  })
 })
