@@ -1,6 +1,6 @@
 import { createHash } from 'crypto'
 import { Platform } from '../../src/arch'
-import { configPlatform, FORMAT_MEDIA, Manifest, MEDIA, parseManifest, pickEntry, sha256 } from '../../src/manifest'
+import { configPlatform, ContentError, FORMAT_MEDIA, isDigest, Manifest, MEDIA, parseManifest, pickEntry, sha256 } from '../../src/manifest'
 
 const D = (c: string): string => `sha256:${c.repeat(64)}`
 
@@ -192,5 +192,96 @@ test('FORMAT_MEDIA', () => {
   expect(FORMAT_MEDIA).toEqual({
     oci: { list: 'application/vnd.oci.image.index.v1+json', entry: 'application/vnd.oci.image.manifest.v1+json' },
     v2s2: { list: 'application/vnd.docker.distribution.manifest.list.v2+json', entry: 'application/vnd.docker.distribution.manifest.v2+json' }
+  })
+})
+
+describe('registry content is validated before use', () => {
+  const entry = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ mediaType: MEDIA.ociManifest, digest: D('1'), size: 500, platform: { os: 'linux', architecture: 'amd64' }, ...over })
+  const index = (manifests: unknown[], over: Record<string, unknown> = {}): Buffer => raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests, ...over })
+  const refusal = (bytes: Buffer): string => {
+    try {
+      parseManifest(bytes)
+    } catch (e) {
+      expect(e).toBeInstanceOf(ContentError)
+      return (e as Error).message
+    }
+    throw new Error('parseManifest accepted it')
+  }
+
+  test.each<[string, Buffer, string]>([
+    ['an architecture with a workflow command', index([entry({ platform: { os: 'linux', architecture: 'amd64\n::set-output name=digest::evil' } })]), 'the list\'s entry 1 has platform architecture "amd64\\n::set-output name=digest::evil", which is not a platform value'],
+    ['an os with a mask command', index([entry({ platform: { os: 'linux\r\n::add-mask::linux', architecture: 'amd64' } })]), 'has platform os "linux\\r\\n::add-mask::linux"'],
+    ['a variant with an escape sequence', index([entry(), entry({ digest: D('2'), platform: { os: 'linux', architecture: 'arm', variant: 'v7\u001b[2J' } })]), 'the list\'s entry 2 has platform variant "v7\\u001b[2J"'],
+    ['an os.version with a newline', index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0\n::x::y' } })]), 'has platform os.version "10.0\\n::x::y"'],
+    ['os.features that are not strings', index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.features': [{}] } })]), 'has platform os.features {}'],
+    ['a 65-character architecture', index([entry({ platform: { os: 'linux', architecture: 'a'.repeat(65) } })]), 'has platform architecture "aaaa'],
+    ['an architecture that is a number', index([entry({ platform: { os: 'linux', architecture: 64 } })]), 'has platform architecture 64'],
+    ['an empty architecture', index([entry({ platform: { os: 'linux', architecture: '' } })]), 'has platform architecture ""'],
+    ['a platform that is a string', index([entry({ platform: 'linux/amd64' })]), 'has a platform that is not an object: "linux/amd64"'],
+    ['a right-to-left override in a platform', index([entry({ platform: { os: 'linux', architecture: '\u202e46dma' } })]), 'has platform architecture "\\u202e46dma"'],
+    ['an absurd size', index([entry({ size: 1e300 })]), 'has the size 1e+300; a manifest is 1 to 4194304 bytes'],
+    ['a negative size', index([entry({ size: -1 })]), 'has the size -1'],
+    ['a fractional size', index([entry({ size: 1.5 })]), 'has the size 1.5'],
+    ['a size that is a string', index([entry({ size: '500' })]), 'has the size "500"'],
+    ['an unknown entry media type', index([entry({ mediaType: 'application/x-evil\n::set-output name=a::b' })]), 'the list\'s entry 1 has the unknown media type "application/x-evil\\n::set-output name=a::b"'],
+    ['a schema 1 entry', index([entry({ mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })]), 'has the unknown media type "application/vnd.docker.distribution.manifest.v1+json"'],
+    ['an unknown list media type', index([entry()], { mediaType: 'text/html' }), 'the registry served the unknown media type "text/html"'],
+    ['a list labelled as a manifest', index([entry()], { mediaType: MEDIA.ociManifest }), 'the registry served a list labelled "application/vnd.oci.image.manifest.v1+json"'],
+    ['a manifest labelled as a list', raw({ ...singleImage, mediaType: MEDIA.dockerList }), 'the registry served a single manifest labelled "application/vnd.docker.distribution.manifest.list.v2+json"'],
+    ['a digest with uppercase hex', index([entry({ digest: `sha256:${'A'.repeat(64)}` })]), 'has the digest "sha256:AAAA'],
+    ['a short digest', index([entry({ digest: 'sha256:abc' })]), 'has the digest "sha256:abc", which is not sha256:<64 hex> or sha512:<128 hex>'],
+    ['an unknown algorithm', index([entry({ digest: `md5:${'a'.repeat(32)}` })]), 'has the digest "md5:'],
+    ['a digest with a newline', index([entry({ digest: `${D('1')}\n::add-mask::x` })]), '\\n::add-mask::x"'],
+    ['no digest', index([entry({ digest: undefined })]), 'has the digest undefined'],
+    ['an entry that is not an object', index(['sha256:1']), 'the list\'s entry 1 is not an object: "sha256:1"'],
+    ['manifests that are not an array', raw({ schemaVersion: 2, manifests: { a: 1 } }), 'whose "manifests" is not an array: {"a":1}'],
+    ['an annotation key with a newline', index([entry()], { annotations: { 'a\n::add-mask::b': 'x' } }), 'the manifest has the annotation key "a\\n::add-mask::b": it must be 1 to 256 printable characters'],
+    ['an entry annotation key with a newline', index([entry({ annotations: { 'k\r::set-output name=a::b': 'v' } })]), 'the list\'s entry 1 has the annotation key "k\\r::set-output name=a::b"'],
+    ['an annotation value that is not a string', index([entry()], { annotations: { k: 1 } }), 'the manifest has the annotation "k" = 1: it must be a string'],
+    ['an annotation value of 20 kB', index([entry()], { annotations: { k: 'v'.repeat(20_000) } }), 'the manifest has the annotation "k" = "vvv'],
+    ['300 annotations', index([entry()], { annotations: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'v'])) }), 'the manifest has 300 annotations; at most 256'],
+    ['annotations that are an array', index([entry()], { annotations: ['a'] }), 'the manifest has annotations that are not an object: ["a"]'],
+    ['1001 entries', index(Array.from({ length: 1001 }, () => entry())), 'the registry served a list of 1001 entries; at most 1000'],
+    ['a JSON array', raw([1]), 'the registry served a manifest that is not a JSON object'],
+    ['a manifest over 4 MiB', Buffer.alloc((4 << 20) + 1, 32), 'the registry served a manifest of 4194305 bytes; at most 4194304']
+  ])('%s is refused, quoted escaped', (_, bytes, fragment) => {
+    const message = refusal(bytes)
+    expect(message).toContain(fragment)
+    expect(message).not.toMatch(/[\p{Cc}\p{Cf}]/u)
+    expect(message.length).toBeLessThan(700)
+  })
+
+  test('an annotation value may span lines (descriptions do): it is kept, and only ever shown escaped', () => {
+    const m = parseManifest(index([entry()], { annotations: { 'org.opencontainers.image.description': 'line 1\n::add-mask::line' } }))
+    expect(m.annotations).toEqual({ 'org.opencontainers.image.description': 'line 1\n::add-mask::line' })
+  })
+
+  test('sha512 digests, os.version and features are accepted', () => {
+    const m = parseManifest(index([entry({ digest: `sha512:${'a'.repeat(128)}`, platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0.20348.2340', 'os.features': ['win32k'] } })]))
+    expect(m.entries).toEqual([{ mediaType: MEDIA.ociManifest, digest: `sha512:${'a'.repeat(128)}`, size: 500, platform: { os: 'windows', architecture: 'amd64' } }])
+  })
+
+  test('unknown fields are not carried along', () => {
+    const m = parseManifest(index([entry({ urls: ['http://evil'], data: 'xx', platform: { os: 'linux', architecture: 'amd64', extra: '\n::x::y' } })]))
+    expect(m.entries).toEqual([{ mediaType: MEDIA.ociManifest, digest: D('1'), size: 500, platform: { os: 'linux', architecture: 'amd64' } }])
+  })
+
+  test('a nested index entry has a known media type', () => {
+    expect(parseManifest(index([entry({ mediaType: MEDIA.ociIndex })])).entries).toHaveLength(1)
+  })
+
+  test('isDigest', () => {
+    expect([D('a'), `sha512:${'0'.repeat(128)}`, 'sha256:', `sha256:${'g'.repeat(64)}`, `sha256:${'a'.repeat(63)}`, 42].map(isDigest)).toEqual([true, true, false, false, false, false])
+  })
+})
+
+describe('configPlatform validates too', () => {
+  test.each<[string, Buffer, string]>([
+    ['not JSON', Buffer.from('{'), 'the registry served an image config that is not JSON'],
+    ['not an object', raw('amd64'), 'the registry served an image config that is not a JSON object'],
+    ['a hostile architecture', raw({ os: 'linux', architecture: 'amd64\n::set-output name=digest::evil' }), 'the image config has platform architecture "amd64\\n::set-output name=digest::evil"'],
+    ['a variant that is an object', raw({ os: 'linux', architecture: 'arm', variant: { v: 7 } }), 'the image config has platform variant {"v":7}']
+  ])('%s is refused', (_, bytes, message) => {
+    expect(() => configPlatform(bytes)).toThrow(message)
   })
 })
