@@ -95,6 +95,26 @@ export type RunResult = {
     runnerTemp: string;
     timedOut: boolean;
 };
+export type PreparedRun = {
+    /**
+     * action.yml
+     */
+    meta: any;
+    actionDir: string;
+    tempDir: string;
+    runnerTemp: string;
+    files: Record<"GITHUB_OUTPUT" | "GITHUB_STEP_SUMMARY" | "GITHUB_STATE" | "GITHUB_ENV" | "GITHUB_PATH", string>;
+    storageConf: string;
+    cwd: string;
+    /**
+     * what the runner sets (inputs, command files, dirs)
+     */
+    actionEnv: Record<string, string>;
+    /**
+     * the whole environment of the main step
+     */
+    env: NodeJS.ProcessEnv;
+};
 /**
  * Run the action with `inputs` (names exactly as in action.yml).
  * @param {Record<string, string | number | boolean | undefined>} inputs
@@ -102,6 +122,43 @@ export type RunResult = {
  * @returns {Promise<RunResult>}
  */
 export function runAction(inputs: Record<string, string | number | boolean | undefined>, opts?: RunOptions): Promise<RunResult>;
+/**
+ * @typedef {object} PreparedRun
+ * @property {any} meta                action.yml
+ * @property {string} actionDir
+ * @property {string} tempDir
+ * @property {string} runnerTemp
+ * @property {Record<'GITHUB_OUTPUT' | 'GITHUB_STEP_SUMMARY' | 'GITHUB_STATE' | 'GITHUB_ENV' | 'GITHUB_PATH', string>} files
+ * @property {string} storageConf
+ * @property {string} cwd
+ * @property {Record<string, string>} actionEnv  what the runner sets (inputs, command files, dirs)
+ * @property {NodeJS.ProcessEnv} env   the whole environment of the main step
+ */
+/**
+ * Everything a run needs before its steps: temp dirs, fresh command files, the storage, the
+ * environment. Shared with the in-process runner (test/integration/inprocess.ts), so both see the same.
+ * @param {Record<string, string | number | boolean | undefined>} inputs
+ * @param {RunOptions} [opts]
+ * @returns {PreparedRun}
+ */
+export function prepareRun(inputs: Record<string, string | number | boolean | undefined>, opts?: RunOptions): PreparedRun;
+/**
+ * The post step's environment: the main step's plus STATE_<name> from GITHUB_STATE, as the runner does.
+ * @param {PreparedRun} prep
+ * @param {Record<string, string>} stateValues
+ * @returns {NodeJS.ProcessEnv}
+ */
+export function postEnv(prep: PreparedRun, stateValues: Record<string, string>): NodeJS.ProcessEnv;
+/**
+ * What a run left (outputs, summary, local storage) as a RunResult; removes its temp dir unless keepTemp.
+ * @param {PreparedRun} prep
+ * @param {StepResult[]} steps   the main step among them
+ * @param {string} state         GITHUB_STATE as the main step left it
+ * @param {boolean} timedOut
+ * @param {boolean} [keepTemp]
+ * @returns {RunResult}
+ */
+export function finishRun(prep: PreparedRun, steps: StepResult[], state: string, timedOut: boolean, keepTemp?: boolean): RunResult;
 /**
  * @typedef {object} RunOptions
  * @property {Record<string, string | undefined>} [env]  extra environment (undefined deletes a variable)

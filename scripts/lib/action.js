@@ -190,12 +190,26 @@ function runStep (step, script, env, cwd, timeoutMs, kill) {
 }
 
 /**
- * Run the action with `inputs` (names exactly as in action.yml).
+ * @typedef {object} PreparedRun
+ * @property {any} meta                action.yml
+ * @property {string} actionDir
+ * @property {string} tempDir
+ * @property {string} runnerTemp
+ * @property {Record<'GITHUB_OUTPUT' | 'GITHUB_STEP_SUMMARY' | 'GITHUB_STATE' | 'GITHUB_ENV' | 'GITHUB_PATH', string>} files
+ * @property {string} storageConf
+ * @property {string} cwd
+ * @property {Record<string, string>} actionEnv  what the runner sets (inputs, command files, dirs)
+ * @property {NodeJS.ProcessEnv} env   the whole environment of the main step
+ */
+
+/**
+ * Everything a run needs before its steps: temp dirs, fresh command files, the storage, the
+ * environment. Shared with the in-process runner (test/integration/inprocess.ts), so both see the same.
  * @param {Record<string, string | number | boolean | undefined>} inputs
  * @param {RunOptions} [opts]
- * @returns {Promise<RunResult>}
+ * @returns {PreparedRun}
  */
-async function runAction (inputs, opts = {}) {
+function prepareRun (inputs, opts = {}) {
   const actionDir = opts.actionDir ?? ROOT
   const meta = loadActionYml(actionDir)
   const declared = meta.inputs ?? {}
@@ -252,8 +266,68 @@ async function runAction (inputs, opts = {}) {
     if (v === undefined) delete env[k]
     else env[k] = v
   }
+  return { meta, actionDir, tempDir, runnerTemp, files, storageConf, cwd, actionEnv, env }
+}
 
-  const runs = meta.runs ?? {}
+/**
+ * The post step's environment: the main step's plus STATE_<name> from GITHUB_STATE, as the runner does.
+ * @param {PreparedRun} prep
+ * @param {Record<string, string>} stateValues
+ * @returns {NodeJS.ProcessEnv}
+ */
+function postEnv (prep, stateValues) {
+  /** @type {NodeJS.ProcessEnv} */
+  const env = { ...prep.env }
+  for (const [k, v] of Object.entries(stateValues)) env[`STATE_${k}`] = v
+  return env
+}
+
+/**
+ * What a run left (outputs, summary, local storage) as a RunResult; removes its temp dir unless keepTemp.
+ * @param {PreparedRun} prep
+ * @param {StepResult[]} steps   the main step among them
+ * @param {string} state         GITHUB_STATE as the main step left it
+ * @param {boolean} timedOut
+ * @param {boolean} [keepTemp]
+ * @returns {RunResult}
+ */
+function finishRun (prep, steps, state, timedOut, keepTemp) {
+  const main = steps.find((s) => s.step === 'main')
+  if (!main) throw new Error('finishRun: no main step')
+  const outputs = parseCommandFile(fs.readFileSync(prep.files.GITHUB_OUTPUT, 'utf8'))
+  const summary = fs.readFileSync(prep.files.GITHUB_STEP_SUMMARY, 'utf8')
+  const local = listLocal(prep.storageConf)
+  const all = steps.map((s) => s.stdout + '\n' + s.stderr).join('\n')
+  if (!keepTemp) fs.rmSync(prep.tempDir, { recursive: true, force: true })
+  return {
+    code: main.code,
+    stdout: main.stdout,
+    stderr: main.stderr,
+    outputs,
+    summary,
+    state,
+    stateValues: parseCommandFile(state),
+    localLists: local.lists,
+    localImages: local.images,
+    steps,
+    all,
+    env: prep.actionEnv,
+    tempDir: prep.tempDir,
+    runnerTemp: prep.runnerTemp,
+    timedOut
+  }
+}
+
+/**
+ * Run the action with `inputs` (names exactly as in action.yml).
+ * @param {Record<string, string | number | boolean | undefined>} inputs
+ * @param {RunOptions} [opts]
+ * @returns {Promise<RunResult>}
+ */
+async function runAction (inputs, opts = {}) {
+  const prep = prepareRun(inputs, opts)
+  const { actionDir, env, cwd } = prep
+  const runs = prep.meta.runs ?? {}
   const timeoutMs = opts.timeoutMs ?? 100000
   /** @type {StepResult[]} */
   const steps = []
@@ -266,39 +340,13 @@ async function runAction (inputs, opts = {}) {
   const main = await runStep('main', path.join(actionDir, runs.main), env, cwd, timeoutMs, opts.killMain)
   timedOut ||= main.timedOut
   steps.push(main)
-  const state = fs.readFileSync(files.GITHUB_STATE, 'utf8')
-  const stateValues = parseCommandFile(state)
+  const state = fs.readFileSync(prep.files.GITHUB_STATE, 'utf8')
   if (runs.post) {
-    /** @type {NodeJS.ProcessEnv} */
-    const postEnv = { ...env }
-    for (const [k, v] of Object.entries(stateValues)) postEnv[`STATE_${k}`] = v
-    const r = await runStep('post', path.join(actionDir, runs.post), postEnv, cwd, timeoutMs)
+    const r = await runStep('post', path.join(actionDir, runs.post), postEnv(prep, parseCommandFile(state)), cwd, timeoutMs)
     timedOut ||= r.timedOut
     steps.push(r)
   }
-
-  const outputs = parseCommandFile(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8'))
-  const summary = fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
-  const local = listLocal(storageConf)
-  const all = steps.map((s) => s.stdout + '\n' + s.stderr).join('\n')
-  if (!opts.keepTemp) fs.rmSync(tempDir, { recursive: true, force: true })
-  return {
-    code: main.code,
-    stdout: main.stdout,
-    stderr: main.stderr,
-    outputs,
-    summary,
-    state,
-    stateValues,
-    localLists: local.lists,
-    localImages: local.images,
-    steps,
-    all,
-    env: actionEnv,
-    tempDir,
-    runnerTemp,
-    timedOut
-  }
+  return finishRun(prep, steps, state, timedOut, opts.keepTemp)
 }
 
 /**
@@ -322,4 +370,4 @@ function makeSharedStorage () {
   return dir
 }
 
-module.exports = { runAction, loadActionYml, inputEnvName, parseCommandFile, listLocal, makeStorage, makeSharedStorage, jsonArray, ROOT }
+module.exports = { runAction, prepareRun, postEnv, finishRun, loadActionYml, inputEnvName, parseCommandFile, listLocal, makeStorage, makeSharedStorage, jsonArray, ROOT }

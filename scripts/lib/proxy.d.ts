@@ -24,8 +24,14 @@ export type Fault = {
 export type LogEntry = {
     method: string;
     path: string;
-    status: number | "cut" | "hang" | "error";
+    status: number | "cut" | "hang" | "held" | "error";
     fault: boolean;
+};
+export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
+export type Buffered = {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
 };
 /**
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
@@ -45,18 +51,84 @@ export function startProxy(opts: {
     failNext(n: number, status?: number, match?: Match & {
         retryAfter?: number;
     }): void;
+    /** Answer every matching request with `status` until clearFaults() (`pending()` is then Infinity). */
+    failAlways(status: number, match?: Match & {
+        retryAfter?: number;
+    }): void;
     /** Destroy the socket of the next `n` matching requests without answering. */
     cutNext(n: number, match?: Match): void;
+    /**
+     * Until stopCutting() / clearFaults(), cut each new connection (before answering its first
+     * request) with probability `rate`; with `match`, cut each matching request instead, whatever its
+     * connection. Random rather than every n-th, which can line up with a client's fixed sequence of
+     * requests; seeded so a failure can be replayed. Cuts are logged with status 'cut'.
+     * @param {number} rate  0..1
+     * @param {{seed?: number, match?: Match}} [o]
+     * @returns {number} the seed used (a random one when none is given): print it to replay a failure
+     */
+    cutRandomly(rate: number, o?: {
+        seed?: number;
+        match?: Match;
+    }): number;
+    /** End cutRandomly(). */
+    stopCutting(): void;
     /** Accept the next `n` matching requests and never answer them (see `hanging()`, `release()`). */
     hangNext(n: number, match?: Match): void;
+    /** Accept every (matching) request and never answer it, until release() or clearFaults(). */
+    hangAll(match?: Match): void;
     /** How many requests are being held unanswered right now. */
     hanging(): number;
-    /** Drop the held requests' connections. */
+    /** Drop the held requests' connections, and end hangAll(). */
     release(): void;
     /** Go down (refuse connections) when the first request matching `match` arrives. */
     downWhen(match: Match): void;
+    /**
+     * After each successful PUT of a manifest by tag (not by digest), GET/HEAD of that tag serve what
+     * it served before the PUT (404 if nothing) for `ms` ms, like a registry whose reads lag its
+     * writes. Another PUT within the window restarts it and keeps the original old manifest.
+     * 0 (or clearFaults()) turns it off. The old manifest is read with the PUT's credentials.
+     * @param {number} ms
+     * @param {Match} [match]  only PUTs matching this start a window
+     */
+    staleAfterPut(ms: number, match?: Match): void;
+    /**
+     * Until clearFaults(), GET/HEAD of a manifest by tag that is an index / manifest list is answered
+     * with a doctored list, with its own Docker-Content-Digest and Content-Length (reads by digest are
+     * left alone: a lie there is detectable). Kinds: 'drop-annotations' (the index-level
+     * annotations), 'lose-entry' (the last entry of `manifests`), 'other-list' (a different valid
+     * list: entries reversed, an annotation added). Several lies apply in the order given.
+     * @param {LieKind} kind
+     * @param {{match?: Match}} [o]
+     */
+    lie(kind: LieKind, o?: {
+        match?: Match;
+    }): void;
+    /**
+     * When the first request matching `match` arrives, await `fn()` before forwarding it (once).
+     * Resolves when fn has finished, rejects with its error (the request is forwarded either way);
+     * rejects if clearFaults()/stop() come first.
+     * @param {Match} match
+     * @param {() => unknown} fn
+     * @returns {Promise<void>}
+     */
+    onFirst(match: Match, fn: () => unknown): Promise<void>;
+    /** Hold every matching request (neither answered nor forwarded) until releaseHeld(). */
+    holdWhen(match: Match): void;
+    /** Stop holding, and forward the held requests as usual. */
+    releaseHeld(): void;
+    /** How many requests are held by holdWhen() right now. */
+    held(): number;
+    /**
+     * Resolves once at least `n` requests are held by holdWhen().
+     * @returns {Promise<void>}
+     */
+    whenHeld(n?: number): Promise<void>;
     /** Faults planned but not consumed yet. */
     pending(): number;
+    /**
+     * End every fault: planned ones, failAlways, random cuts, hangAll (and drop the hung
+     * connections), stale reads, lies, onFirst hooks not fired yet; held requests go on.
+     */
     clearFaults(): void;
     setLatency(ms: number): void;
     /** Zero the counters and the log. */
@@ -72,3 +144,4 @@ export function startProxy(opts: {
     up(): Promise<void>;
     stop(): Promise<void>;
 }>;
+import http = require("node:http");

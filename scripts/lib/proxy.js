@@ -11,8 +11,21 @@
  *   proxy.hangNext(1)               accept the next request and never answer it (until stop/release)
  * Every fault takes an optional `match` ({method?: string | string[], path?: RegExp | string}) so a plan
  * can target, say, only uploads. Counters: `proxy.counts` (per method and `total`), `proxy.log`.
+ *
+ * Faults that last until `clearFaults()`:
+ *   proxy.failAlways(500, {method: 'PUT', path: '/manifests/'})   every matching request gets 500
+ *   proxy.cutRandomly(0.2, {seed: 7})   cut new connections with probability 0.2 (seeded, replayable);
+ *                                       with `match`, cut matching requests instead; stopCutting()
+ *   proxy.hangAll(match?)               never answer (matching) requests; release() ends it
+ *   proxy.staleAfterPut(5000)           after a PUT of a manifest by tag, reads of that tag serve the
+ *                                       previous manifest (or 404) for 5 s, like a lagging replica
+ *   proxy.lie('lose-entry')             reads of a list by tag get a doctored list (see `lie`)
+ * Hooks that put a test in control of timing:
+ *   proxy.onFirst(match, fn)            await fn() before forwarding the first matching request
+ *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
  */
 const http = require('node:http')
+const { createHash } = require('node:crypto')
 
 /**
  * @typedef {{method?: string | string[], path?: RegExp | string}} Match
@@ -20,7 +33,9 @@ const http = require('node:http')
  *   | {kind: 'cut', left: number, match?: Match}
  *   | {kind: 'down', left: number, match?: Match}
  *   | {kind: 'hang', left: number, match?: Match}} Fault
- * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'error', fault: boolean}} LogEntry
+ * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean}} LogEntry
+ * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind
+ * @typedef {{status: number, headers: http.IncomingHttpHeaders, body: Buffer}} Buffered
  */
 
 /**
@@ -44,6 +59,79 @@ const REASONS = /** @type {Record<number, string>} */ ({
   429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
 })
 
+const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']
+/** What a client that takes any manifest sends (used to read the manifest a PUT replaces). */
+const ACCEPT_ANY_MANIFEST = [
+  ...INDEX_TYPES,
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  'application/vnd.docker.distribution.manifest.v1+json'
+].join(', ')
+
+/** @param {Buffer} b */
+const sha256 = (b) => 'sha256:' + createHash('sha256').update(b).digest('hex')
+
+/**
+ * Small seeded PRNG (mulberry32): the same seed gives the same sequence, so a failing run can be replayed.
+ * @param {number} seed
+ */
+function mulberry32 (seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * `{name, tag}` for `/v2/<name>/manifests/<tag>`; undefined for other paths and for references by digest.
+ * @param {string} url
+ */
+function manifestByTag (url) {
+  const m = /^\/v2\/(.+)\/manifests\/([^/?#]+)(?:[?#].*)?$/.exec(url)
+  if (!m || m[2].includes(':')) return undefined // a digest (`sha256:...`) has a colon, a tag never does
+  return { name: m[1], tag: m[2] }
+}
+
+/**
+ * Whether manifest bytes are an index / manifest list (by Content-Type or by their own mediaType).
+ * @param {string | undefined} contentType
+ * @param {any} json
+ */
+function isIndex (contentType, json) {
+  const ct = String(contentType ?? '').split(';')[0].trim()
+  if (INDEX_TYPES.includes(ct)) return true
+  return !!json && typeof json === 'object' && (INDEX_TYPES.includes(json.mediaType) || (Array.isArray(json.manifests) && !json.layers))
+}
+
+/**
+ * The doctored bytes of an index for one lie, or undefined when the lie changes nothing
+ * (no annotations to drop, no entry to lose).
+ * @param {LieKind} kind
+ * @param {any} json
+ * @returns {Buffer | undefined}
+ */
+function applyLie (kind, json) {
+  const manifests = Array.isArray(json.manifests) ? json.manifests : []
+  if (kind === 'drop-annotations') {
+    if (!('annotations' in json)) return undefined
+    const { annotations, ...rest } = json // eslint-disable-line @typescript-eslint/no-unused-vars
+    return Buffer.from(JSON.stringify(rest))
+  }
+  if (kind === 'lose-entry') {
+    if (manifests.length === 0) return undefined
+    return Buffer.from(JSON.stringify({ ...json, manifests: manifests.slice(0, -1) }))
+  }
+  if (kind === 'other-list') {
+    // Valid, plausible and different: same entries in reverse order, one more annotation.
+    return Buffer.from(JSON.stringify({ ...json, manifests: [...manifests].reverse(), annotations: { ...(json.annotations ?? {}), 'org.example.proxy.lie': 'other-list' } }))
+  }
+  throw new Error(`unknown lie: ${kind}`)
+}
+
 /**
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
  */
@@ -64,6 +152,25 @@ async function startProxy (opts) {
   let isUp = true
   /** @type {string} */
   let selfHost = ''
+  /** @type {{rate: number, seed: number, rng: () => number, match?: Match} | undefined} */
+  let cutting
+  /** Connections drawn for a cut: their first request is cut. */
+  let doomed = /** @type {WeakSet<import('node:net').Socket>} */ (new WeakSet())
+  let staleMs = 0
+  /** @type {Match | undefined} */
+  let staleMatch
+  /** `name:tag` → what a lagging replica still serves (null: 404) and until when. @type {Map<string, {old: Buffered | null, until: number}>} */
+  const stale = new Map()
+  /** @type {Array<{kind: LieKind, match?: Match}>} */
+  let lies = []
+  /** @type {Array<{match: Match, fn: () => unknown, resolve: () => void, reject: (e: unknown) => void}>} */
+  let firstHooks = []
+  /** @type {Match | undefined} */
+  let holdMatch
+  /** @type {Array<{socket: import('node:net').Socket, go: () => void}>} */
+  let heldReqs = []
+  /** @type {Array<{n: number, resolve: () => void}>} */
+  let heldWaiters = []
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -79,13 +186,196 @@ async function startProxy (opts) {
     return f
   }
 
-  const server = http.createServer((req, res) => {
-    const method = String(req.method)
-    counts[method] = (counts[method] ?? 0) + 1
-    counts.total++
-    /** @type {LogEntry} */
-    const entry = { method, path: String(req.url), status: 'error', fault: false }
-    log.push(entry)
+  /** @param {http.IncomingMessage} req */
+  function drawCut (req) {
+    if (doomed.has(req.socket)) {
+      doomed.delete(req.socket)
+      return true
+    }
+    return !!cutting?.match && matches(cutting.match, req) && cutting.rng() < cutting.rate
+  }
+
+  /** @param {string} key */
+  function activeStale (key) {
+    const s = stale.get(key)
+    if (s && Date.now() < s.until) return s
+    stale.delete(key)
+    return undefined
+  }
+
+  function heldNow () { return heldReqs.filter((h) => !h.socket.destroyed).length }
+  function notifyHeld () {
+    const n = heldNow()
+    heldWaiters = heldWaiters.filter((w) => { if (n >= w.n) w.resolve(); return n < w.n })
+  }
+
+  /**
+   * One buffered request to the registry.
+   * @param {string} method
+   * @param {string} path
+   * @param {http.OutgoingHttpHeaders} headers
+   * @returns {Promise<Buffered>}
+   */
+  function fetchUpstream (method, path, headers) {
+    return new Promise((resolve, reject) => {
+      const up = http.request({ host: targetHost, port: targetPort, method, path, headers: { ...headers, host: opts.target }, agent }, (ures) => {
+        /** @type {Buffer[]} */
+        const chunks = []
+        ures.on('data', (c) => chunks.push(c))
+        ures.on('end', () => resolve({ status: ures.statusCode ?? 0, headers: ures.headers, body: Buffer.concat(chunks) }))
+        ures.on('error', reject)
+      })
+      up.on('error', reject)
+      up.end()
+    })
+  }
+
+  /**
+   * Pass the request through to the registry and its answer back.
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {LogEntry} entry
+   * @param {(ures: http.IncomingMessage) => void} [onResponse]  called before the answer goes back
+   */
+  function forward (req, res, entry, onResponse) {
+    const headers = { ...req.headers }
+    const up = http.request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (ures) => {
+      entry.status = ures.statusCode ?? 0
+      onResponse?.(ures)
+      const out = { ...ures.headers }
+      if (typeof out.location === 'string') {
+        out.location = out.location
+          .replace(`http://${opts.target}`, `http://${selfHost}`)
+          .replace(`//${opts.target}/`, `//${selfHost}/`)
+      }
+      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, out)
+      ures.pipe(res)
+    })
+    up.on('error', () => { entry.status = 'error'; req.socket.destroy() })
+    req.pipe(up)
+  }
+
+  /**
+   * GET/HEAD of a manifest by tag while it is stale or lied about: answer from buffered bytes.
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {LogEntry} entry
+   * @param {{old: Buffered | null} | undefined} st
+   * @param {LieKind[]} kinds
+   * @param {string} tag
+   */
+  async function serveManifest (req, res, entry, st, kinds, tag) {
+    /** @type {Buffered} */
+    let src
+    if (st) {
+      entry.fault = true
+      src = st.old ?? {
+        status: 404,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0' },
+        body: Buffer.from(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail: { Tag: tag } }] }))
+      }
+    } else {
+      // A GET even for HEAD: the doctored digest and length need the body.
+      const { 'content-length': _len, 'transfer-encoding': _te, ...headers } = req.headers // eslint-disable-line @typescript-eslint/no-unused-vars
+      src = await fetchUpstream('GET', String(req.url), headers)
+    }
+    let body = src.body
+    const headers = { ...src.headers }
+    if (src.status === 200 && kinds.length > 0) {
+      /** @type {any} */
+      let json
+      try { json = JSON.parse(body.toString('utf8')) } catch { json = undefined }
+      if (json && isIndex(String(headers['content-type'] ?? ''), json)) {
+        for (const kind of kinds) {
+          const lied = applyLie(kind, json)
+          if (!lied) continue
+          body = lied
+          json = JSON.parse(lied.toString('utf8'))
+          entry.fault = true
+        }
+      }
+    }
+    if (src.status === 200) {
+      const digest = sha256(body)
+      headers['docker-content-digest'] = digest
+      headers.etag = `"${digest}"`
+    }
+    delete headers['transfer-encoding']
+    delete headers.connection
+    delete headers['keep-alive']
+    headers['content-length'] = String(body.length)
+    entry.status = src.status
+    res.writeHead(src.status, headers)
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+
+  /**
+   * PUT of a manifest by tag with staleAfterPut on: remember what the tag served before, then forward.
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {LogEntry} entry
+   * @param {string} key  `name:tag`
+   * @param {string} path  `/v2/<name>/manifests/<tag>`
+   */
+  async function forwardStalePut (req, res, entry, key, path) {
+    /** @type {Buffered | null} */
+    let old
+    const current = activeStale(key)
+    if (current) {
+      // A lagging replica still has what it had before the first PUT of the window.
+      old = current.old
+    } else {
+      /** @type {http.OutgoingHttpHeaders} */
+      const headers = { accept: ACCEPT_ANY_MANIFEST }
+      if (req.headers.authorization) headers.authorization = req.headers.authorization
+      const got = await fetchUpstream('GET', path, headers)
+      if (got.status !== 200 && got.status !== 404) {
+        forward(req, res, entry) // cannot tell what was there (401?): no stale window
+        return
+      }
+      old = got.status === 200 ? got : null
+    }
+    const ms = staleMs
+    forward(req, res, entry, (ures) => {
+      const status = ures.statusCode ?? 0
+      if (status >= 200 && status < 300 && ms > 0) stale.set(key, { old, until: Date.now() + ms })
+    })
+  }
+
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {LogEntry} entry
+   */
+  async function handle (req, res, entry) {
+    const hook = firstHooks.find((h) => matches(h.match, req))
+    if (hook) {
+      firstHooks = firstHooks.filter((h) => h !== hook)
+      entry.status = 'held'
+      try {
+        await hook.fn()
+        hook.resolve()
+      } catch (e) {
+        hook.reject(e)
+      }
+    }
+    if (holdMatch && matches(holdMatch, req)) {
+      entry.status = 'held'
+      await new Promise((resolve) => {
+        heldReqs.push({ socket: req.socket, go: () => resolve(undefined) })
+        notifyHeld()
+      })
+    }
+    if (req.socket.destroyed) {
+      entry.status = 'error' // the client gave up while it was held
+      return
+    }
+    if (drawCut(req)) {
+      entry.fault = true
+      entry.status = 'cut'
+      req.socket.destroy()
+      return
+    }
     const fault = takeFault(req)
     if (fault) {
       entry.fault = true
@@ -116,29 +406,35 @@ async function startProxy (opts) {
       res.end(body)
       return
     }
-    const forward = () => {
-      const headers = { ...req.headers }
-      const up = http.request({ host: targetHost, port: targetPort, method, path: req.url, headers, agent }, (ures) => {
-        entry.status = ures.statusCode ?? 0
-        const out = { ...ures.headers }
-        if (typeof out.location === 'string') {
-          out.location = out.location
-            .replace(`http://${opts.target}`, `http://${selfHost}`)
-            .replace(`//${opts.target}/`, `//${selfHost}/`)
-        }
-        res.writeHead(ures.statusCode ?? 502, ures.statusMessage, out)
-        ures.pipe(res)
-      })
-      up.on('error', () => { entry.status = 'error'; req.socket.destroy() })
-      req.pipe(up)
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs))
+    const ref = manifestByTag(String(req.url))
+    const method = String(req.method).toUpperCase()
+    if (ref && (method === 'GET' || method === 'HEAD')) {
+      const st = activeStale(`${ref.name}:${ref.tag}`)
+      const kinds = lies.filter((l) => matches(l.match, req)).map((l) => l.kind)
+      if (st || kinds.length > 0) return serveManifest(req, res, entry, st, kinds, ref.tag)
     }
-    if (latencyMs > 0) setTimeout(forward, latencyMs)
-    else forward()
+    if (ref && method === 'PUT' && staleMs > 0 && matches(staleMatch, req)) {
+      return forwardStalePut(req, res, entry, `${ref.name}:${ref.tag}`, `/v2/${ref.name}/manifests/${ref.tag}`)
+    }
+    forward(req, res, entry)
+  }
+
+  const server = http.createServer((req, res) => {
+    const method = String(req.method)
+    counts[method] = (counts[method] ?? 0) + 1
+    counts.total++
+    /** @type {LogEntry} */
+    const entry = { method, path: String(req.url), status: 'error', fault: false }
+    log.push(entry)
+    handle(req, res, entry).catch(() => { entry.status = 'error'; req.socket.destroy() })
   })
   server.keepAliveTimeout = 5000
   server.on('connection', (s) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
+    // containers/image opens a connection per request, so this is where random cuts bite.
+    if (cutting && !cutting.match && cutting.rng() < cutting.rate) doomed.add(s)
   })
 
   /** @param {number} port */
@@ -149,6 +445,12 @@ async function startProxy (opts) {
   await listen(opts.port ?? 0)
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port
   selfHost = `127.0.0.1:${port}`
+
+  /** @param {string} why */
+  function dropFirstHooks (why) {
+    for (const h of firstHooks) h.reject(new Error(why))
+    firstHooks = []
+  }
 
   const api = {
     host: selfHost,
@@ -162,18 +464,47 @@ async function startProxy (opts) {
       const { retryAfter, ...m } = match
       plan.push({ kind: 'status', status, left: n, match: m, retryAfter })
     },
+    /** Answer every matching request with `status` until clearFaults() (`pending()` is then Infinity). */
+    failAlways (/** @type {number} */ status, /** @type {Match & {retryAfter?: number}} */ match = {}) {
+      api.failNext(Infinity, status, match)
+    },
     /** Destroy the socket of the next `n` matching requests without answering. */
     cutNext (/** @type {number} */ n, /** @type {Match} */ match = {}) {
       plan.push({ kind: 'cut', left: n, match })
+    },
+    /**
+     * Until stopCutting() / clearFaults(), cut each new connection (before answering its first
+     * request) with probability `rate`; with `match`, cut each matching request instead, whatever its
+     * connection. Random rather than every n-th, which can line up with a client's fixed sequence of
+     * requests; seeded so a failure can be replayed. Cuts are logged with status 'cut'.
+     * @param {number} rate  0..1
+     * @param {{seed?: number, match?: Match}} [o]
+     * @returns {number} the seed used (a random one when none is given): print it to replay a failure
+     */
+    cutRandomly (rate, o = {}) {
+      const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32)
+      cutting = { rate, seed, rng: mulberry32(seed), match: o.match }
+      doomed = new WeakSet()
+      return seed
+    },
+    /** End cutRandomly(). */
+    stopCutting () {
+      cutting = undefined
+      doomed = new WeakSet()
     },
     /** Accept the next `n` matching requests and never answer them (see `hanging()`, `release()`). */
     hangNext (/** @type {number} */ n, /** @type {Match} */ match = {}) {
       plan.push({ kind: 'hang', left: n, match })
     },
+    /** Accept every (matching) request and never answer it, until release() or clearFaults(). */
+    hangAll (/** @type {Match} */ match = {}) {
+      plan.push({ kind: 'hang', left: Infinity, match })
+    },
     /** How many requests are being held unanswered right now. */
     hanging () { return [...hung].filter((s) => !s.destroyed).length },
-    /** Drop the held requests' connections. */
+    /** Drop the held requests' connections, and end hangAll(). */
     release () {
+      plan = plan.filter((f) => !(f.kind === 'hang' && f.left === Infinity))
       for (const s of hung) s.destroy()
       hung.clear()
     },
@@ -181,9 +512,88 @@ async function startProxy (opts) {
     downWhen (/** @type {Match} */ match) {
       plan.push({ kind: 'down', left: 1, match })
     },
+    /**
+     * After each successful PUT of a manifest by tag (not by digest), GET/HEAD of that tag serve what
+     * it served before the PUT (404 if nothing) for `ms` ms, like a registry whose reads lag its
+     * writes. Another PUT within the window restarts it and keeps the original old manifest.
+     * 0 (or clearFaults()) turns it off. The old manifest is read with the PUT's credentials.
+     * @param {number} ms
+     * @param {Match} [match]  only PUTs matching this start a window
+     */
+    staleAfterPut (ms, match) {
+      staleMs = ms
+      staleMatch = match
+      if (ms <= 0) stale.clear()
+    },
+    /**
+     * Until clearFaults(), GET/HEAD of a manifest by tag that is an index / manifest list is answered
+     * with a doctored list, with its own Docker-Content-Digest and Content-Length (reads by digest are
+     * left alone: a lie there is detectable). Kinds: 'drop-annotations' (the index-level
+     * annotations), 'lose-entry' (the last entry of `manifests`), 'other-list' (a different valid
+     * list: entries reversed, an annotation added). Several lies apply in the order given.
+     * @param {LieKind} kind
+     * @param {{match?: Match}} [o]
+     */
+    lie (kind, o = {}) {
+      applyLie(kind, { manifests: [] }) // unknown kinds throw here, not in the middle of a request
+      lies.push({ kind, match: o.match })
+    },
+    /**
+     * When the first request matching `match` arrives, await `fn()` before forwarding it (once).
+     * Resolves when fn has finished, rejects with its error (the request is forwarded either way);
+     * rejects if clearFaults()/stop() come first.
+     * @param {Match} match
+     * @param {() => unknown} fn
+     * @returns {Promise<void>}
+     */
+    onFirst (match, fn) {
+      /** @type {() => void} */
+      let resolve = () => {}
+      /** @type {(e: unknown) => void} */
+      let reject = () => {}
+      const done = new Promise((res, rej) => { resolve = () => res(undefined); reject = rej })
+      done.catch(() => {}) // a test need not await it: no unhandled rejection
+      firstHooks.push({ match, fn, resolve, reject })
+      return done
+    },
+    /** Hold every matching request (neither answered nor forwarded) until releaseHeld(). */
+    holdWhen (/** @type {Match} */ match) {
+      holdMatch = match
+    },
+    /** Stop holding, and forward the held requests as usual. */
+    releaseHeld () {
+      holdMatch = undefined
+      const go = heldReqs
+      heldReqs = []
+      for (const h of go) h.go()
+    },
+    /** How many requests are held by holdWhen() right now. */
+    held () { return heldNow() },
+    /**
+     * Resolves once at least `n` requests are held by holdWhen().
+     * @returns {Promise<void>}
+     */
+    whenHeld (n = 1) {
+      return new Promise((resolve) => {
+        heldWaiters.push({ n, resolve: () => resolve(undefined) })
+        notifyHeld()
+      })
+    },
     /** Faults planned but not consumed yet. */
     pending () { return plan.reduce((a, f) => a + f.left, 0) },
-    clearFaults () { plan = [] },
+    /**
+     * End every fault: planned ones, failAlways, random cuts, hangAll (and drop the hung
+     * connections), stale reads, lies, onFirst hooks not fired yet; held requests go on.
+     */
+    clearFaults () {
+      plan = []
+      api.stopCutting()
+      api.release()
+      api.staleAfterPut(0)
+      lies = []
+      dropFirstHooks('onFirst: cleared before a matching request arrived')
+      api.releaseHeld()
+    },
     setLatency (/** @type {number} */ ms) { latencyMs = ms },
     /** Zero the counters and the log. */
     reset () {
@@ -212,7 +622,13 @@ async function startProxy (opts) {
     },
     async stop () {
       plan = []
+      api.stopCutting()
+      api.staleAfterPut(0)
+      lies = []
+      dropFirstHooks('onFirst: the proxy stopped')
       api.release()
+      for (const s of sockets) s.destroy() // held requests then see a closed client and stop
+      api.releaseHeld()
       agent.destroy()
       if (isUp) {
         isUp = false

@@ -2,12 +2,14 @@
  * Tests of the test harness itself (scripts/lib): if these fail, the integration tests prove nothing.
  */
 import * as fs from 'node:fs'
+import * as http from 'node:http'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startRegistry } from '../../scripts/lib/registry'
 import { startProxy } from '../../scripts/lib/proxy'
-import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, inspectConfig, platformsOf, skopeo, MT } from '../../scripts/lib/images'
+import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, inspectConfig, platformsOf, skopeo, deleteManifest, sha256, MT } from '../../scripts/lib/images'
 import { parseCommandFile, inputEnvName, loadActionYml, listLocal, makeSharedStorage, runAction } from '../../scripts/lib/action'
+import { inputs, outputsOf } from './fixtures'
 
 jest.setTimeout(120_000)
 
@@ -191,6 +193,288 @@ describe('proxy', () => {
     await expect(inspectRaw(proxy.host, 'p/sk:t')).rejects.toThrow(/503/)
     proxy.clearFaults()
     expect((await inspectRaw(proxy.host, 'p/sk:t')).json.schemaVersion).toBe(2)
+  })
+})
+
+/** One request on a new connection (or on `agent`'s); rejects when the connection is cut. */
+function rawRequest(url: string, method = 'GET', o: { headers?: Record<string, string>; body?: string; agent?: http.Agent } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...o.headers, ...(o.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(o.body)) } : {}) }
+    const req = http.request(url, { method, headers, agent: o.agent ?? false }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(o.body)
+  })
+}
+
+describe('proxy: lasting faults, lies and hooks', () => {
+  let reg: Registry
+  let proxy: Proxy
+  beforeAll(async () => {
+    reg = await startRegistry()
+    proxy = await startProxy({ target: reg.host })
+  })
+  afterAll(async () => {
+    await proxy?.stop()
+    await reg?.stop()
+  })
+  beforeEach(() => { proxy.clearFaults(); proxy.reset() })
+
+  const cuts = (): number => proxy.log.filter(e => e.status === 'cut' && e.fault).length
+
+  test('cutRandomly cuts new connections at random, the same ones again for the same seed', async () => {
+    // Each request on its own connection, as containers/image does.
+    const outcomes = async (): Promise<string[]> => {
+      const out: string[] = []
+      for (let i = 0; i < 40; i++) out.push(await rawRequest(`${proxy.url}/v2/`).then(r => String(r.status), () => 'cut'))
+      return out
+    }
+    expect(proxy.cutRandomly(0.3, { seed: 1234 })).toBe(1234)
+    const first = await outcomes()
+    proxy.cutRandomly(0.3, { seed: 1234 })
+    const replay = await outcomes()
+    proxy.cutRandomly(0.3, { seed: 99 })
+    const other = await outcomes()
+    expect(replay).toEqual(first)
+    expect(other).not.toEqual(first)
+    expect(new Set(first)).toEqual(new Set(['200', 'cut']))
+    expect(cuts()).toBe([...first, ...replay, ...other].filter(x => x === 'cut').length)
+    // skopeo sees it too.
+    await pushImage({ host: reg.host, repo: 'c/rand', tag: 't', architecture: 'amd64' })
+    proxy.cutRandomly(1)
+    await expect(inspectRaw(proxy.host, 'c/rand:t')).rejects.toThrow(/EOF|reset|closed/i)
+    proxy.stopCutting()
+    expect(await outcomes()).toEqual(Array(40).fill('200'))
+    expect((await inspectRaw(proxy.host, 'c/rand:t')).json.schemaVersion).toBe(2)
+  })
+
+  test('cutRandomly with match cuts matching requests, also on a kept-alive connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      proxy.cutRandomly(1, { seed: 1, match: { method: 'PUT', path: '/manifests/' } })
+      expect((await rawRequest(`${proxy.url}/v2/`, 'GET', { agent })).status).toBe(200)
+      await expect(rawRequest(`${proxy.url}/v2/c/m/manifests/t`, 'PUT', { agent, body: '{}', headers: { 'Content-Type': MT.ociManifest } })).rejects.toThrow()
+      expect((await rawRequest(`${proxy.url}/v2/`, 'GET', { agent })).status).toBe(200)
+      // An image push gets its blobs through and loses the manifest PUT.
+      await expect(pushImage({ host: proxy.host, repo: 'c/m', tag: 't', architecture: 'amd64' })).rejects.toThrow()
+      expect(proxy.log.filter(e => e.status === 'cut').map(e => e.method)).toEqual(['PUT', 'PUT'])
+      expect(await inspectRaw(reg.host, 'c/m:t', { allowMissing: true })).toBeNull()
+    } finally {
+      agent.destroy()
+    }
+  })
+
+  test('failAlways answers every matching request until clearFaults', async () => {
+    proxy.failAlways(500, { method: 'PUT', path: '/manifests/' })
+    for (let i = 0; i < 3; i++) {
+      await expect(pushImage({ host: proxy.host, repo: 'f/always', tag: 't', architecture: 'amd64' })).rejects.toThrow(/-> 500/)
+    }
+    expect(proxy.log.filter(e => e.fault).map(e => `${e.method} ${e.status}`)).toEqual(['PUT 500', 'PUT 500', 'PUT 500'])
+    expect(proxy.pending()).toBe(Infinity)
+    expect(await inspectRaw(reg.host, 'f/always:t', { allowMissing: true })).toBeNull()
+    proxy.clearFaults()
+    const img = await pushImage({ host: proxy.host, repo: 'f/always', tag: 't', architecture: 'amd64' })
+    expect((await inspectRaw(reg.host, 'f/always:t')).digest).toBe(img.digest)
+  })
+
+  test('staleAfterPut: reads of a tag serve what it held before the PUT (or 404), not by digest', async () => {
+    const repo = 's/tale'
+    const old = await pushImage({ host: reg.host, repo, tag: 't', architecture: 'amd64' })
+    proxy.staleAfterPut(600_000)
+    const fresh = await pushImage({ host: proxy.host, repo, tag: 't', architecture: 'amd64', salt: 'new' })
+    expect((await inspectRaw(reg.host, `${repo}:t`)).digest).toBe(fresh.digest)
+    expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(old.digest)
+    for (const method of ['HEAD', 'GET']) {
+      const r = await rawRequest(`${proxy.url}/v2/${repo}/manifests/t`, method, { headers: { Accept: MT.ociManifest } })
+      expect({ status: r.status, type: r.headers['content-type'], digest: r.headers['docker-content-digest'], length: r.headers['content-length'] })
+        .toEqual({ status: 200, type: MT.ociManifest, digest: old.digest, length: String(old.size) })
+    }
+    expect((await inspectRaw(proxy.host, `${repo}@${fresh.digest}`)).digest).toBe(fresh.digest)
+    // A tag that did not exist stays missing.
+    await pushImage({ host: proxy.host, repo, tag: 'new', architecture: 'arm64' })
+    expect(await inspectRaw(proxy.host, `${repo}:new`, { allowMissing: true })).toBeNull()
+    expect((await rawRequest(`${proxy.url}/v2/${repo}/manifests/new`, 'HEAD')).status).toBe(404)
+    expect(await inspectRaw(reg.host, `${repo}:new`, { allowMissing: true })).not.toBeNull()
+    // Another PUT within the window: still the manifest from before the first one.
+    const newer = await pushImage({ host: proxy.host, repo, tag: 't', architecture: 'amd64', salt: 'newer' })
+    expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(old.digest)
+    proxy.clearFaults()
+    expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(newer.digest)
+    // The window ends by itself: it started before the PUT was answered, so it is over 300 ms later.
+    proxy.staleAfterPut(100)
+    const last = await pushImage({ host: proxy.host, repo, tag: 't', architecture: 'amd64', salt: 'last' })
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(last.digest)
+  })
+
+  test('lie: doctored lists by tag with their own digest and length; by digest and single images the truth', async () => {
+    const repo = 'l/ie'
+    const amd = await pushImage({ host: reg.host, repo, architecture: 'amd64' })
+    const arm = await pushImage({ host: reg.host, repo, architecture: 'arm64' })
+    const truth = await pushIndex({ host: reg.host, repo, tag: 'v', manifests: [amd, arm], annotations: { 'org.opencontainers.image.version': '1' } })
+    const single = await pushImage({ host: reg.host, repo, tag: 'single', architecture: 'amd64', salt: 'single' })
+    const truthJson = (await inspectRaw(reg.host, `${repo}:v`)).json
+
+    /** What the proxy serves for the tag, checking its headers describe its bytes, for GET and HEAD. */
+    const served = async (): Promise<Awaited<ReturnType<typeof inspectRaw>>> => {
+      const m = await inspectRaw(proxy.host, `${repo}:v`)
+      const get = await rawRequest(`${proxy.url}/v2/${repo}/manifests/v`, 'GET', { headers: { Accept: MT.ociIndex } })
+      const head = await rawRequest(`${proxy.url}/v2/${repo}/manifests/v`, 'HEAD', { headers: { Accept: MT.ociIndex } })
+      expect(sha256(get.body)).toBe(m.digest)
+      for (const r of [get, head]) {
+        expect({ digest: r.headers['docker-content-digest'], length: r.headers['content-length'], type: r.headers['content-type'] })
+          .toEqual({ digest: m.digest, length: String(get.body.length), type: MT.ociIndex })
+      }
+      return m
+    }
+
+    proxy.lie('drop-annotations')
+    let m = await served()
+    expect(m.digest).not.toBe(truth.digest)
+    expect(m.json.annotations).toBeUndefined()
+    expect(m.json.manifests).toEqual(truthJson.manifests)
+    expect((await inspectRaw(proxy.host, `${repo}@${truth.digest}`)).digest).toBe(truth.digest)
+    expect((await inspectRaw(proxy.host, `${repo}:single`)).digest).toBe(single.digest)
+
+    proxy.clearFaults()
+    proxy.lie('lose-entry')
+    m = await served()
+    expect(m.json.manifests.map((e: { digest: string }) => e.digest)).toEqual([amd.digest])
+    expect(m.json.annotations).toEqual(truthJson.annotations)
+
+    proxy.clearFaults()
+    proxy.lie('other-list')
+    m = await served()
+    expect(m.digest).not.toBe(truth.digest)
+    expect(m.json.manifests).toEqual([...truthJson.manifests].reverse())
+    expect(platformsOf(m.json)).toEqual(platformsOf(truthJson))
+
+    // With match: only HEAD lies.
+    proxy.clearFaults()
+    proxy.lie('lose-entry', { match: { method: 'HEAD' } })
+    const head = await rawRequest(`${proxy.url}/v2/${repo}/manifests/v`, 'HEAD', { headers: { Accept: MT.ociIndex } })
+    expect(head.headers['docker-content-digest']).not.toBe(truth.digest)
+    expect((await inspectRaw(proxy.host, `${repo}:v`)).digest).toBe(truth.digest)
+
+    proxy.clearFaults()
+    expect((await served()).digest).toBe(truth.digest)
+    expect(() => proxy.lie('nonsense' as never)).toThrow(/unknown lie/)
+  })
+
+  test('hangAll: connections accepted, (matching) requests never answered until release', async () => {
+    await pushImage({ host: reg.host, repo: 'h/ang', tag: 't', architecture: 'amd64' })
+    proxy.hangAll({ path: '/manifests/' })
+    const pending = rawRequest(`${proxy.url}/v2/h/ang/manifests/t`, 'GET')
+    pending.catch(() => undefined)
+    while (proxy.hanging() === 0) await new Promise(resolve => setTimeout(resolve, 20))
+    expect((await rawRequest(`${proxy.url}/v2/`)).status).toBe(200)
+    // skopeo waits for an answer that never comes, until its own deadline.
+    await expect(skopeo(['--command-timeout=2s', 'inspect', '--raw', '--tls-verify=false', '--no-creds', `docker://${proxy.host}/h/ang:t`])).rejects.toThrow(/deadline|timeout/i)
+    expect(proxy.log.filter(e => e.status === 'hang').length).toBeGreaterThanOrEqual(2)
+    proxy.release()
+    await expect(pending).rejects.toThrow()
+    expect((await inspectRaw(proxy.host, 'h/ang:t')).json.schemaVersion).toBe(2)
+  })
+
+  test('onFirst runs its hook before forwarding the first matching request, once', async () => {
+    const repo = 'o/first'
+    const img = await pushImage({ host: reg.host, repo, tag: 't', architecture: 'amd64' })
+    let calls = 0
+    const done = proxy.onFirst({ method: ['GET', 'HEAD'], path: `/${repo}/manifests/t` }, async () => {
+      calls++
+      await deleteManifest(reg.host, repo, img.digest)
+    })
+    // The image is deleted between "push" and this read.
+    expect(await inspectRaw(proxy.host, `${repo}:t`, { allowMissing: true })).toBeNull()
+    await done
+    const again = await pushImage({ host: reg.host, repo, tag: 't', architecture: 'amd64', salt: 'again' })
+    expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(again.digest)
+    expect(calls).toBe(1)
+    // A failing hook rejects its promise; the request goes on.
+    const failing = proxy.onFirst({ path: '/v2/' }, () => { throw new Error('boom') })
+    expect((await rawRequest(`${proxy.url}/v2/`)).status).toBe(200)
+    await expect(failing).rejects.toThrow('boom')
+    const never = proxy.onFirst({ method: 'DELETE' }, () => undefined)
+    proxy.clearFaults()
+    await expect(never).rejects.toThrow(/cleared/)
+  })
+
+  test('holdWhen holds matching requests (not forwarded) until releaseHeld, then forwards them', async () => {
+    const repo = 'o/held'
+    proxy.holdWhen({ method: 'PUT', path: '/manifests/' })
+    const push = pushImage({ host: proxy.host, repo, tag: 't', architecture: 'arm64' })
+    await proxy.whenHeld(1)
+    expect(proxy.held()).toBe(1)
+    expect(await inspectRaw(reg.host, `${repo}:t`, { allowMissing: true })).toBeNull()
+    expect((await rawRequest(`${proxy.url}/v2/`)).status).toBe(200)
+    proxy.releaseHeld()
+    const img = await push
+    expect(proxy.held()).toBe(0)
+    expect((await inspectRaw(reg.host, `${repo}:t`)).digest).toBe(img.digest)
+    // Holding ended with the release.
+    expect((await pushImage({ host: proxy.host, repo, tag: 'u', architecture: 'arm64' })).digest).toBe(img.digest)
+  })
+})
+
+describe('in-process runner', () => {
+  let reg: Registry
+  beforeAll(async () => { reg = await startRegistry() })
+  afterAll(async () => { await reg?.stop() })
+
+  /** Loaded here, not at the top: it compiles src/, which must not keep the other harness tests from running. */
+  const load = async (): Promise<typeof import('./inprocess')> => import('./inprocess')
+
+  test('runInProcess gives the outputs runAction gives (dry-run publish, bad input) and puts the process back', async () => {
+    const { runInProcess } = await load()
+    const repo = 'inproc/dry'
+    for (const a of [['x86_64', 'amd64'], ['aarch64', 'arm64']]) await pushImage({ host: reg.host, repo, tag: `1-${a[0]}`, architecture: a[1] })
+    const cases = [
+      inputs([reg.host], repo, '1', ['x86_64', 'aarch64', 's390x'], { aliases: 'latest', 'dry-run': 'true' }),
+      inputs([reg.host], '', '1', ['x86_64'])
+    ]
+    const env = { ...process.env }
+    const write = process.stdout.write
+    const ownWrite = Object.getOwnPropertyDescriptor(process.stdout, 'write')
+    const results = []
+    for (const ins of cases) {
+      const spawned = await runAction(ins)
+      const inproc = await runInProcess(ins)
+      expect(process.env).toEqual(env)
+      expect(process.exitCode).toBeUndefined()
+      expect(process.stdout.write).toBe(write)
+      expect(Object.getOwnPropertyDescriptor(process.stdout, 'write')).toEqual(ownWrite)
+      expect(inproc.code).toBe(spawned.code)
+      // Every output the bundle sets, the same; src/ may set more than a dist/ not rebuilt yet.
+      expect(inproc.outputs).toMatchObject(spawned.outputs)
+      expect(inproc.localLists).toEqual([])
+      expect(inproc.steps.map(s => s.step)).toEqual(fs.existsSync(path.join(__dirname, '..', '..', 'src', 'post.ts')) ? ['main', 'post'] : ['main'])
+      expect(fs.existsSync(inproc.tempDir)).toBe(false)
+      expect(Object.keys(inproc.env).sort()).toEqual(Object.keys(spawned.env).sort())
+      results.push(inproc)
+    }
+    expect(outputsOf(results[0])).toMatchObject({ result: 'dry-run', arches: ['x86_64', 'aarch64'], missing: ['s390x'], destinations: [] })
+    expect(results[0].summary).toContain('dry-run')
+    expect(results[1].code).toBe(1)
+    expect(results[1].stdout).toMatch(/::error::Input "repo"/)
+  })
+
+  test('a failing run: exit code 1 reported, process.exitCode reset; out-of-process options refused; one run at a time', async () => {
+    const { runInProcess } = await load()
+    const r = await runInProcess(inputs([reg.host], '', '1', ['x86_64']))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/::error::Input "repo"/)
+    expect(r.outputs.result).toBe('failed')
+    expect(process.exitCode).toBeUndefined()
+    for (const opts of [{ killMain: new AbortController().signal }, { actionDir: '/tmp' }, { timeoutMs: 1000 }]) {
+      await expect(runInProcess({}, opts)).rejects.toThrow(/use runAction for this/)
+    }
+    const first = runInProcess(inputs([reg.host], '', '1', ['x86_64']))
+    await expect(runInProcess(inputs([reg.host], '', '1', ['x86_64']))).rejects.toThrow(/one|another in-process run/)
+    expect((await first).code).toBe(1)
   })
 })
 
