@@ -145,7 +145,7 @@ export async function commit(o: CommitOptions): Promise<void> {
     for (const repository of new Set(refs.map(repositoryOf))) {
       const missing = await unservable(o.skopeo, repository, o.plan.entries)
       if (missing.length === 0) continue
-      for (const ref of refs.filter(r => repositoryOf(r) === repository)) fail(ref, `${repository} cannot serve the ${missing.join(', ')} image of the list`)
+      for (const ref of refs.filter(r => repositoryOf(r) === repository)) fail(ref, `${repository} cannot serve entries of the list: ${missing.join('; ')}`)
     }
     if (failures.size > 0) throw new Error(failureText())
     o.report.digest = [...served.values()][0] ?? o.report.digest

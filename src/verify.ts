@@ -2,6 +2,7 @@ import { Platform, platformKey } from './arch'
 import type { Format } from './inputs'
 import { FORMAT_MEDIA, Manifest, parseManifest, sha256 } from './manifest'
 import type { Current, Entry } from './plan'
+import { explain } from './retry'
 import { Skopeo } from './skopeo'
 import { sleep } from './timing'
 
@@ -82,8 +83,15 @@ export async function readBack(skopeo: Skopeo, ref: string, wanted: (served: Man
   }
 }
 
-/** Which entries a repository cannot serve (manifest missing), read afresh: the last word before `published`. */
+/** Which entries a repository cannot serve, read afresh: the last word before `published`. */
 export async function unservable(skopeo: Skopeo, repository: string, entries: Entry[]): Promise<string[]> {
-  const missing = await Promise.all(entries.map(async e => ((await skopeo.manifest(`${repository}@${e.digest}`, { fresh: true })) ? [] : [e.arch])))
+  const missing = await Promise.all(
+    entries.map(e =>
+      skopeo.manifest(`${repository}@${e.digest}`, { fresh: true }).then(
+        raw => (raw ? [] : [e.arch]),
+        (error: unknown) => [`${e.arch} (${explain(error)})`]
+      )
+    )
+  )
   return missing.flat()
 }

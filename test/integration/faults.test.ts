@@ -156,4 +156,3 @@ describe('faults that outlast the retries', () => {
     expect(r.localLists).toEqual([])
   })
 })
-})
