@@ -53,7 +53,7 @@ export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[]): Prom
  * `push --all` publishes), filled one image at a time by digest with an explicit platform, then read
  * back: it must hold exactly the plan.
  */
-export async function buildLocalList(buildah: Buildah, name: string, p: Plan, annotations: Record<string, string>): Promise<void> {
+export async function buildLocalList(buildah: Pick<Buildah, 'create' | 'add' | 'entries'>, name: string, p: Plan, annotations: Record<string, string>): Promise<void> {
   await buildah.create(name, annotations)
   for (const entry of p.entries) await buildah.add(name, entry.ref, entry.platform)
   const problem = checkLocal(await buildah.entries(name), p.entries)

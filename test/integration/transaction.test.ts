@@ -212,6 +212,32 @@ describe('the commit re-checks, waits and verifies', () => {
   })
 })
 
+describe('one digest everywhere', () => {
+  test('a destination already serving these images under another digest is rewritten, so all agree', async () => {
+    const repo = 'tx/stale-uptodate'
+    const images = await pushArches(regs.r1.host, repo, '1', ARCHES, { salt: 'same' })
+    // r1 serves exactly these entries, written by another tool (other order: other bytes, other digest).
+    const { pushIndex } = await import('../../scripts/lib/images')
+    for (const tag of TAGS) await pushIndex({ host: regs.r1.host, repo, tag, manifests: [images.aarch64, images.x86_64] })
+    const r = await runAction(throughProxies(repo), { env: timingsEnv() })
+    expectExit(r, 0)
+    expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, TAGS, platformsOf(images)))
+  })
+
+  test('buildah reports no digest (its --digestfile came back empty) and one registry lies: the digests disagree, so it fails', async () => {
+    const repo = 'tx/one-digest'
+    const { before } = await prepare(repo)
+    // The first tag move at r2 fails once: buildah 1.28 then writes an empty --digestfile, and the
+    // push is repeated without it, so the read-back has no digest to wait for.
+    proxies.p2.failNext(1, 500, TAG_PUT)
+    proxies.p2.lie('other-list')
+    const r = await runAction(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
+    expectExit(r, 1)
+    expect(r.stdout).toMatch(/other destinations sha256:/)
+    expect(Object.values(await servedDigests([regs.r1.host], repo, TAGS))).toEqual(Object.values(before).slice(0, 2))
+  })
+})
+
 describe('cancellation', () => {
   /** The main step's node process of the run publishing `repo`. */
   function mainPid(repo: string): number | undefined {
