@@ -1,9 +1,15 @@
-/** Unit tests are fast and fake nothing but @actions/exec; integration tests need buildah, skopeo and docker-registry. */
+/**
+ * unit: fast, fakes nothing but @actions/exec.
+ * integration: real buildah, skopeo and docker-registry on loopback.
+ * dist: the committed bundles in dist/: rebuilt (scripts/build) and compared byte for byte, and run on
+ * Node.js 20, 22 and 24 (binaries from the npm registry, cached under node_modules/.cache).
+ */
 const common = { preset: 'ts-jest', testEnvironment: 'node' }
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] }
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'dist', testMatch: ['<rootDir>/test/dist/**/*.test.ts'] }
   ],
   // `npm run coverage`. Integration tests count only where they run src/ in process (runInProcess),
   // not the dist/ bundle they spawn.
