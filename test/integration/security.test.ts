@@ -1,12 +1,14 @@
 /**
  * Issue 3: credentials (a registry demanding a login) and image truth (a mislabelled image, a
- * per-arch tag that is an index with an attestation entry).
+ * per-arch tag that is an index with an attestation entry). Issue 12: no child process and no file
+ * the run writes ever holds a secret, and children get none of the runner's tokens.
  */
 import * as fs from 'node:fs'
+import { randomUUID } from 'node:crypto'
 import * as path from 'node:path'
 import { startRegistry } from '../../scripts/lib/registry'
 import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, MT } from '../../scripts/lib/images'
-import { runAction } from '../../scripts/lib/action'
+import { runAction, ROOT } from '../../scripts/lib/action'
 import { TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests, visibleLog } from './fixtures'
 
 jest.setTimeout(TIMEOUT)
@@ -73,7 +75,8 @@ describe('registry that demands a login (htpasswd)', () => {
       expect(d1).toBe(d2)
       expect(out.digest).toBe(d1)
       // Masked (the runner consumes ::add-mask:: and never prints it) ...
-      expect(r.stdout).toContain(`::add-mask::${auth.password}`)
+      // (as core writes it: % escaped)
+      expect(r.stdout).toContain(`::add-mask::${auth.password.replace(/%/g, '%25')}`)
       // ... and nowhere else: logs of every step, outputs, summary, state, argv.
       expect(visibleLog(r)).not.toContain(auth.password)
       expect(JSON.stringify(r.outputs)).not.toContain(auth.password)
@@ -305,5 +308,144 @@ describe('image truth', () => {
     expect(outputsOf(named).lost).toEqual(['mips64el'])
     const imgs = await servedDigests([reg.host], repo, ['1'])
     expect(imgs[`${reg.host}/${repo}:1`]).not.toBe(current.digest)
+  })
+})
+
+/** What one process looked like when sampled. */
+interface Sample {
+  pid: number
+  exe: string
+  argv: string[]
+  env: Record<string, string>
+}
+
+/**
+ * Samples, every few ms, the argv (/proc/<pid>/cmdline) and environment (/proc/<pid>/environ) of
+ * every process descended from the run's node steps (found by `marker` in their environment). A fork
+ * that has not exec'd yet is still node with node's environment, so node images are not samples.
+ */
+function sampleChildren(marker: string): () => Sample[] {
+  const node = fs.realpathSync(process.execPath)
+  const parentOf = new Map<number, number>()
+  const roots = new Set<number>()
+  const samples = new Map<string, Sample>()
+  const read = (pid: number, what: string): string => fs.readFileSync(`/proc/${pid}/${what}`, 'utf8')
+  const tick = (): void => {
+    const alive = fs.readdirSync('/proc').filter(n => /^\d+$/.test(n)).map(Number)
+    for (const pid of alive) {
+      try {
+        if (!parentOf.has(pid)) {
+          const stat = read(pid, 'stat')
+          parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+        }
+        const exe = fs.readlinkSync(`/proc/${pid}/exe`)
+        if (exe === node) {
+          if (!roots.has(pid) && /dist\/(post\/)?index\.js\0/.test(read(pid, 'cmdline')) && `\0${read(pid, 'environ')}`.includes(`\0${marker}\0`)) roots.add(pid)
+          continue
+        }
+        let p = parentOf.get(pid)
+        for (let hops = 0; p !== undefined && !roots.has(p) && hops < 20; hops++) p = parentOf.get(p)
+        if (p === undefined || !roots.has(p)) continue
+        const argv = read(pid, 'cmdline').split('\0').filter(Boolean)
+        if (argv.length === 0) continue // a zombie: nothing left to read
+        const env = Object.fromEntries(read(pid, 'environ').split('\0').filter(Boolean).map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+        samples.set(`${pid} ${argv.join(' ')}`, { pid, exe, argv, env })
+      } catch {
+        /* gone, or not ours to read */
+      }
+    }
+  }
+  const timer = setInterval(tick, 5)
+  return () => {
+    clearInterval(timer)
+    return [...samples.values()]
+  }
+}
+
+/** Files under `dir` (recursively) whose bytes contain any of `needles`, with the needle found. */
+function filesHolding(dir: string, needles: string[]): string[] {
+  const hits: string[] = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    if (entry.isDirectory()) hits.push(...filesHolding(p, needles))
+    else if (entry.isFile()) {
+      const bytes = fs.readFileSync(p)
+      for (const n of needles) if (bytes.includes(n)) hits.push(`${p}: ${JSON.stringify(n)}`)
+    }
+  }
+  return hits
+}
+
+describe('secrets never reach a child process or a file (htpasswd registry, a real publish)', () => {
+  // Spaces at both ends (read untrimmed, or the login fails), and characters that URL- and JSON-encode.
+  const auth = { user: 'ci-bot', password: '  Pw 9f3e/1c7a+%&="never-shown"  ' }
+  const base64 = Buffer.from(`${auth.user}:${auth.password}`).toString('base64')
+  const FORMS = [auth.password, auth.password.trim(), base64, encodeURIComponent(auth.password), JSON.stringify(auth.password).slice(1, -1)]
+  const TOKENS = {
+    ACTIONS_RUNTIME_TOKEN: 'fake-runtime-token-3c1f',
+    ACTIONS_RUNTIME_URL: 'https://pipelines.invalid/fake-runtime-url-3c1f',
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'fake-oidc-token-3c1f',
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.invalid/fake-oidc-url-3c1f',
+    ACTIONS_RESULTS_URL: 'https://results.invalid/fake-results-3c1f',
+    ACTIONS_CACHE_URL: 'https://cache.invalid/fake-cache-3c1f',
+    GITHUB_TOKEN: 'fake-github-token-3c1f',
+    GH_TOKEN: 'fake-gh-token-3c1f',
+    GITEA_TOKEN: 'fake-gitea-token-3c1f',
+    FORGEJO_TOKEN: 'fake-forgejo-token-3c1f'
+  }
+  let reg: Registry
+  let open: Registry
+  beforeAll(async () => {
+    reg = await startRegistry({ htpasswd: auth })
+    open = await startRegistry()
+  })
+  afterAll(async () => {
+    await reg?.stop()
+    await open?.stop()
+  })
+
+  test('no child sees a secret, an input or a runner token; no file written holds a secret', async () => {
+    const repo = 'secrets/children'
+    const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { auth })
+    const marker = `MP_RUN_MARKER=${randomUUID()}`
+    const stop = sampleChildren(marker)
+    const r = await runAction(inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest', username: auth.user, password: auth.password }), {
+      actionDir: process.env.MP_ACTION_DIR || ROOT,
+      keepTemp: true,
+      env: { [marker.split('=')[0]]: marker.split('=')[1], ...TOKENS, MP_USER_SETTING: 'kept' }
+    })
+    const samples = stop()
+    try {
+      expectExit(r, 0)
+      expect(outputsOf(r).result).toBe('published')
+      await expectServedList([reg.host], repo, ['1', 'latest'], platformsOf(images), { auth })
+
+      // The sampling saw the children that matter.
+      const tools = new Set(samples.map(s => path.basename(s.exe)))
+      expect(tools).toContain('buildah')
+      expect(tools).toContain('skopeo')
+
+      for (const s of samples) {
+        const what = `${s.pid} ${s.argv.join(' ')}`
+        const text = [...s.argv, ...Object.entries(s.env).map(([k, v]) => `${k}=${v}`)].join('\n')
+        expect({ what, secrets: FORMS.filter(f => text.includes(f)) }).toEqual({ what, secrets: [] })
+        expect({ what, tokens: Object.values(TOKENS).filter(t => text.includes(t)) }).toEqual({ what, tokens: [] })
+        const privateNames = Object.keys(s.env).filter(k => /^INPUT_/i.test(k) || k in TOKENS || /^GITHUB_(OUTPUT|STATE|ENV|PATH|STEP_SUMMARY)$/.test(k))
+        expect({ what, privateNames }).toEqual({ what, privateNames: [] })
+        // What the user set for the tools is still there.
+        expect({ what, kept: [s.env.MP_USER_SETTING, s.env.CONTAINERS_STORAGE_CONF !== undefined] }).toEqual({ what, kept: ['kept', true] })
+      }
+
+      // Every file the run wrote: RUNNER_TEMP, HOME, the containers storage, GITHUB_OUTPUT/STATE/ENV/PATH/STEP_SUMMARY.
+      expect(filesHolding(r.tempDir, FORMS)).toEqual([])
+      // The log holds the secrets only in the ::add-mask:: commands a runner consumes.
+      const visible = visibleLog(r)
+      expect(FORMS.filter(f => visible.includes(f))).toEqual([])
+      // (as core writes it: % escaped)
+      expect(r.stdout).toContain(`::add-mask::${auth.password.replace(/%/g, '%25')}`)
+      expect(r.stdout).toContain(`::add-mask::${base64}`)
+    } finally {
+      fs.rmSync(r.tempDir, { recursive: true, force: true })
+    }
   })
 })
