@@ -80,3 +80,15 @@ export function markdown(text: string, max = QUOTE_MAX): string {
     .replace(/^(\s*)([-+=])/, '$1\\$2')
     .replace(/^(\s*\d+)([.)])/, '$1\\$2')
 }
+
+/**
+ * Untrusted text as a Markdown code span (a ref, a digest) for a table cell: inert, and otherwise
+ * literal, since backslash escapes do not work inside code. The fence outgrows any backticks inside;
+ * `|` is escaped, which GFM tables need even inside code.
+ */
+export function markdownCode(text: string, max = QUOTE_MAX): string {
+  const body = inert(text, max).replace(/\|/g, '\\|')
+  const fence = '`'.repeat(Math.max(0, ...(body.match(/`+/g) ?? []).map(run => run.length)) + 1)
+  const pad = body === '' || body.startsWith('`') || body.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${body}${pad}${fence}`
+}

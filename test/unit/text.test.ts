@@ -1,4 +1,4 @@
-import { escapeControls, inert, markdown, quote, QUOTE_MAX } from '../../src/text'
+import { escapeControls, inert, markdown, markdownCode, quote, QUOTE_MAX } from '../../src/text'
 import { parseCommands } from '../workflow-commands'
 
 /** Hostile samples of every class; each must come out as one harmless line. */
@@ -157,6 +157,28 @@ describe('markdown', () => {
     const out = markdown(text)
     expect(out).not.toMatch(FORBIDDEN)
     expect(out).not.toMatch(/[<>|`]/)
+    expect(parseCommands(out)).toEqual([])
+  })
+})
+
+describe('markdownCode', () => {
+  test.each<[string, string]>([
+    ['quay.io/fedora/fedora_minimal:40', '`quay.io/fedora/fedora_minimal:40`'],
+    ['sha256:0123abc', '`sha256:0123abc`'],
+    ['<b>&amp;</b>', '`<b>&amp;</b>`'],
+    ['a|b', '`a\\|b`'],
+    ['a`b', '``a`b``'],
+    ['`x`', '`` `x` ``'],
+    ['a``b', '```a``b```'],
+    ['', '`  `'],
+    ['40\n::set-output name=a::b', '`40\\n::set-output name=a::b`']
+  ])('%j → %j', (text, shown) => {
+    expect(markdownCode(text)).toBe(shown)
+  })
+
+  test.each(CASES)('%s stays on one line and starts no command', (_, text) => {
+    const out = markdownCode(text)
+    expect(out).not.toMatch(FORBIDDEN)
     expect(parseCommands(out)).toEqual([])
   })
 })
