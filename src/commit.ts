@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { Buildah } from './buildah'
 import type { Format } from './inputs'
 import { Manifest, parseManifest } from './manifest'
@@ -96,11 +96,11 @@ export async function commit(o: CommitOptions): Promise<void> {
         const digest = await move(ref)
         served.set(ref, digest)
         Object.assign(destination(o.report, ref), { status: 'published', detail: undefined })
-        core.info(`${ref}: moved to ${digest}`)
+        log.info(`${ref}: moved to ${digest}`)
       } catch (e) {
         if (e instanceof MovedByOther) movedByOther ??= e
         else fail(ref, explain(e))
-        core.info(`${ref}: ${explain(e)}`)
+        log.info(`${ref}: ${explain(e)}`)
       }
     }
     if (o.withImages) {
@@ -183,7 +183,7 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
         if (back?.digest !== previous.digest) throw new Error(`it serves ${back?.digest ?? 'nothing'} after the copy`)
         Object.assign(d, { status: 'rolled back', detail: `put back to ${previous.digest}${d.detail ? `; ${d.detail}` : ''}` })
         o.report.rolledBack.push(ref)
-        core.info(`${ref}: put back to ${previous.digest}`)
+        log.info(`${ref}: put back to ${previous.digest}`)
       } catch (e) {
         Object.assign(d, { status: 'failed', detail: `could not be put back to ${previous.exists ? previous.digest : 'its previous state'}: ${explain(e)}` })
       }

@@ -1,7 +1,8 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import * as actionsExec from '@actions/exec'
 import * as crypto from 'crypto'
 import { findChild, ioOf, killTree, stopMarked } from './children'
+import { childEnv } from './env'
 import { CONCURRENCY, limiter } from './pool'
 import { timings } from './timing'
 
@@ -106,7 +107,7 @@ export async function execute(tool: string, args: string[], options: ExecOptions
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   const command = `${tool} ${args.slice(0, 2).join(' ')}`
-  core.debug(`$ ${[tool, ...args].join(' ')}`)
+  log.debug(`$ ${[tool, ...args].join(' ')}`)
   const marker = `${RUN_ID}-${nextCall++}`
   let partial = ''
   const collect = (sink: Buffer[]) => (data: Buffer) => {
@@ -124,7 +125,7 @@ export async function execute(tool: string, args: string[], options: ExecOptions
       return await actionsExec.exec(tool, args, {
         silent: true,
         ignoreReturnCode: true,
-        env: { ...(options.env ?? process.env), [MARKER]: marker } as Record<string, string>,
+        env: { ...(options.env ?? childEnv(process.env)), [MARKER]: marker } as Record<string, string>,
         listeners: { stdout: collect(stdout), stderr: collect(stderr) }
       })
     } catch (e) {

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import * as log from './log'
 import { Cancelled } from './commit'
 import { stopChildren } from './exec'
 import { getInputs } from './inputs'
@@ -16,7 +17,7 @@ export async function run(): Promise<void> {
   // step ends), then let the commit put back what it moved, and report.
   const onSignal = (signal: NodeJS.Signals): void => {
     if (cancel.signal.aborted) return
-    core.info(`Received ${signal}: stopping`)
+    log.info(`Received ${signal}: stopping`)
     cancel.abort()
     void stopChildren()
   }
@@ -34,12 +35,12 @@ export async function run(): Promise<void> {
     report.result = 'failed'
     report.error = message
     // Forgejo and Gitea show `::error::` lines raw or not at all: say it plainly too.
-    core.info(`Error: ${message}`)
-    core.setFailed(message)
+    log.info(`Error: ${message}`)
+    log.setFailed(message)
   } finally {
     report.durationMs = Date.now() - started
     setOutputs(report)
-    if (summary) writeSummary(report)
+    if (summary) await writeSummary(report)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

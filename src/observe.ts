@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { formatPlatform, Platform, platformKey } from './arch'
 import { archTagFor, Inputs } from './inputs'
 import { configPlatform, parseManifest, pickEntry } from './manifest'
@@ -24,7 +24,7 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promis
   try {
     const raw = await skopeo.manifest(ref)
     if (!raw) {
-      core.info(`${arch}: no image at ${ref}`)
+      log.info(`${arch}: no image at ${ref}`)
       return undefined
     }
     const manifest = parseManifest(raw)
@@ -33,7 +33,7 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promis
     if (platformKey(platform) !== platformKey(want)) {
       throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
     }
-    core.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})`)
+    log.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})`)
     return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository }
   } catch (e) {
     throw new Error(`The ${arch} image ${ref}: ${explain(e)}`)
@@ -51,14 +51,14 @@ async function readCurrent(skopeo: Skopeo, ref: string): Promise<Current> {
   try {
     const raw = await skopeo.manifest(ref, { fresh: true })
     if (!raw) {
-      core.info(`${ref}: no list yet`)
+      log.info(`${ref}: no list yet`)
       return { ref, repository, exists: false }
     }
     const m = parseManifest(raw)
     const entries = m.isList
       ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
       : [{ platform: configPlatform(await skopeo.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
-    core.info(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
+    log.info(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
     return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, annotations: m.annotations }
   } catch (e) {
     throw new Error(`Reading the current ${ref}: ${explain(e)}; nothing was published`)

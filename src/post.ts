@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { removeCredentials } from './auth'
 import { removeList } from './buildah'
 import { explain } from './retry'
@@ -12,6 +12,6 @@ export async function post(): Promise<void> {
   removeCredentials({ tempDir: getState(STATE.authDir) })
   const list = getState(STATE.localList)
   if (!list) return
-  core.info(`Removing the local list ${list} left by the main step`)
-  await removeList(list).catch((e: unknown) => core.warning(`Could not remove ${list}: ${explain(e)}`))
+  log.info(`Removing the local list ${list} left by the main step`)
+  await removeList(list).catch((e: unknown) => log.warning(`Could not remove ${list}: ${explain(e)}`))
 }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { prepareCredentials, removeCredentials } from './auth'
 import { Buildah, checkSupported, detectVersion, localListName } from './buildah'
 import { commit, MovedByOther } from './commit'
@@ -31,10 +31,10 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
       baseDelayMs: t.baseDelayMs,
       maxDelayMs: t.maxDelayMs
     }
-    const version = await core.group('Versions', async () => {
+    const version = await log.group('Versions', async () => {
       const [buildahVersion, skopeoVersion] = await Promise.all([detectVersion(access.env), checkSkopeo(access.env)])
       report.buildah = buildahVersion.text
-      core.info(`buildah ${buildahVersion.text}, ${skopeoVersion}`)
+      log.info(`buildah ${buildahVersion.text}, ${skopeoVersion}`)
       checkSupported(buildahVersion, Object.keys(inputs.annotations).length > 0)
       return buildahVersion
     })
@@ -42,14 +42,14 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
     const buildah = new Buildah(version, access)
     const refs = destinations(inputs)
     report.destinations = refs.map(ref => ({ ref, status: 'not pushed' }))
-    const images = await core.group('Observe: the new images', () => observeImages(skopeo, inputs))
+    const images = await log.group('Observe: the new images', () => observeImages(skopeo, inputs))
 
     for (let round = 1; ; round++) {
-      const current = await core.group(round === 1 ? 'Observe: what the destinations serve' : `Observe again (round ${round})`, () => observeCurrent(skopeo, refs))
+      const current = await log.group(round === 1 ? 'Observe: what the destinations serve' : `Observe again (round ${round})`, () => observeCurrent(skopeo, refs))
       for (const c of current) Object.assign(report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
-      const p = await core.group('Plan', async () => {
+      const p = await log.group('Plan', async () => {
         const decided = plan({ arches: inputs.arches, table: inputs.archTable, images, current, policy: inputs.policy, format: inputs.format, annotations: inputs.annotations })
-        core.info(decided.reason)
+        log.info(decided.reason)
         return decided
       })
       report.plan = p
@@ -58,10 +58,10 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
       const listName = localListName(inputs.repo, inputs.tag)
       saveState(STATE.localList, listName)
       try {
-        await core.group('Stage: images into every destination repository, and the local list', () =>
+        await log.group('Stage: images into every destination repository, and the local list', () =>
           stage({ skopeo, buildah, plan: p, refs: p.push, listName, format: inputs.format, annotations: inputs.annotations })
         )
-        await core.group('Commit: move the tags, read each back', () =>
+        await log.group('Commit: move the tags, read each back', () =>
           commit({
             skopeo,
             buildah,
@@ -81,9 +81,9 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
         return
       } catch (e) {
         if (!(e instanceof MovedByOther) || round > t.replans) throw e
-        core.info(`${e.message}; observing and planning again`)
+        log.info(`${e.message}; observing and planning again`)
       } finally {
-        await buildah.remove(listName).catch((e: unknown) => core.warning(`Could not remove the local list ${listName}: ${explain(e)}`))
+        await buildah.remove(listName).catch((e: unknown) => log.warning(`Could not remove the local list ${listName}: ${explain(e)}`))
         saveState(STATE.localList, '')
       }
     }
@@ -103,7 +103,7 @@ function decide(p: Plan, inputs: Inputs, report: Report, first: { exists: boolea
     return true
   }
   if (p.decision === 'skip') {
-    core.warning(p.reason)
+    log.warning(p.reason)
     report.result = 'skipped'
     return true
   }

@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
-import * as fs from 'fs'
+import * as log from './log'
 import type { ArchOutcome, Plan } from './plan'
+import { inert, markdown, markdownCode } from './text'
 
 export type Result = 'published' | 'unchanged' | 'skipped' | 'dry-run' | 'failed'
 export type DestinationStatus = 'published' | 'up to date' | 'would push' | 'not pushed' | 'failed' | 'rolled back'
@@ -40,13 +40,13 @@ export function serving(report: Report): string[] {
 
 export function setOutputs(report: Report): void {
   const plan = report.plan
-  core.setOutput('result', report.result)
-  core.setOutput('digest', report.digest)
-  core.setOutput('arches', JSON.stringify(plan ? plan.entries.map(e => e.arch) : []))
-  core.setOutput('missing-arches', JSON.stringify(plan?.missing ?? []))
-  core.setOutput('lost-arches', JSON.stringify(plan?.lost ?? []))
-  core.setOutput('destinations', JSON.stringify(serving(report)))
-  core.setOutput('rolled-back', JSON.stringify(report.rolledBack))
+  log.setOutput('result', report.result)
+  log.setOutput('digest', report.digest)
+  log.setOutput('arches', JSON.stringify(plan ? plan.entries.map(e => e.arch) : []))
+  log.setOutput('missing-arches', JSON.stringify(plan?.missing ?? []))
+  log.setOutput('lost-arches', JSON.stringify(plan?.lost ?? []))
+  log.setOutput('destinations', JSON.stringify(serving(report)))
+  log.setOutput('rolled-back', JSON.stringify(report.rolledBack))
 }
 
 const OUTCOME: Record<ArchOutcome, string> = {
@@ -57,55 +57,86 @@ const OUTCOME: Record<ArchOutcome, string> = {
   missing: 'no: no image found'
 }
 
-/** Error text must not break the table or smuggle HTML into a rendered summary. */
-const cell = (text: string): string =>
-  text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/\s*\n\s*/g, ' ')
+/** `sha256:` and 12 hex digits: enough to tell digests apart in a table; the full ones are in the details. */
+export function shortDigest(digest: string): string {
+  const m = /^([a-z0-9]+):([0-9a-f]{12})[0-9a-f]*$/.exec(digest)
+  return m ? `${m[1]}:${m[2]}` : digest
+}
+
+const code = (digest: string | null | undefined): string => (digest ? markdownCode(shortDigest(digest)) : 'none')
+
+/** The plan's sentence is written before anything happened; the summary tells what did. */
+function decision(report: Report): string | undefined {
+  const reason = report.plan?.reason
+  if (!reason?.startsWith('Publishing ')) return reason
+  const rest = reason.slice('Publishing '.length)
+  if (report.result === 'published') return `Published ${rest}`
+  if (report.result === 'dry-run') return `Would publish ${rest}`
+  return `Tried to publish ${rest}`
+}
+
+function formatDuration(ms: number): string {
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+}
 
 /** Markdown on purpose: GitHub renders it, Forgejo prints it raw into the log, where it stays readable. */
 export function renderSummary(report: Report): string {
-  const lines = [`## multiarch-publish: ${report.result}${report.name ? ` \`${report.name}\`` : ''}`, '']
-  const sentence = report.error ?? report.plan?.reason
-  if (sentence) lines.push(report.error ? `**Error:** ${cell(sentence)}` : sentence, '')
+  const lines = [`## multiarch-publish: ${report.result}${report.name ? ` ${markdownCode(report.name)}` : ''}`, '']
+  if (report.error) lines.push(`**Error:** ${markdown(report.error, 2000)}`, '')
+  const sentence = decision(report)
+  if (sentence && sentence !== report.error) lines.push(markdown(sentence, 2000), '')
   const plan = report.plan
+  const kept = new Map(plan?.entries.filter(e => e.kept).map(e => [e.arch, e.digest]))
   if (plan && plan.rows.length > 0) {
     const known = report.destinations.length
     lines.push('| arch | new image | in current list | in new list |', '|---|---|---|---|')
     for (const row of plan.rows) {
       const current = row.inCurrent ? `yes (${row.inCurrent} of ${known} destinations)` : 'no'
-      lines.push(`| ${row.arch} | ${row.newDigest ? `\`${row.newDigest}\`` : 'none'} | ${current} | ${OUTCOME[row.outcome]} |`)
+      const image = row.newDigest ? code(row.newDigest) : row.outcome === 'kept' ? `none; kept ${code(kept.get(row.arch))}` : 'none'
+      lines.push(`| ${markdown(row.arch)} | ${image} | ${current} | ${OUTCOME[row.outcome]} |`)
     }
     lines.push('')
   }
   if (report.destinations.length > 0) {
-    lines.push('| destination | status |', '|---|---|')
-    for (const d of report.destinations) lines.push(`| \`${d.ref}\` | ${d.status}${d.detail ? `: ${cell(d.detail)}` : ''} |`)
+    const after = (status: DestinationStatus, previous: string | null | undefined): string =>
+      status === 'published' || status === 'up to date' ? code(report.digest || previous) : status === 'would push' ? 'would be the new list' : code(previous)
+    lines.push('| destination | before | after | status |', '|---|---|---|---|')
+    for (const d of report.destinations) {
+      const status = `${d.status}${d.detail ? `: ${markdown(d.detail, 1000)}` : ''}`
+      lines.push(`| ${markdownCode(d.ref)} | ${d.previous === undefined ? '?' : code(d.previous)} | ${after(d.status, d.previous)} | ${status} |`)
+    }
     lines.push('')
   }
+  const pullable = serving(report)[0]
+  if (report.digest && pullable) lines.push(`Pull it: ${markdownCode(`podman pull ${pullable.slice(0, pullable.lastIndexOf(':'))}@${report.digest}`, 1000)}`, '')
   const facts = [
-    report.digest ? `digest \`${report.digest}\`` : '',
+    report.digest ? `digest ${code(report.digest)}` : '',
     report.format ? `format ${report.format}` : '',
     report.policy ? `missing-arch-policy ${report.policy}` : '',
-    report.buildah ? `buildah ${report.buildah}` : ''
+    report.buildah ? `buildah ${report.buildah}` : '',
+    report.durationMs !== undefined ? `took ${formatDuration(report.durationMs)}` : ''
   ].filter(Boolean)
   if (facts.length) lines.push(facts.join(' · '), '')
+  const digests = [
+    ...(report.digest ? [`list: ${report.digest}`] : []),
+    ...(plan?.entries ?? []).map(e => `${e.arch}${e.kept ? ' (kept)' : ''}: ${e.digest}`),
+    ...report.destinations.filter(d => d.previous).map(d => `before at ${d.ref}: ${d.previous}`)
+  ]
+  if (digests.length > 0) lines.push('<details><summary>Full digests</summary>', '', '```', ...digests.map(d => inert(d, 1000).replace(/`/g, "'")), '```', '', '</details>', '')
   return lines.join('\n')
 }
 
-/** A runner without job summaries (older Gitea, act) is not an error. */
-export function writeSummary(report: Report): void {
-  const file = process.env.GITHUB_STEP_SUMMARY
-  if (!file) {
-    core.info('No GITHUB_STEP_SUMMARY on this runner; the summary is not written.')
+/**
+ * The job summary. Where the runner has no summary file (act-based Forgejo runners, older Gitea),
+ * the same Markdown goes into the log, in a group, so it is not lost.
+ */
+export async function writeSummary(report: Report): Promise<void> {
+  const text = renderSummary(report)
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    log.appendSummary(text)
     return
   }
-  try {
-    fs.appendFileSync(file, `${renderSummary(report)}\n`)
-  } catch (e) {
-    core.warning(`Could not write the job summary: ${(e as Error).message}`)
-  }
+  await log.group('Summary (this runner has no job summary file)', async () => {
+    for (const line of text.split('\n')) log.info(line)
+  })
 }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { CommandError, errorLine } from './exec'
 
 export type ErrorKind = 'not-found' | 'transient' | 'permanent'
@@ -114,7 +114,7 @@ export async function withRetry<T>(what: string, op: () => Promise<T>, options: 
     try {
       const result = await op()
       if (failures.length > 0) {
-        core.warning(`${what}: succeeded after ${failures.length + 1} attempts (${[...new Set(failures)].join('; ')})`)
+        log.warning(`${what}: succeeded after ${failures.length + 1} attempts (${[...new Set(failures)].join('; ')})`)
       }
       return result
     } catch (e) {
@@ -127,7 +127,7 @@ export async function withRetry<T>(what: string, op: () => Promise<T>, options: 
       }
       failures.push(line)
       const delay = progressed ? baseDelayMs : backoffMs(idle - 1, baseDelayMs, random, maxDelayMs)
-      core.info(`${what}: transient failure (${line})${progressed ? ', with progress' : ''}; attempt ${attempt + 2} in ${delay} ms`)
+      log.info(`${what}: transient failure (${line})${progressed ? ', with progress' : ''}; attempt ${attempt + 2} in ${delay} ms`)
       await sleep(delay)
     }
   }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { execute } from './exec'
 import { classify, errorText, RetryOptions, withRetry } from './retry'
 
@@ -79,7 +79,7 @@ export class Skopeo {
     let reached = 0
     const onLine = (line: string): void => {
       reached = Math.max(reached, copyStage(line))
-      core.debug(`copy ${from} → ${to}: ${line}`)
+      log.debug(`copy ${from} → ${to}: ${line}`)
     }
     const madeProgress = (): boolean => {
       const further = reached > best

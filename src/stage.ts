@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log'
 import { Buildah } from './buildah'
 import type { Format } from './inputs'
 import { FORMAT_MEDIA } from './manifest'
@@ -26,11 +26,11 @@ export function imagesGoAhead(p: Plan, format: Format): boolean {
 async function stageImage(skopeo: Skopeo, entry: Entry, repository: string): Promise<void> {
   const target = `${repository}@${entry.digest}`
   if ((await servedDigest(skopeo, target)) === entry.digest) return
-  core.info(`Copying ${entry.arch} ${entry.ref} to ${repository}`)
+  log.info(`Copying ${entry.arch} ${entry.ref} to ${repository}`)
   await skopeo.copy(entry.ref, target)
   const served = await servedDigest(skopeo, target)
   if (served !== entry.digest) throw new Error(`after the copy ${repository} serves ${served ?? 'nothing'} for ${entry.digest}`)
-  core.info(`${entry.arch}: ${repository} has ${entry.digest}`)
+  log.info(`${entry.arch}: ${repository} has ${entry.digest}`)
 }
 
 /** Every entry into every repository of `refs`; all at once. Fails with every failure named. */

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto'
 import { ArchTable, parsePlatform, Platform } from '../../src/arch'
 import type { Policy } from '../../src/inputs'
 import { MEDIA, parseManifest } from '../../src/manifest'
@@ -7,15 +8,17 @@ import { checkServed } from '../../src/verify'
 const table = new ArchTable()
 const p = (text: string): Platform => parsePlatform(text) as Platform
 const PLATFORM: Record<string, string> = { x86_64: 'linux/amd64', aarch64: 'linux/arm64', s390x: 'linux/s390x', ppc64le: 'linux/ppc64le' }
-const NEW = (arch: string): string => `sha256:new-${arch}`
-const OLD = (arch: string): string => `sha256:old-${arch}`
+/** A well-formed digest named after what it stands for (registry content is validated, so fakes must be too). */
+const H = (name: string): string => `sha256:${createHash('sha256').update(name).digest('hex')}`
+const NEW = (arch: string): string => H(`new-${arch}`)
+const OLD = (arch: string): string => H(`old-${arch}`)
 
 function images(...arches: string[]): Map<string, NewImage | undefined> {
   return new Map(arches.map(a => [a, { digest: NEW(a), mediaType: MEDIA.ociManifest, platform: p(PLATFORM[a]), repository: 'src.example/fedora' }]))
 }
 
 /** A destination serving an OCI index of these arches (digest of the list given or derived). */
-function list(ref: string, entries: Record<string, string>, listDigest = `sha256:list-${Object.values(entries).join('-')}`, mediaType = MEDIA.ociIndex): Current {
+function list(ref: string, entries: Record<string, string>, listDigest = H(`list-${Object.values(entries).join('-')}`), mediaType = MEDIA.ociIndex): Current {
   return {
     ref,
     repository: ref.slice(0, ref.lastIndexOf(':')),
@@ -80,7 +83,7 @@ describe('plan: missing-arch policies with s390x lost', () => {
   })
 
   test('hybrid refuses when destinations disagree on the image to keep', () => {
-    const split = [list(A, { x86_64: OLD('x86_64'), s390x: 'sha256:one' }), list(B, { x86_64: OLD('x86_64'), s390x: 'sha256:two' })]
+    const split = [list(A, { x86_64: OLD('x86_64'), s390x: H('one') }), list(B, { x86_64: OLD('x86_64'), s390x: H('two') })]
     const result = plan(observe({ images: images('x86_64'), current: split, policy: 'hybrid' }))
     expect(result.decision).toBe('refuse')
     expect(result.reason).toContain('disagree on the previous s390x image')
@@ -106,7 +109,7 @@ describe('plan: first publish, unchanged, single images, empty', () => {
 
   test('every destination already serving the same images → unchanged', () => {
     const same = { x86_64: NEW('x86_64'), aarch64: NEW('aarch64') }
-    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [list(A, same, 'sha256:L'), list(B, same, 'sha256:L')] }))
+    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [list(A, same, H('L')), list(B, same, H('L'))] }))
     expect(result.decision).toBe('unchanged')
     expect(result.push).toEqual([])
     expect(result.upToDate).toEqual([A, B])
@@ -114,7 +117,7 @@ describe('plan: first publish, unchanged, single images, empty', () => {
 
   test('only the stale destination is pushed', () => {
     const same = { x86_64: NEW('x86_64'), aarch64: NEW('aarch64') }
-    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [list(A, same, 'sha256:L'), absent(B)] }))
+    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [list(A, same, H('L')), absent(B)] }))
     expect(result.decision).toBe('publish')
     expect(result.push).toEqual([B])
     expect(result.upToDate).toEqual([A])
@@ -122,13 +125,13 @@ describe('plan: first publish, unchanged, single images, empty', () => {
 
   test('up-to-date lists with different digests are all rewritten so one digest is served', () => {
     const same = { x86_64: NEW('x86_64') }
-    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, same, 'sha256:L1'), list(B, same, 'sha256:L2')] }))
+    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, same, H('L1')), list(B, same, H('L2'))] }))
     expect(result.decision).toBe('publish')
     expect(result.push).toEqual([A, B])
   })
 
   test('same images but an annotation no longer asked for → publish (it is removed)', () => {
-    const annotated = list(A, { x86_64: NEW('x86_64') }, 'sha256:L')
+    const annotated = list(A, { x86_64: NEW('x86_64') }, H('L'))
     if (annotated.exists) annotated.annotations = { 'org.example.release': '40' }
     expect(plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [annotated] })).decision).toBe('publish')
     expect(plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [annotated], annotations: { 'org.example.release': '40' } })).decision).toBe('unchanged')
@@ -139,7 +142,7 @@ describe('plan: first publish, unchanged, single images, empty', () => {
     ['missing annotations', { annotations: { 'org.example.release': '40' } }]
   ])('same images but %s → publish', (_name, extra) => {
     const same = { x86_64: NEW('x86_64') }
-    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, same, 'sha256:L')], ...extra }))
+    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, same, H('L'))], ...extra }))
     expect(result.decision).toBe('publish')
   })
 
@@ -178,7 +181,7 @@ describe('plan: first publish, unchanged, single images, empty', () => {
 
   test('a platform that maps to no arch fails loudly, naming it', () => {
     const odd = list(A, { x86_64: OLD('x86_64') })
-    if (odd.exists) odd.entries.push({ platform: p('linux/mips64le'), digest: 'sha256:m', mediaType: MEDIA.ociManifest })
+    if (odd.exists) odd.entries.push({ platform: p('linux/mips64le'), digest: H('m'), mediaType: MEDIA.ociManifest })
     const result = plan(observe({ images: images('x86_64'), current: [odd], policy: 'drop' }))
     expect(result.decision).toBe('refuse')
     expect(result.reason).toContain('linux/mips64le')
@@ -187,7 +190,7 @@ describe('plan: first publish, unchanged, single images, empty', () => {
 
   test('arch-map names unknown platforms so they can be handled', () => {
     const odd = list(A, { x86_64: OLD('x86_64') })
-    if (odd.exists) odd.entries.push({ platform: p('linux/mips64le'), digest: 'sha256:m', mediaType: MEDIA.ociManifest })
+    if (odd.exists) odd.entries.push({ platform: p('linux/mips64le'), digest: H('m'), mediaType: MEDIA.ociManifest })
     const result = plan(observe({ table: new ArchTable({ mips: p('linux/mips64le') }), images: images('x86_64'), current: [odd], policy: 'drop' }))
     expect(result.decision).toBe('publish')
     expect(result.dropped).toEqual(['mips'])
@@ -215,7 +218,7 @@ describe('checkServed: the read-back after a push', () => {
     ['an empty list', index([]), 'it lists platforms []'],
     ['a Docker list', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }, { digest: NEW('aarch64'), platform: 'linux/arm64' }], MEDIA.dockerList), 'not application/vnd.oci.image.index.v1+json'],
     ['a missing platform', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }]), 'planned [linux/amd64, linux/arm64]'],
-    ['another image', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }, { digest: 'sha256:other', platform: 'linux/arm64' }]), 'its aarch64 entry is sha256:other']
+    ['another image', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }, { digest: H('other'), platform: 'linux/arm64' }]), `its aarch64 entry is ${H('other')}`]
   ])('%s', (_name, raw, problem) => {
     const result = checkServed(raw ? parseManifest(raw) : null, entries, 'oci')
     if (problem === undefined) expect(result).toBeUndefined()

@@ -108,29 +108,57 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks())
 
 describe('renderSummary', () => {
-  test('published: the decision, a row per arch, the destinations, the facts', () => {
-    expect(renderSummary(publishedReport())).toBe(
+  test('published: the decision in the past tense, a row per arch, before and after per destination, pull command, facts, full digests', () => {
+    const r = publishedReport()
+    r.destinations[0].previous = D3
+    r.destinations[1].previous = LIST
+    r.durationMs = 12_345
+    expect(renderSummary(r)).toBe(
       [
         '## multiarch-publish: published `fedora:40`',
         '',
-        'Publishing x86_64, aarch64, s390x to 1 destination, keeping the previous image for s390x.',
+        'Published x86\\_64, aarch64, s390x to 1 destination, keeping the previous image for s390x.',
         '',
         '| arch | new image | in current list | in new list |',
         '|---|---|---|---|',
-        `| x86_64 | \`${D1}\` | yes (2 of 2 destinations) | yes, new image |`,
-        `| aarch64 | \`${D2}\` | no | yes, new image |`,
+        '| x86\\_64 | `sha256:111111111111` | yes (2 of 2 destinations) | yes, new image |',
+        '| aarch64 | `sha256:222222222222` | no | yes, new image |',
         '| ppc64le | none | no | no: no image found |',
-        '| s390x | none | yes (2 of 2 destinations) | yes, previous image kept (hybrid) |',
+        '| s390x | none; kept `sha256:333333333333` | yes (2 of 2 destinations) | yes, previous image kept (hybrid) |',
         '',
-        '| destination | status |',
-        '|---|---|',
-        '| `quay.io/fedora/fedora:40` | published |',
-        '| `quay.io/fedora/fedora:latest` | up to date |',
+        '| destination | before | after | status |',
+        '|---|---|---|---|',
+        '| `quay.io/fedora/fedora:40` | `sha256:333333333333` | `sha256:ffffffffffff` | published |',
+        '| `quay.io/fedora/fedora:latest` | `sha256:ffffffffffff` | `sha256:ffffffffffff` | up to date |',
         '',
-        `digest \`${LIST}\` · format oci · missing-arch-policy hybrid · buildah 1.35.0`,
+        `Pull it: \`podman pull quay.io/fedora/fedora@${LIST}\``,
+        '',
+        'digest `sha256:ffffffffffff` · format oci · missing-arch-policy hybrid · buildah 1.35.0 · took 12.3 s',
+        '',
+        '<details><summary>Full digests</summary>',
+        '',
+        '```',
+        `list: ${LIST}`,
+        `x86_64: ${D1}`,
+        `aarch64: ${D2}`,
+        `s390x (kept): ${D3}`,
+        `before at quay.io/fedora/fedora:40: ${D3}`,
+        `before at quay.io/fedora/fedora:latest: ${LIST}`,
+        '```',
+        '',
+        '</details>',
         ''
       ].join('\n')
     )
+  })
+
+  test.each<[Report['result'], string]>([
+    ['dry-run', 'Would publish x86\\_64'],
+    ['failed', 'Tried to publish x86\\_64']
+  ])('%s: the decision says what would have happened', (result, start) => {
+    const r = publishedReport()
+    r.result = result
+    expect(renderSummary(r).split('\n')[2]).toMatch(new RegExp(`^${start.replace(/\\/g, '\\\\')}`))
   })
 
   test('refused: the refusal sentence names the lost arch, and the row says lost', () => {
@@ -141,8 +169,8 @@ describe('renderSummary', () => {
       '**Error:** Refusing to publish: s390x (at every destination) is in the current list but has no new image, and missing-arch-policy is fail. Rebuild it, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without it).'
     )
     expect(lines).toContain('| s390x | none | yes (2 of 2 destinations) | no: lost, has no new image |')
-    expect(lines).toContain(`| x86_64 | \`${D1}\` | yes (2 of 2 destinations) | yes, new image |`)
-    expect(lines).toContain('| `a.example/fedora:40` | not pushed |')
+    expect(lines).toContain('| x86\\_64 | `sha256:111111111111` | yes (2 of 2 destinations) | yes, new image |')
+    expect(lines).toContain('| `a.example/fedora:40` | ? | none | not pushed |')
     expect(lines).toContain('format oci · missing-arch-policy fail · buildah 1.28.2')
     expect(text).not.toContain('digest `')
   })
@@ -150,12 +178,12 @@ describe('renderSummary', () => {
   test('failed: each destination with its status; pipes, newlines and HTML in errors cannot break the table', () => {
     const lines = renderSummary(failedReport()).split('\n')
     expect(lines[2]).toBe('**Error:** Published to 1 of 3 destinations; failed: b.example/fedora:40 (x \\| y)')
-    expect(lines).toContain('| `a.example/fedora:40` | published |')
-    expect(lines).toContain('| `b.example/fedora:40` | failed: writing manifest: StatusCode: 503, "a \\| b" &lt;html&gt;down&lt;/html&gt; (retried 3 times) |')
-    expect(lines).toContain('| `c.example/fedora:40` | failed: after the push it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64] |')
+    expect(lines).toContain('| `a.example/fedora:40` | ? | `sha256:ffffffffffff` | published |')
+    expect(lines).toContain('| `b.example/fedora:40` | ? | none | failed: writing manifest: StatusCode: 503, "a \\| b"\\\\n  &lt;html&gt;down&lt;/html&gt; (retried 3 times) |')
+    expect(lines).toContain('| `c.example/fedora:40` | ? | none | failed: after the push it lists platforms \\[linux/amd64\\], planned \\[linux/amd64, linux/arm64\\] |')
     // Every table row has exactly the columns of its header: count unescaped pipes.
-    for (const line of lines.filter(l => l.startsWith('| `'))) expect(line.replace(/\\\|/g, '').split('|').length - 1).toBe(3)
-    const archRows = lines.filter(l => /^\| (x86_64|aarch64) \|/.test(l))
+    for (const line of lines.filter(l => l.startsWith('| `'))) expect(line.replace(/\\\|/g, '').split('|').length - 1).toBe(5)
+    const archRows = lines.filter(l => /^\| (x86\\_64|aarch64) \|/.test(l))
     expect(archRows).toHaveLength(2)
     for (const line of archRows) expect(line.split('|').length - 1).toBe(5)
   })
@@ -249,24 +277,27 @@ describe('writeSummary', () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  test('without GITHUB_STEP_SUMMARY it says so and does not throw', () => {
+  test('without GITHUB_STEP_SUMMARY the same Markdown goes into the log, in a group', async () => {
     delete process.env.GITHUB_STEP_SUMMARY
-    expect(() => writeSummary(publishedReport())).not.toThrow()
-    expect(core.info).toHaveBeenCalledWith('No GITHUB_STEP_SUMMARY on this runner; the summary is not written.')
+    const group = jest.spyOn(core, 'startGroup').mockImplementation(() => undefined)
+    jest.spyOn(core, 'endGroup').mockImplementation(() => undefined)
+    await writeSummary(publishedReport())
+    expect(group).toHaveBeenCalledWith('Summary (this runner has no job summary file)')
+    expect(jest.mocked(core.info).mock.calls.map(c => c[0]).join('\n')).toBe(renderSummary(publishedReport()))
     expect(fs.readdirSync(dir)).toEqual([])
   })
 
-  test('appends the rendered summary to the file', () => {
+  test('appends the rendered summary to the file', async () => {
     const file = path.join(dir, 'summary.md')
     fs.writeFileSync(file, 'earlier step\n')
     process.env.GITHUB_STEP_SUMMARY = file
-    writeSummary(publishedReport())
+    await writeSummary(publishedReport())
     expect(fs.readFileSync(file, 'utf8')).toBe(`earlier step\n${renderSummary(publishedReport())}\n`)
   })
 
-  test('an unwritable summary file is a warning, not a failure', () => {
+  test('an unwritable summary file is a warning, not a failure', async () => {
     process.env.GITHUB_STEP_SUMMARY = dir // a directory
-    expect(() => writeSummary(publishedReport())).not.toThrow()
+    await expect(writeSummary(publishedReport())).resolves.toBeUndefined()
     expect(core.warning).toHaveBeenCalledWith(expect.stringMatching(/^Could not write the job summary: EISDIR/))
   })
 })
