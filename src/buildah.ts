@@ -87,8 +87,17 @@ export class Buildah {
   }
 
   /** Adds one image by digest with an explicit platform. One at a time: parallel adds lose entries before 1.35. */
-  async add(name: string, ref: string, platform: Platform): Promise<void> {
-    const args = ['manifest', 'add', '--os', platform.os, '--arch', platform.architecture, ...(platform.variant ? ['--variant', platform.variant] : [])]
+  async add(name: string, ref: string, platform: Platform, annotations: Record<string, string> = {}): Promise<void> {
+    const args = [
+      'manifest',
+      'add',
+      '--os',
+      platform.os,
+      '--arch',
+      platform.architecture,
+      ...(platform.variant ? ['--variant', platform.variant] : []),
+      ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
+    ]
     await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access), name, `docker://${ref}`]), retryOptions(this.access))
   }
 

@@ -70,7 +70,7 @@ export async function commit(o: CommitOptions): Promise<void> {
     Object.assign(destination(o.report, ref), { status: 'failed', detail })
   }
 
-  const isPlanned = (m: Manifest | null): boolean => checkServed(m, o.plan.entries, o.format, o.annotations) === undefined
+  const isPlanned = (m: Manifest | null): boolean => checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined
 
   /** Re-check, push, read back until it serves the pushed list, check it. Returns the served digest. */
   const move = async (ref: string): Promise<string> => {
@@ -82,7 +82,7 @@ export async function commit(o: CommitOptions): Promise<void> {
     attempted.push(ref)
     const pushed = await o.buildah.push(o.listName, ref, o.format, o.withImages)
     const m = await readBack(o.skopeo, ref, s => (pushed ? s?.digest === pushed : isPlanned(s)), o.wait)
-    const wrong = checkServed(m, o.plan.entries, o.format, o.annotations)
+    const wrong = checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations)
     if (wrong || !m) throw new Error(`after the push ${wrong}`)
     if (pushed && pushed !== m.digest) throw new Error(`buildah pushed ${pushed} but the registry serves ${m.digest}`)
     return m.digest
@@ -143,7 +143,7 @@ export async function commit(o: CommitOptions): Promise<void> {
     // The last word before `published`: every entry can be pulled from every destination repository.
     const refs = [...attempted, ...o.plan.upToDate]
     for (const repository of new Set(refs.map(repositoryOf))) {
-      const missing = await unservable(o.skopeo, repository, o.plan.entries)
+      const missing = await unservable(o.skopeo, repository, [...o.plan.entries, ...o.plan.attestations.map(a => ({ arch: `${a.arch} attestation`, digest: a.digest }))])
       if (missing.length === 0) continue
       for (const ref of refs.filter(r => repositoryOf(r) === repository)) fail(ref, `${repository} cannot serve entries of the list: ${missing.join('; ')}`)
     }
@@ -169,7 +169,7 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
         const raw = await o.skopeo.manifest(ref, { fresh: true })
         const now = raw ? parseManifest(raw) : null
         if (previous.exists ? now?.digest === previous.digest : now === null) return
-        const mine = now !== null && (ours.size > 0 ? ours.has(now.digest) : checkServed(now, o.plan.entries, o.format, o.annotations) === undefined)
+        const mine = now !== null && (ours.size > 0 ? ours.has(now.digest) : checkServed(now, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined)
         if (!mine) {
           Object.assign(d, { status: 'failed', detail: `not put back: it now serves ${now?.digest ?? 'nothing'}, written by someone else` })
           return

@@ -29,6 +29,12 @@ export interface Inputs {
   certDir: string
   retries: number
   summary: boolean
+  /** arch → image reference (by digest or tag), from `sources`; empty: `<source>/<repo>:<arch-tag>`. */
+  sources: Record<string, string>
+  /** Full destination references, from `references`; empty: `registries` x `repo` x `tag` and `aliases`. */
+  references: string[]
+  /** `keep`: the attestation manifests of the source indexes go into the list with their images. */
+  attestations: 'drop' | 'keep'
 }
 
 /** A bad input: the message always names it, and quotes values through inert(). */
@@ -150,35 +156,57 @@ export function getInputs(get: GetInput): Inputs {
     return v
   }
 
-  const repo = required('repo')
-  if (!REPO.test(repo)) {
-    throw new InputError('repo', `${quote(repo)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
-  }
-  const tag = required('tag')
-  if (!TAG.test(tag)) throw new InputError('tag', `${quote(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
-
-  const aliases = parseList('aliases', get('aliases'))
-  for (const alias of aliases) {
-    if (!TAG.test(alias)) throw new InputError('aliases', `${quote(alias)} is not a valid tag`)
-    if (alias === tag) throw new InputError('aliases', `${quote(alias)} is the same as input "tag"`)
-  }
-
-  const registries = parseList('registries', required('registries')).map(r => parseRegistry('registries', r))
-  if (new Set(registries.map(registryKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
-  for (const registry of registries) {
-    if (`${registry}/${repo}`.length > NAME_MAX) throw new InputError('repo', `${quote(`${registry}/${repo}`)} is longer than ${NAME_MAX} characters`)
-  }
-  const sourceInput = get('source').trim()
-  const source = sourceInput ? parseRegistry('source', sourceInput) : registries[0]
-
   let archTable: ArchTable
   try {
     archTable = new ArchTable(parseArchMap(get('arch-map')))
   } catch (e) {
     throw new InputError('arch-map', (e as Error).message)
   }
+  const sources = parseSources(get('sources'), archTable)
+  const references = parseList('references', get('references')).map(r => parseReference('references', r, { tag: 'required', digest: 'never' }))
+  const fromSources = Object.keys(sources).length > 0
 
-  const arches = parseList('arches', required('arches'))
+  let repo: string, tag: string, aliases: string[], registries: string[]
+  if (references.length > 0) {
+    for (const name of ['registries', 'repo', 'tag', 'aliases']) {
+      if (get(name).trim()) throw new InputError(name, 'must be empty when "references" is set: the references name every destination')
+    }
+    const seen = new Set<string>()
+    for (const ref of references) {
+      const key = `${registryKey(ref.host)}${ref.repository.slice(ref.host.length)}:${ref.tag}`
+      if (seen.has(key)) throw new InputError('references', `${quote(ref.text)} names a destination listed already`)
+      seen.add(key)
+    }
+    repo = references[0].repository.slice(references[0].host.length + 1)
+    tag = references[0].tag as string
+    aliases = []
+    registries = [...new Set(references.map(r => r.host))]
+  } else {
+    repo = required('repo')
+    if (!REPO.test(repo)) {
+      throw new InputError('repo', `${quote(repo)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
+    }
+    tag = required('tag')
+    if (!TAG.test(tag)) throw new InputError('tag', `${quote(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
+    aliases = parseList('aliases', get('aliases'))
+    for (const alias of aliases) {
+      if (!TAG.test(alias)) throw new InputError('aliases', `${quote(alias)} is not a valid tag`)
+      if (alias === tag) throw new InputError('aliases', `${quote(alias)} is the same as input "tag"`)
+    }
+    registries = parseList('registries', required('registries')).map(r => parseRegistry('registries', r))
+    if (new Set(registries.map(registryKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
+    for (const registry of registries) {
+      if (`${registry}/${repo}`.length > NAME_MAX) throw new InputError('repo', `${quote(`${registry}/${repo}`)} is longer than ${NAME_MAX} characters`)
+    }
+  }
+
+  const sourceInput = get('source').trim()
+  const archTagInput = get('arch-tag').trim()
+  if (fromSources && sourceInput) throw new InputError('source', 'must be empty when "sources" is set: each arch names its own image there')
+  if (fromSources && archTagInput && archTagInput !== '{tag}-{arch}') throw new InputError('arch-tag', 'must be empty (or the default) when "sources" is set')
+  const source = fromSources ? Object.values(sources)[0].host : sourceInput ? parseRegistry('source', sourceInput) : registries[0]
+
+  const arches = fromSources && !get('arches').trim() ? Object.keys(sources) : parseList('arches', required('arches'))
   const byPlatform = new Map<string, string>()
   for (const arch of arches) {
     const platform = archTable.platform(arch)
@@ -190,23 +218,41 @@ export function getInputs(get: GetInput): Inputs {
     if (other) throw new InputError('arches', `"${other}" and "${arch}" are the same platform (${key})`)
     byPlatform.set(key, arch)
   }
+  for (const arch of Object.keys(sources)) {
+    if (!arches.includes(arch)) throw new InputError('sources', `names ${quote(arch)}, which is not in "arches"`)
+  }
 
-  const archTag = get('arch-tag').trim() || '{tag}-{arch}'
-  if (!archTag.includes('{arch}')) throw new InputError('arch-tag', `${quote(archTag)} must contain {arch}`)
-  const unknownPlaceholder = archTag.replace(/\{(tag|arch)\}/g, '').match(/\{[^}]*\}/)
-  if (unknownPlaceholder) throw new InputError('arch-tag', `unknown placeholder ${inert(unknownPlaceholder[0])}; use {tag} and {arch}`)
-  for (const arch of arches) {
-    const t = archTagFor(archTag, tag, arch)
-    if (!TAG.test(t)) throw new InputError('arch-tag', `gives ${quote(t)} for ${arch}, which is not a valid tag`)
+  const archTag = archTagInput || '{tag}-{arch}'
+  const destinationRefs = destinations({ registries, repo, tag, aliases, references: references.map(r => r.text) })
+  const inputOf = (ref: string): string => (references.length > 0 ? 'references' : ref.endsWith(`:${tag}`) ? 'tag' : 'aliases')
+  if (fromSources) {
     // Publishing the list under a tag this run reads an image from would replace that image.
-    for (const [name, value] of [['tag', tag], ...aliases.map(a => ['aliases', a])]) {
-      if (value === t) {
+    for (const [arch, ref] of Object.entries(sources)) {
+      const same = destinationRefs.find(d => ref.tag !== undefined && d === `${ref.repository}:${ref.tag}`)
+      if (same) throw new InputError(inputOf(same), `${quote(same)} is where the ${arch} image is read from; publishing the list there would replace that image`)
+    }
+  } else {
+    if (!archTag.includes('{arch}')) throw new InputError('arch-tag', `${quote(archTag)} must contain {arch}`)
+    const unknownPlaceholder = archTag.replace(/\{(tag|arch)\}/g, '').match(/\{[^}]*\}/)
+    if (unknownPlaceholder) throw new InputError('arch-tag', `unknown placeholder ${inert(unknownPlaceholder[0])}; use {tag} and {arch}`)
+    for (const arch of arches) {
+      const t = archTagFor(archTag, tag, arch)
+      if (!TAG.test(t)) throw new InputError('arch-tag', `gives ${quote(t)} for ${arch}, which is not a valid tag`)
+      // Publishing the list under a tag this run reads an image from would replace that image.
+      const same = destinationRefs.find(d => d === `${source}/${repo}:${t}`)
+      if (same) {
+        const name = inputOf(same)
+        const value = references.length > 0 ? same : same.slice(same.lastIndexOf(':') + 1)
         throw new InputError(name, `${quote(value)} is the per-arch tag of ${arch} (arch-tag ${quote(archTag)}); publishing the list there would replace that image`)
       }
     }
   }
 
   const format = parseEnum('format', get('format') || 'oci', ['oci', 'v2s2'] as const)
+  const attestations = parseEnum('attestations', get('attestations') || 'drop', ['drop', 'keep'] as const)
+  if (attestations === 'keep' && format !== 'oci') {
+    throw new InputError('attestations', '"keep" needs format "oci": a Docker manifest list (v2s2) cannot carry attestation manifests')
+  }
   const annotations = parseAnnotations(get('annotations'))
   if (Object.keys(annotations).length > 0 && format !== 'oci') {
     throw new InputError('annotations', 'index annotations need format "oci"; a Docker manifest list (v2s2) cannot carry them')
@@ -252,7 +298,10 @@ export function getInputs(get: GetInput): Inputs {
     password,
     certDir,
     retries: Number(retriesText),
-    summary: parseBool('summary', get('summary') || 'true')
+    summary: parseBool('summary', get('summary') || 'true'),
+    sources: Object.fromEntries(Object.entries(sources).map(([arch, ref]) => [arch, ref.text])),
+    references: references.map(r => r.text),
+    attestations
   }
 }
 
@@ -305,7 +354,67 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** Every destination reference, registry-major: `<registry>/<repo>:<tag>` then the aliases. */
-export function destinations(inputs: Pick<Inputs, 'registries' | 'repo' | 'tag' | 'aliases'>): string[] {
+/** Every destination reference: `references` as given, or registry-major `<registry>/<repo>:<tag>` then the aliases. */
+export function destinations(inputs: Pick<Inputs, 'registries' | 'repo' | 'tag' | 'aliases' | 'references'>): string[] {
+  if (inputs.references.length > 0) return inputs.references
   return inputs.registries.flatMap(r => [inputs.tag, ...inputs.aliases].map(t => `${r}/${inputs.repo}:${t}`))
+}
+
+/** An image reference, split: `host/path/repo` (the repository), and its tag and/or digest. */
+export interface Reference {
+  text: string
+  host: string
+  repository: string
+  tag?: string
+  digest?: string
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/
+
+/**
+ * `host[:port]/path/repo[:tag][@digest]`. The host is required (no implicit docker.io: which
+ * registry a release goes to is never a guess), and so is a tag or a digest, as `want` says.
+ */
+export function parseReference(name: string, text: string, want: { tag: 'required' | 'optional'; digest: 'never' | 'optional' }): Reference {
+  const shown = quote(withoutUserinfo(text))
+  if (/^[^/]*@/.test(text) || /:\/\//.test(text)) throw new InputError(name, `${shown} must be a plain reference such as ghcr.io/owner/app:1.0, without a scheme or credentials`)
+  const at = text.indexOf('@')
+  const digest = at >= 0 ? text.slice(at + 1) : undefined
+  const named = at >= 0 ? text.slice(0, at) : text
+  const slash = named.lastIndexOf('/')
+  const colon = named.lastIndexOf(':')
+  const tag = colon > slash ? named.slice(colon + 1) : undefined
+  const repository = colon > slash ? named.slice(0, colon) : named
+  const host = repository.split('/')[0]
+  const path = repository.slice(host.length + 1)
+  if (!new RegExp(`^${HOST}$`).test(host) || !(host.includes('.') || host.includes(':') || host === 'localhost') || !REPO.test(path)) {
+    throw new InputError(name, `${shown} is not a reference such as ghcr.io/owner/app:1.0 (a registry host, then a lowercase repository path)`)
+  }
+  if (repository.length > NAME_MAX) throw new InputError(name, `${shown} is longer than ${NAME_MAX} characters`)
+  if (tag !== undefined && !TAG.test(tag)) throw new InputError(name, `${shown} has an invalid tag`)
+  if (digest !== undefined && (want.digest === 'never' || !DIGEST.test(digest))) {
+    throw new InputError(name, want.digest === 'never' ? `${shown} must name a tag, not a digest` : `${shown} has an invalid digest (sha256:<64 hex>)`)
+  }
+  if (tag === undefined && digest === undefined) throw new InputError(name, `${shown} must have a ${want.tag === 'required' ? 'tag' : 'tag or a digest'}`)
+  if (tag === undefined && want.tag === 'required') throw new InputError(name, `${shown} must have a tag`)
+  return { text, host, repository, tag, digest }
+}
+
+/** `sources`: a YAML mapping from arch name to an image reference, by digest or by tag. */
+function parseSources(text: string, table: ArchTable): Record<string, Reference> {
+  if (!text.trim()) return {}
+  let doc: unknown
+  try {
+    doc = parseYaml(text, { schema: 'failsafe', maxAliasCount: 0 })
+  } catch {
+    throw new InputError('sources', 'is not valid YAML (aliases are not allowed)')
+  }
+  if (!isObject(doc)) throw new InputError('sources', 'must be a mapping from arch to image, e.g. {x86_64: ghcr.io/o/app@sha256:…}')
+  const out: Record<string, Reference> = {}
+  for (const [arch, value] of Object.entries(doc)) {
+    if (!table.platform(arch)) throw new InputError('sources', `${quote(arch)} is not a known arch; add it with input "arch-map"`)
+    if (typeof value !== 'string') throw new InputError('sources', `the image of ${quote(arch)} must be a reference`)
+    out[arch] = parseReference('sources', value.trim(), { tag: 'optional', digest: 'optional' })
+  }
+  return out
 }

@@ -24,6 +24,16 @@ export interface Descriptor {
   annotations?: Record<string, string>
 }
 
+/** An attestation manifest of an index: `subject` is the image it attests (vnd.docker.reference.digest). */
+export interface Attestation {
+  digest: string
+  mediaType: string
+  subject: string
+  annotations: Record<string, string>
+}
+
+export const ATTESTATION = { type: 'vnd.docker.reference.type', subject: 'vnd.docker.reference.digest', kind: 'attestation-manifest' } as const
+
 /** A manifest as a registry served it: the digest is of these exact bytes. */
 export interface Manifest {
   digest: string
@@ -31,6 +41,8 @@ export interface Manifest {
   isList: boolean
   /** Index entries that are platforms (attestations and unknown/unknown left out). */
   entries: Descriptor[]
+  /** Attestation manifests (buildx provenance, SBOM) and the digest of the image each is about. */
+  attestations: Attestation[]
   annotations: Record<string, string>
   size: number
 }
@@ -160,13 +172,19 @@ export function parseManifest(raw: Buffer): Manifest {
     mediaType,
     isList,
     entries: entries.filter(d => !isAttestation(d)),
+    attestations: entries.flatMap(d => {
+      const subject = d.annotations?.[ATTESTATION.subject]
+      if (d.annotations?.[ATTESTATION.type] !== ATTESTATION.kind || !subject) return []
+      if (!DIGEST.test(subject)) throw new ContentError(`an attestation names the image ${show(subject)}, which is not a digest`)
+      return [{ digest: d.digest, mediaType: d.mediaType, subject, annotations: d.annotations ?? {} }]
+    }),
     annotations: parseAnnotations('the manifest', doc.annotations) ?? {},
     size: raw.length
   }
 }
 
 function isAttestation(d: Descriptor): boolean {
-  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || isUnknownPlatform(d.platform)
+  return d.annotations?.[ATTESTATION.type] === ATTESTATION.kind || isUnknownPlatform(d.platform)
 }
 
 /**

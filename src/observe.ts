@@ -6,9 +6,12 @@ import type { Current, NewImage } from './plan'
 import { explain } from './retry'
 import { Skopeo } from './skopeo'
 
-/** `host/ns/repo:tag` → `host/ns/repo` (a port's colon comes before the last slash). */
+/** `host/ns/repo:tag` or `host/ns/repo@sha256:…` → `host/ns/repo` (a port's colon comes before the last slash). */
 export function repositoryOf(ref: string): string {
-  return ref.slice(0, ref.lastIndexOf(':'))
+  const at = ref.indexOf('@')
+  const named = at >= 0 ? ref.slice(0, at) : ref
+  const colon = named.lastIndexOf(':')
+  return colon > named.lastIndexOf('/') ? named.slice(0, colon) : named
 }
 
 /** The new image for every arch asked for (undefined: none), each checked against the arch it claims to be. */
@@ -18,8 +21,13 @@ export async function observeImages(skopeo: Skopeo, inputs: Inputs): Promise<Map
 }
 
 async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promise<NewImage | undefined> {
-  const repository = `${inputs.source}/${inputs.repo}`
-  const ref = `${repository}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
+  const given = inputs.sources[arch] as string | undefined
+  if (Object.keys(inputs.sources).length > 0 && !given) {
+    log.info(`${arch}: no image in input "sources"`)
+    return undefined
+  }
+  const ref = given ?? `${inputs.source}/${inputs.repo}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
+  const repository = repositoryOf(ref)
   const want = inputs.archTable.platform(arch) as Platform // getInputs refused unknown arches
   try {
     const raw = await skopeo.manifest(ref)
@@ -33,8 +41,9 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promis
     if (platformKey(platform) !== platformKey(want)) {
       throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
     }
-    log.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})`)
-    return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository }
+    const attestations = manifest.attestations.filter(a => a.subject === chosen.digest)
+    log.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`)
+    return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository, attestations }
   } catch (e) {
     throw new Error(`The ${arch} image ${ref}: ${explain(e)}`)
   }
@@ -59,7 +68,7 @@ async function readCurrent(skopeo: Skopeo, ref: string): Promise<Current> {
       ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
       : [{ platform: configPlatform(await skopeo.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
     log.info(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
-    return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, annotations: m.annotations }
+    return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, attestations: m.attestations, annotations: m.annotations }
   } catch (e) {
     throw new Error(`Reading the current ${ref}: ${explain(e)}; nothing was published`)
   }

@@ -1,5 +1,6 @@
 import { ArchTable, formatPlatform, Platform } from './arch'
 import type { Format, Policy } from './inputs'
+import type { Attestation } from './manifest'
 import { servesPlanned } from './verify'
 
 /** A per-arch image found for this build. */
@@ -9,6 +10,8 @@ export interface NewImage {
   platform: Platform
   /** `<source>/<repo>` the image lives in. */
   repository: string
+  /** The attestation manifests its source index holds for it (buildx provenance, SBOM). */
+  attestations: Attestation[]
 }
 
 export interface CurrentEntry {
@@ -28,6 +31,7 @@ export type Current =
       mediaType: string
       isList: boolean
       entries: CurrentEntry[]
+      attestations: Attestation[]
       annotations: Record<string, string>
     }
 
@@ -39,6 +43,16 @@ export interface Observed {
   policy: Policy
   format: Format
   annotations: Record<string, string>
+  /** `keep`: each image's attestation manifests go into the list with it. */
+  attestations: 'drop' | 'keep'
+}
+
+/** An attestation manifest in the list to publish, with where buildah fetches it from. */
+export interface PlannedAttestation extends Attestation {
+  /** `<repository>@<digest>`. */
+  ref: string
+  /** The arch of the image it attests. */
+  arch: string
 }
 
 /** One image in the list to publish. */
@@ -77,6 +91,8 @@ export interface Plan {
   /** Destinations that already serve exactly these entries. */
   upToDate: string[]
   rows: ArchRow[]
+  /** Attestation manifests that go into the list (none unless input `attestations` is `keep`). */
+  attestations: PlannedAttestation[]
 }
 
 const list = (names: string[]): string => names.join(', ')
@@ -134,6 +150,7 @@ export function plan(o: Observed): Plan {
     push: [],
     upToDate: [],
     rows: rows(fresh, []),
+    attestations: [],
     ...extra
   })
   if (unknown) return refuse(unknown)
@@ -175,12 +192,13 @@ export function plan(o: Observed): Plan {
     }
   }
   entries.sort((a, b) => byOrder(a.arch, b.arch))
-  const done = { missing, lost, kept, dropped, entries, rows: rows(entries, dropped) }
+  const attestations = o.attestations === 'keep' ? entries.flatMap(e => attestationsOf(e, o, seen)) : []
+  const done = { missing, lost, kept, dropped, entries, rows: rows(entries, dropped), attestations }
   if (entries.length === 0) {
     return refuse(`Refusing to publish an empty list: no per-arch image was found for ${list(o.arches)}${dropped.length ? ` and ${list(dropped)} would be dropped` : ''}.`, done)
   }
 
-  const upToDate = o.current.filter(c => servesPlanned(c, entries, o.format, o.annotations))
+  const upToDate = o.current.filter(c => servesPlanned(c, entries, o.format, o.annotations, attestations))
   const digests = new Set(upToDate.map(c => (c.exists ? c.digest : '')))
   const names = list(entries.map(e => e.arch))
   if (upToDate.length === o.current.length && digests.size === 1) {
@@ -202,4 +220,13 @@ export function plan(o: Observed): Plan {
     push,
     upToDate: skip.map(c => c.ref)
   }
+}
+
+/** A new image's attestations from its source index; a kept image's from the current list that has it. */
+function attestationsOf(e: Entry, o: Observed, seen: Map<string, Array<{ current: Current & { exists: true }; entry: CurrentEntry }>>): PlannedAttestation[] {
+  const found = e.kept
+    ? (seen.get(e.arch) ?? []).flatMap(s => s.current.attestations.filter(a => a.subject === e.digest).map(a => ({ ...a, repository: s.current.repository })))
+    : (o.images.get(e.arch)?.attestations ?? []).map(a => ({ ...a, repository: e.ref.slice(0, e.ref.lastIndexOf('@')) }))
+  const byDigest = new Map(found.map(({ repository, ...a }) => [a.digest, { ...a, ref: `${repository}@${a.digest}`, arch: e.arch }]))
+  return [...byDigest.values()]
 }

@@ -48,7 +48,16 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
       const current = await log.group(round === 1 ? 'Observe: what the destinations serve' : `Observe again (round ${round})`, () => observeCurrent(skopeo, refs))
       for (const c of current) Object.assign(report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
       const p = await log.group('Plan', async () => {
-        const decided = plan({ arches: inputs.arches, table: inputs.archTable, images, current, policy: inputs.policy, format: inputs.format, annotations: inputs.annotations })
+        const decided = plan({
+          arches: inputs.arches,
+          table: inputs.archTable,
+          images,
+          current,
+          policy: inputs.policy,
+          format: inputs.format,
+          annotations: inputs.annotations,
+          attestations: inputs.attestations
+        })
         log.info(decided.reason)
         return decided
       })

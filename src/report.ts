@@ -65,6 +65,9 @@ export function shortDigest(digest: string): string {
 
 const code = (digest: string | null | undefined): string => (digest ? markdownCode(shortDigest(digest)) : 'none')
 
+/** Untrusted text inside a fenced code block: one inert line that cannot close the fence. */
+const fenced = (text: string): string => inert(text, 1000).replace(/`/g, "'")
+
 /** The plan's sentence is written before anything happened; the summary tells what did. */
 function decision(report: Report): string | undefined {
   const reason = report.plan?.reason
@@ -108,21 +111,26 @@ export function renderSummary(report: Report): string {
     lines.push('')
   }
   const pullable = serving(report)[0]
-  if (report.digest && pullable) lines.push(`Pull it: ${markdownCode(`podman pull ${pullable.slice(0, pullable.lastIndexOf(':'))}@${report.digest}`, 1000)}`, '')
+  // A fenced block: a long reference does not wrap mid-command, and GitHub offers a copy button.
+  if (report.digest && pullable) lines.push('Pull it:', '', '```sh', `podman pull ${fenced(`${pullable.slice(0, pullable.lastIndexOf(':'))}@${report.digest}`)}`, '```', '')
   const facts = [
     report.digest ? `digest ${code(report.digest)}` : '',
     report.format ? `format ${report.format}` : '',
     report.policy ? `missing-arch-policy ${report.policy}` : '',
+    plan?.attestations.length ? `${plan.attestations.length} attestation${plan.attestations.length === 1 ? '' : 's'} kept` : '',
     report.buildah ? `buildah ${report.buildah}` : '',
     report.durationMs !== undefined ? `took ${formatDuration(report.durationMs)}` : ''
   ].filter(Boolean)
   if (facts.length) lines.push(facts.join(' · '), '')
+  // Digest first, what it is after: the lines stay short enough to read without scrolling.
   const digests = [
-    ...(report.digest ? [`list: ${report.digest}`] : []),
-    ...(plan?.entries ?? []).map(e => `${e.arch}${e.kept ? ' (kept)' : ''}: ${e.digest}`),
-    ...report.destinations.filter(d => d.previous).map(d => `before at ${d.ref}: ${d.previous}`)
+    ...(report.digest ? [`${report.digest}  the list`] : []),
+    ...(plan?.rows ?? []).filter(r => r.newDigest).map(r => `${r.newDigest}  ${r.arch}, new image`),
+    ...(plan?.entries ?? []).filter(e => e.kept).map(e => `${e.digest}  ${e.arch}, kept`),
+    ...(plan?.attestations ?? []).map(a => `${a.digest}  ${a.arch} attestation`),
+    ...report.destinations.filter(d => d.previous).map(d => `${d.previous}  before, at ${d.ref}`)
   ]
-  if (digests.length > 0) lines.push('<details><summary>Full digests</summary>', '', '```', ...digests.map(d => inert(d, 1000).replace(/`/g, "'")), '```', '', '</details>', '')
+  if (digests.length > 0) lines.push('<details><summary>Full digests</summary>', '', '```', ...digests.map(fenced), '```', '', '</details>', '')
   return lines.join('\n')
 }
 

@@ -3,7 +3,7 @@ import { Buildah } from './buildah'
 import type { Format } from './inputs'
 import { FORMAT_MEDIA } from './manifest'
 import { repositoryOf } from './observe'
-import type { Entry, Plan } from './plan'
+import type { Plan } from './plan'
 import { explain } from './retry'
 import { Skopeo } from './skopeo'
 import { checkLocal, servedDigest } from './verify'
@@ -22,25 +22,37 @@ export function imagesGoAhead(p: Plan, format: Format): boolean {
   return p.entries.every(e => e.mediaType === FORMAT_MEDIA[format].entry)
 }
 
-/** Puts one image into one repository unless it is there already, then confirms it is. */
-async function stageImage(skopeo: Skopeo, entry: Entry, repository: string): Promise<void> {
-  const target = `${repository}@${entry.digest}`
-  if ((await servedDigest(skopeo, target)) === entry.digest) return
-  log.info(`Copying ${entry.arch} ${entry.ref} to ${repository}`)
-  await skopeo.copy(entry.ref, target)
-  const served = await servedDigest(skopeo, target)
-  if (served !== entry.digest) throw new Error(`after the copy ${repository} serves ${served ?? 'nothing'} for ${entry.digest}`)
-  log.info(`${entry.arch}: ${repository} has ${entry.digest}`)
+/** What staging moves: an image, or an attestation manifest (named after the arch it attests). */
+interface Item {
+  label: string
+  ref: string
+  digest: string
 }
 
-/** Every entry into every repository of `refs`; all at once. Fails with every failure named. */
+/** Everything the list refers to: its images and, with `attestations: keep`, their attestations. */
+export function itemsOf(p: Plan): Item[] {
+  return [...p.entries.map(e => ({ label: e.arch, ref: e.ref, digest: e.digest })), ...p.attestations.map(a => ({ label: `${a.arch} attestation`, ref: a.ref, digest: a.digest }))]
+}
+
+/** Puts one image into one repository unless it is there already, then confirms it is. */
+async function stageItem(skopeo: Skopeo, item: Item, repository: string): Promise<void> {
+  const target = `${repository}@${item.digest}`
+  if ((await servedDigest(skopeo, target)) === item.digest) return
+  log.info(`Copying ${item.label} ${item.ref} to ${repository}`)
+  await skopeo.copy(item.ref, target)
+  const served = await servedDigest(skopeo, target)
+  if (served !== item.digest) throw new Error(`after the copy ${repository} serves ${served ?? 'nothing'} for ${item.digest}`)
+  log.info(`${item.label}: ${repository} has ${item.digest}`)
+}
+
+/** Every item into every repository of `refs`; all at once. Fails with every failure named. */
 export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[]): Promise<void> {
   const repositories = [...new Set(refs.map(repositoryOf))]
   const jobs = repositories.flatMap(repository =>
-    p.entries.map(entry =>
-      stageImage(skopeo, entry, repository).then(
+    itemsOf(p).map(item =>
+      stageItem(skopeo, item, repository).then(
         () => undefined,
-        (e: unknown) => `${entry.arch} into ${repository}: ${explain(e)}`
+        (e: unknown) => `${item.label} into ${repository}: ${explain(e)}`
       )
     )
   )
@@ -56,7 +68,8 @@ export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[]): Prom
 export async function buildLocalList(buildah: Pick<Buildah, 'create' | 'add' | 'entries'>, name: string, p: Plan, annotations: Record<string, string>): Promise<void> {
   await buildah.create(name, annotations)
   for (const entry of p.entries) await buildah.add(name, entry.ref, entry.platform)
-  const problem = checkLocal(await buildah.entries(name), p.entries)
+  for (const a of p.attestations) await buildah.add(name, a.ref, { os: 'unknown', architecture: 'unknown' }, a.annotations)
+  const problem = checkLocal(await buildah.entries(name), p.entries, p.attestations)
   if (problem) throw new Error(`Refusing to push: ${problem}`)
 }
 

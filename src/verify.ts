@@ -1,7 +1,7 @@
 import { Platform, platformKey } from './arch'
 import type { Format } from './inputs'
-import { FORMAT_MEDIA, Manifest, parseManifest, sha256 } from './manifest'
-import type { Current, Entry } from './plan'
+import { Attestation, FORMAT_MEDIA, Manifest, parseManifest, sha256 } from './manifest'
+import type { Current, Entry, PlannedAttestation } from './plan'
 import { explain } from './retry'
 import { Skopeo } from './skopeo'
 import { sleep } from './timing'
@@ -20,27 +20,43 @@ export function signature(entries: ReadonlyArray<{ digest: string; platform?: Pl
     .join(', ')
 }
 
-/** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan. */
-export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[]): string | undefined {
-  const want = signature(entries)
+/** Attestations as sorted `subject→digest` strings. */
+function attestationSignature(attestations: ReadonlyArray<Pick<Attestation, 'digest' | 'subject'>>): string {
+  return attestations
+    .map(a => `${a.subject}→${a.digest}`)
+    .sort()
+    .join(', ')
+}
+
+const UNKNOWN: Platform = { os: 'unknown', architecture: 'unknown' }
+
+/** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan (attestations as unknown/unknown entries). */
+export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[], attestations: PlannedAttestation[] = []): string | undefined {
+  const want = signature([...entries, ...attestations.map(a => ({ digest: a.digest, platform: UNKNOWN }))])
   const have = signature(local)
   return want === have ? undefined : `the local list holds [${have}] but the plan is [${want}]`
 }
 
 /** Whether a destination already serves a list of exactly these entries and annotations, in this format. */
-export function servesPlanned(c: Current, entries: Entry[], format: Format, annotations: Record<string, string>): boolean {
+export function servesPlanned(c: Current, entries: Entry[], format: Format, annotations: Record<string, string>, attestations: PlannedAttestation[] = []): boolean {
   if (!c.exists || !c.isList || c.mediaType !== FORMAT_MEDIA[format].list) return false
   // Exactly these annotations: dropping one from the input must republish without it.
   const keys = Object.keys(annotations)
   if (keys.length !== Object.keys(c.annotations).length || keys.some(k => c.annotations[k] !== annotations[k])) return false
-  return signature(entries) === signature(c.entries)
+  return signature(entries) === signature(c.entries) && attestationSignature(attestations) === attestationSignature(c.attestations)
 }
 
 /**
  * What is wrong with a list as a registry served it after the push, or undefined if it is what was
  * planned. Entry digests are only compared when buildah had no reason to convert the entry.
  */
-export function checkServed(served: Manifest | null, entries: Entry[], format: Format, annotations: Record<string, string> = {}): string | undefined {
+export function checkServed(
+  served: Manifest | null,
+  entries: Entry[],
+  format: Format,
+  annotations: Record<string, string> = {},
+  attestations: PlannedAttestation[] = []
+): string | undefined {
   if (!served) return 'it serves nothing'
   if (!served.isList || served.mediaType !== FORMAT_MEDIA[format].list) return `it serves ${served.mediaType}, not ${FORMAT_MEDIA[format].list}`
   const lacking = Object.keys(annotations).filter(k => served.annotations[k] !== annotations[k])
@@ -53,6 +69,9 @@ export function checkServed(served: Manifest | null, entries: Entry[], format: F
     const d = served.entries.find(s => s.platform && platformKey(s.platform) === platformKey(e.platform))
     if (d?.digest !== e.digest) return `its ${e.arch} entry is ${d?.digest}, planned ${e.digest}`
   }
+  const have2 = attestationSignature(served.attestations)
+  const want2 = attestationSignature(attestations)
+  if (have2 !== want2) return `its attestations are [${have2}], planned [${want2}]`
   return undefined
 }
 
@@ -84,7 +103,7 @@ export async function readBack(skopeo: Skopeo, ref: string, wanted: (served: Man
 }
 
 /** Which entries a repository cannot serve, read afresh: the last word before `published`. */
-export async function unservable(skopeo: Skopeo, repository: string, entries: Entry[]): Promise<string[]> {
+export async function unservable(skopeo: Skopeo, repository: string, entries: Array<Pick<Entry, 'arch' | 'digest'>>): Promise<string[]> {
   const missing = await Promise.all(
     entries.map(e =>
       skopeo.manifest(`${repository}@${e.digest}`, { fresh: true }).then(

@@ -55,7 +55,8 @@ describe('action.yml', () => {
     expect(Object.keys(DEFAULTS).sort()).toEqual(
       [
         'repo', 'tag', 'arches', 'registries', 'aliases', 'source', 'arch-tag', 'arch-map', 'missing-arch-policy', 'format',
-        'annotations', 'atomic', 'dry-run', 'tls-verify', 'auth-file', 'username', 'password', 'cert-dir', 'retries', 'summary'
+        'annotations', 'atomic', 'dry-run', 'tls-verify', 'auth-file', 'username', 'password', 'cert-dir', 'retries', 'summary',
+        'sources', 'references', 'attestations'
       ].sort()
     )
     expect(DEFAULTS['arch-tag']).toBe('{tag}-{arch}')
@@ -87,7 +88,10 @@ describe('getInputs with only the required inputs', () => {
       password: '',
       certDir: '',
       retries: 3,
-      summary: true
+      summary: true,
+      sources: {},
+      references: [],
+      attestations: 'drop'
     })
     expect(i.archTable.platform('x86_64')).toEqual({ os: 'linux', architecture: 'amd64' })
   })
@@ -489,7 +493,7 @@ describe('credentials and certificates', () => {
 
 describe('destinations', () => {
   test('registry-major: the tag first, then the aliases in order', () => {
-    expect(destinations({ registries: ['a.example', 'b.example:5000/ns'], repo: 'fedora/minimal', tag: '40', aliases: ['latest', 'f40'] })).toEqual([
+    expect(destinations({ registries: ['a.example', 'b.example:5000/ns'], repo: 'fedora/minimal', tag: '40', aliases: ['latest', 'f40'], references: [] })).toEqual([
       'a.example/fedora/minimal:40',
       'a.example/fedora/minimal:latest',
       'a.example/fedora/minimal:f40',
@@ -675,5 +679,63 @@ describe('hostile values are quoted inert', () => {
 
   test('YAML aliases in a flow list are refused', () => {
     expect(inputError({ arches: '[&a x86_64, *a]' }).message).toBe('Input "arches": "[&a x86_64, *a]" is not a valid YAML flow list (aliases are not allowed)')
+  })
+})
+
+describe('sources and references (the docker/build-push-action pipeline)', () => {
+  const X = `sha256:${'a'.repeat(64)}`
+  const A = `sha256:${'b'.repeat(64)}`
+  const DIGESTS = `{x86_64: ghcr.io/o/app@${X}, aarch64: ghcr.io/o/app@${A}}`
+  const TAGS = 'ghcr.io/o/app:1.2.3\nghcr.io/o/app:latest\nquay.io/o/app:1.2.3'
+  const pipeline = (extra: Record<string, string> = {}): Inputs =>
+    inputs({ repo: '', tag: '', registries: '', arches: '', sources: DIGESTS, references: TAGS, ...extra })
+
+  test('digest sources and metadata-action tags: arches from the keys, destinations as given', () => {
+    const i = pipeline()
+    expect(i.arches).toEqual(['x86_64', 'aarch64'])
+    expect(i.sources).toEqual({ x86_64: `ghcr.io/o/app@${X}`, aarch64: `ghcr.io/o/app@${A}` })
+    expect(destinations(i)).toEqual(['ghcr.io/o/app:1.2.3', 'ghcr.io/o/app:latest', 'quay.io/o/app:1.2.3'])
+    expect({ repo: i.repo, tag: i.tag, registries: i.registries, source: i.source }).toEqual({ repo: 'o/app', tag: '1.2.3', registries: ['ghcr.io', 'quay.io'], source: 'ghcr.io' })
+  })
+
+  test('sources by tag, with arches given', () => {
+    const i = inputs({ sources: '{x86_64: "registry.example.org/fedora-minimal:40-build-x86_64"}', arches: 'x86_64 aarch64' })
+    expect(i.sources).toEqual({ x86_64: 'registry.example.org/fedora-minimal:40-build-x86_64' })
+    expect(i.arches).toEqual(['x86_64', 'aarch64'])
+  })
+
+  test.each<[string, Record<string, string>, string, RegExp]>([
+    ['sources with arch-tag', { 'arch-tag': '{arch}-{tag}' }, 'arch-tag', /must be empty \(or the default\) when "sources" is set/],
+    ['sources with source', { source: 'ghcr.io/o' }, 'source', /must be empty when "sources" is set/],
+    ['references with repo', { repo: 'x' }, 'repo', /must be empty when "references" is set/],
+    ['references with registries', { registries: 'quay.io' }, 'registries', /must be empty/],
+    ['references with aliases', { aliases: 'latest' }, 'aliases', /must be empty/],
+    ['a reference without a tag', { references: 'ghcr.io/o/app' }, 'references', /must have a tag/],
+    ['a reference by digest', { references: `ghcr.io/o/app@${X}` }, 'references', /must name a tag, not a digest/],
+    ['a reference without a registry host', { references: 'o/app:1' }, 'references', /not a reference such as/],
+    ['a reference with a scheme', { references: 'https://ghcr.io/o/app:1' }, 'references', /without a scheme/],
+    ['a reference with credentials', { references: 'u:p@ghcr.io/o/app:1' }, 'references', /without a scheme or credentials/],
+    ['an uppercase repository', { references: 'ghcr.io/O/app:1' }, 'references', /lowercase repository path/],
+    ['a bad tag', { references: 'ghcr.io/o/app:-x' }, 'references', /invalid tag/],
+    ['the same destination twice (host case)', { references: 'ghcr.io/o/app:1 GHCR.io/o/app:1' }, 'references', /listed already/],
+    ['a reference that is a source image', { sources: '{x86_64: ghcr.io/o/app:1.2.3}' }, 'references', /is where the x86_64 image is read from/],
+    ['sources not a mapping', { sources: '[a, b]' }, 'sources', /must be a mapping/],
+    ['sources with an alias bomb', { sources: 'a: &a [x]\nb: *a' }, 'sources', /aliases are not allowed/],
+    ['sources with an unknown arch', { sources: `{mips: ghcr.io/o/app@${X}}` }, 'sources', /"mips" is not a known arch/],
+    ['a source that is not a reference', { sources: '{x86_64: "not a ref"}' }, 'sources', /not a reference/],
+    ['a source with a bad digest', { sources: '{x86_64: ghcr.io/o/app@sha256:abc}' }, 'sources', /invalid digest/],
+    ['a source arch not in arches', { arches: 'aarch64' }, 'sources', /names "x86_64", which is not in "arches"/],
+    ['attestations keep with v2s2', { attestations: 'keep', format: 'v2s2' }, 'attestations', /needs format "oci"/],
+    ['attestations not an option', { attestations: 'some' }, 'attestations', /must be one of drop, keep/]
+  ])('%s is refused, naming the input', (_, extra, name, message) => {
+    let error: unknown
+    try {
+      pipeline(extra)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as Error).message).toMatch(new RegExp(`^Input "${name}": `))
+    expect((error as Error).message).toMatch(message)
   })
 })

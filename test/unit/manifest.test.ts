@@ -77,6 +77,7 @@ describe('parseManifest', () => {
       mediaType: MEDIA.ociIndex,
       isList: true,
       entries: ociIndex.manifests,
+      attestations: [],
       annotations: { 'org.opencontainers.image.source': 'https://example.org/x' },
       size: bytes.length
     })
@@ -93,7 +94,7 @@ describe('parseManifest', () => {
 
   test('a single image', () => {
     const bytes = raw(singleImage)
-    expect(parseManifest(bytes)).toEqual({ digest: sha256(bytes), mediaType: MEDIA.ociManifest, isList: false, entries: [], annotations: {}, size: bytes.length })
+    expect(parseManifest(bytes)).toEqual({ digest: sha256(bytes), mediaType: MEDIA.ociManifest, isList: false, entries: [], attestations: [], annotations: {}, size: bytes.length })
   })
 
   test('a Docker v2s2 image', () => {
@@ -147,6 +148,7 @@ describe('pickEntry', () => {
     digest: D('f'),
     mediaType: MEDIA.ociIndex,
     isList: true,
+    attestations: [],
     entries: platforms.map((platform, i) => ({ mediaType: MEDIA.ociManifest, digest: D(String(i)), size: 1, ...(platform ? { platform } : {}) })),
     annotations: {},
     size: 1
@@ -283,5 +285,28 @@ describe('configPlatform validates too', () => {
     ['a variant that is an object', raw({ os: 'linux', architecture: 'arm', variant: { v: 7 } }), 'the image config has platform variant {"v":7}']
   ])('%s is refused', (_, bytes, message) => {
     expect(() => configPlatform(bytes)).toThrow(message)
+  })
+})
+
+describe('parseManifest: attestations', () => {
+  const image = { mediaType: MEDIA.ociManifest, digest: D('1'), size: 10, platform: { os: 'linux', architecture: 'amd64' } }
+  const attestation = (subject: unknown) => ({
+    mediaType: MEDIA.ociManifest,
+    digest: D('2'),
+    size: 10,
+    platform: { os: 'unknown', architecture: 'unknown' },
+    annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': subject }
+  })
+
+  test('an attestation entry is kept apart, with the image it attests; it is no platform entry', () => {
+    const m = parseManifest(raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [image, attestation(D('1'))] }))
+    expect(m.entries.map(e => e.digest)).toEqual([D('1')])
+    expect(m.attestations).toEqual([{ digest: D('2'), mediaType: MEDIA.ociManifest, subject: D('1'), annotations: attestation(D('1')).annotations }])
+  })
+
+  test('an attestation whose subject is no digest is refused, quoted inert', () => {
+    expect(() => parseManifest(raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [image, attestation('x\n::set-output name=a::b')] }))).toThrow(
+      /an attestation names the image "x\\n::set-output name=a::b", which is not a digest/
+    )
   })
 })

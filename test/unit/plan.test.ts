@@ -2,6 +2,7 @@ import { createHash } from 'crypto'
 import { ArchTable, parsePlatform, Platform } from '../../src/arch'
 import type { Policy } from '../../src/inputs'
 import { MEDIA, parseManifest } from '../../src/manifest'
+import type { Attestation } from '../../src/manifest'
 import { Current, Decision, NewImage, Observed, plan } from '../../src/plan'
 import { checkServed } from '../../src/verify'
 
@@ -14,7 +15,7 @@ const NEW = (arch: string): string => H(`new-${arch}`)
 const OLD = (arch: string): string => H(`old-${arch}`)
 
 function images(...arches: string[]): Map<string, NewImage | undefined> {
-  return new Map(arches.map(a => [a, { digest: NEW(a), mediaType: MEDIA.ociManifest, platform: p(PLATFORM[a]), repository: 'src.example/fedora' }]))
+  return new Map(arches.map(a => [a, { digest: NEW(a), mediaType: MEDIA.ociManifest, platform: p(PLATFORM[a]), repository: 'src.example/fedora', attestations: [] }]))
 }
 
 /** A destination serving an OCI index of these arches (digest of the list given or derived). */
@@ -27,6 +28,7 @@ function list(ref: string, entries: Record<string, string>, listDigest = H(`list
     mediaType,
     isList: true,
     entries: Object.entries(entries).map(([arch, digest]) => ({ platform: p(PLATFORM[arch]), digest, mediaType: MEDIA.ociManifest })),
+    attestations: [],
     annotations: {}
   }
 }
@@ -35,7 +37,7 @@ const A = 'reg-a.example/fedora:40'
 const B = 'reg-b.example/fedora:40'
 
 function observe(o: Partial<Observed> & Pick<Observed, 'images' | 'current'>): Observed {
-  return { arches: ['x86_64', 'aarch64', 's390x'], table, policy: 'fail', format: 'oci', annotations: {}, ...o }
+  return { arches: ['x86_64', 'aarch64', 's390x'], table, policy: 'fail', format: 'oci', annotations: {}, attestations: 'drop', ...o }
 }
 
 describe('plan: missing-arch policies with s390x lost', () => {
@@ -155,6 +157,7 @@ describe('plan: first publish, unchanged, single images, empty', () => {
       mediaType: MEDIA.ociManifest,
       isList: false,
       entries: [{ platform: p('linux/amd64'), digest: OLD('x86_64'), mediaType: MEDIA.ociManifest }],
+      attestations: [],
       annotations: {}
     }
     expect(plan(observe({ images: images('x86_64', 'aarch64'), current: [single] })).decision).toBe('publish')
@@ -232,4 +235,52 @@ test('checkServed: annotations asked for must be served', () => {
     Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [{ mediaType: MEDIA.ociManifest, digest: NEW('x86_64'), size: 1, platform: p('linux/amd64') }], annotations }))
   expect(checkServed(parseManifest(raw({ 'org.example.k': 'v' })), entries, 'oci', { 'org.example.k': 'v' })).toBeUndefined()
   expect(checkServed(parseManifest(raw({})), entries, 'oci', { 'org.example.k': 'v' })).toBe('its annotations lack org.example.k')
+})
+
+describe('plan: attestations', () => {
+  const att = (subject: string, name: string): Attestation => ({
+    digest: H(`att-${name}`),
+    mediaType: MEDIA.ociManifest,
+    subject,
+    annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': subject }
+  })
+  const withAttestations = (...arches: string[]): Map<string, NewImage | undefined> => {
+    const m = images(...arches)
+    for (const [arch, image] of m) if (image) image.attestations = [att(image.digest, `new-${arch}`)]
+    return m
+  }
+
+  test('keep: each new image brings its attestations, fetched from its own repository; they are no arch', () => {
+    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: withAttestations('x86_64', 'aarch64'), current: [absent(A)], attestations: 'keep' }))
+    expect(result.decision).toBe('publish')
+    expect(result.entries.map(e => e.arch)).toEqual(['x86_64', 'aarch64'])
+    expect(result.attestations.map(a => [a.arch, a.subject, a.ref])).toEqual([
+      ['x86_64', NEW('x86_64'), `src.example/fedora@${H('att-new-x86_64')}`],
+      ['aarch64', NEW('aarch64'), `src.example/fedora@${H('att-new-aarch64')}`]
+    ])
+  })
+
+  test('drop: none, even when the sources have them', () => {
+    expect(plan(observe({ arches: ['x86_64'], images: withAttestations('x86_64'), current: [absent(A)] })).attestations).toEqual([])
+  })
+
+  test('keep with hybrid: the kept arch keeps its attestation from the current list', () => {
+    const current = list(A, { x86_64: OLD('x86_64'), aarch64: OLD('aarch64') })
+    if (current.exists) current.attestations = [att(OLD('x86_64'), 'old-x86_64'), att(OLD('aarch64'), 'old-aarch64')]
+    const result = plan(observe({ arches: ['x86_64', 'aarch64'], images: withAttestations('x86_64'), current: [current], policy: 'hybrid', attestations: 'keep' }))
+    expect(result.kept).toEqual(['aarch64'])
+    expect(result.attestations.map(a => [a.arch, a.subject, a.ref])).toEqual([
+      ['x86_64', NEW('x86_64'), `src.example/fedora@${H('att-new-x86_64')}`],
+      ['aarch64', OLD('aarch64'), `reg-a.example/fedora@${H('att-old-aarch64')}`]
+    ])
+  })
+
+  test.each<['drop' | 'keep', Decision]>([
+    ['keep', 'unchanged'],
+    ['drop', 'publish']
+  ])('a current list with these images and their attestations, attestations %s → %s', (attestations, decision) => {
+    const current = list(A, { x86_64: NEW('x86_64') })
+    if (current.exists) current.attestations = [att(NEW('x86_64'), 'new-x86_64')]
+    expect(plan(observe({ arches: ['x86_64'], images: withAttestations('x86_64'), current: [current], attestations })).decision).toBe(decision)
+  })
 })

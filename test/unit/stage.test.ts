@@ -13,7 +13,7 @@ const entry = (arch: string, architecture: string, digest: string, mediaType = O
   kept: false
 })
 const planOf = (entries: Entry[]): Plan =>
-  ({ decision: 'publish', reason: '', entries, missing: [], lost: [], kept: [], dropped: [], push: [], upToDate: [], rows: [] }) as Plan
+  ({ decision: 'publish', reason: '', entries, missing: [], lost: [], kept: [], dropped: [], push: [], upToDate: [], rows: [], attestations: [] }) as Plan
 
 /** A fake buildah whose list ends up holding `holds` whatever was added (a lost add, a stray entry). */
 function fakeBuildah(holds?: Array<{ digest: string; platform?: Platform }>) {
