@@ -70,6 +70,16 @@ export async function commit(o: CommitOptions): Promise<void> {
     Object.assign(destination(o.report, ref), { status: 'failed', detail })
   }
 
+  // Every entry read from every destination repository: the last word before `published`. Once per
+  // repository, as soon as its first tag has moved and read back, so it overlaps the other moves.
+  const items = [...o.plan.entries, ...o.plan.attestations.map(a => ({ arch: `${a.arch} attestation`, digest: a.digest }))]
+  const servable = new Map<string, Promise<string[]>>()
+  const checkServable = async (repository: string): Promise<void> => {
+    if (!servable.has(repository)) servable.set(repository, unservable(o.skopeo, repository, items))
+    const missing = await (servable.get(repository) as Promise<string[]>)
+    if (missing.length > 0) throw new Error(`${repository} cannot serve entries of the list: ${missing.join('; ')}`)
+  }
+
   const isPlanned = (m: Manifest | null): boolean => checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined
 
   /** Re-check, push, read back until it serves the pushed list, check it. Returns the served digest. */
@@ -85,6 +95,7 @@ export async function commit(o: CommitOptions): Promise<void> {
     const wrong = checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations)
     if (wrong || !m) throw new Error(`after the push ${wrong}`)
     if (pushed && pushed !== m.digest) throw new Error(`buildah pushed ${pushed} but the registry serves ${m.digest}`)
+    await checkServable(repositoryOf(ref))
     return m.digest
   }
 
@@ -140,12 +151,9 @@ export async function commit(o: CommitOptions): Promise<void> {
     await wave(stale())
     await wave(firstPublish)
     await wave(stale())
-    // The last word before `published`: every entry can be pulled from every destination repository.
-    const refs = [...attempted, ...o.plan.upToDate]
-    for (const repository of new Set(refs.map(repositoryOf))) {
-      const missing = await unservable(o.skopeo, repository, [...o.plan.entries, ...o.plan.attestations.map(a => ({ arch: `${a.arch} attestation`, digest: a.digest }))])
-      if (missing.length === 0) continue
-      for (const ref of refs.filter(r => repositoryOf(r) === repository)) fail(ref, `${repository} cannot serve entries of the list: ${missing.join('; ')}`)
+    // Destinations that were up to date are checked too, where no moved tag has checked their repository.
+    for (const ref of o.plan.upToDate) {
+      await checkServable(repositoryOf(ref)).catch((e: unknown) => fail(ref, explain(e)))
     }
     if (failures.size > 0) throw new Error(failureText())
     o.report.digest = [...served.values()][0] ?? o.report.digest

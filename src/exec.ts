@@ -8,6 +8,11 @@ import { timings } from './timing'
 
 const slot = limiter(CONCURRENCY)
 
+/** Fit the number of children at once to the work (see concurrencyFor). */
+export function setConcurrency(max: number): void {
+  slot.setMax(max)
+}
+
 /** Every child gets MARKER=<run>-<n>: how the watchdog and a cancel find this run's processes. */
 const MARKER = 'MULTIARCH_PUBLISH_CHILD'
 const RUN_ID = crypto.randomBytes(4).toString('hex')

@@ -2,8 +2,10 @@ import * as log from './log'
 import { prepareCredentials, removeCredentials } from './auth'
 import { Buildah, checkSupported, detectVersion, localListName } from './buildah'
 import { commit, MovedByOther } from './commit'
+import { setConcurrency } from './exec'
+import { concurrencyFor } from './pool'
 import { destinations, Inputs } from './inputs'
-import { observeCurrent, observeImages } from './observe'
+import { observeCurrent, observeImages, repositoryOf } from './observe'
 import { plan, Plan } from './plan'
 import { Report } from './report'
 import { explain } from './retry'
@@ -42,6 +44,10 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
     const buildah = new Buildah(version, access)
     const refs = destinations(inputs)
     report.destinations = refs.map(ref => ({ ref, status: 'not pushed' }))
+    // The widest phase: one copy per image and destination repository, or one read per destination.
+    const work = Math.max(refs.length, inputs.arches.length * new Set(refs.map(repositoryOf)).size)
+    setConcurrency(concurrencyFor(work))
+    log.debug(`At most ${concurrencyFor(work)} registry operations at once`)
     const images = await log.group('Observe: the new images', () => observeImages(skopeo, inputs))
 
     for (let round = 1; ; round++) {
@@ -68,7 +74,7 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
       saveState(STATE.localList, listName)
       try {
         await log.group('Stage: images into every destination repository, and the local list', () =>
-          stage({ skopeo, buildah, plan: p, refs: p.push, listName, format: inputs.format, annotations: inputs.annotations })
+          stage({ skopeo, buildah, plan: p, refs: p.push, current, listName, format: inputs.format, annotations: inputs.annotations })
         )
         await log.group('Commit: move the tags, read each back', () =>
           commit({

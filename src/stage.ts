@@ -3,7 +3,7 @@ import { Buildah } from './buildah'
 import type { Format } from './inputs'
 import { FORMAT_MEDIA } from './manifest'
 import { repositoryOf } from './observe'
-import type { Plan } from './plan'
+import type { Current, Plan } from './plan'
 import { explain } from './retry'
 import { Skopeo } from './skopeo'
 import { checkLocal, servedDigest } from './verify'
@@ -34,10 +34,9 @@ export function itemsOf(p: Plan): Item[] {
   return [...p.entries.map(e => ({ label: e.arch, ref: e.ref, digest: e.digest })), ...p.attestations.map(a => ({ label: `${a.arch} attestation`, ref: a.ref, digest: a.digest }))]
 }
 
-/** Puts one image into one repository unless it is there already, then confirms it is. */
+/** Copies one image into one repository, by digest, then confirms the repository serves it. */
 async function stageItem(skopeo: Skopeo, item: Item, repository: string): Promise<void> {
   const target = `${repository}@${item.digest}`
-  if ((await servedDigest(skopeo, target)) === item.digest) return
   log.info(`Copying ${item.label} ${item.ref} to ${repository}`)
   await skopeo.copy(item.ref, target)
   const served = await servedDigest(skopeo, target)
@@ -45,11 +44,18 @@ async function stageItem(skopeo: Skopeo, item: Item, repository: string): Promis
   log.info(`${item.label}: ${repository} has ${item.digest}`)
 }
 
-/** Every item into every repository of `refs`; all at once. Fails with every failure named. */
-export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[]): Promise<void> {
+/**
+ * Every item into every repository of `refs` that does not have it yet; all at once. A repository
+ * has an item when it is where the item was read from, or when a list it serves now refers to it
+ * (the registry checked the entries exist when that list was written). Fails with every failure named.
+ */
+export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], current: Current[]): Promise<void> {
   const repositories = [...new Set(refs.map(repositoryOf))]
+  const has = (repository: string, item: Item): boolean =>
+    repositoryOf(item.ref) === repository ||
+    current.some(c => c.exists && c.repository === repository && [...c.entries, ...c.attestations].some(e => e.digest === item.digest))
   const jobs = repositories.flatMap(repository =>
-    itemsOf(p).map(item =>
+    itemsOf(p).filter(item => !has(repository, item)).map(item =>
       stageItem(skopeo, item, repository).then(
         () => undefined,
         (e: unknown) => `${item.label} into ${repository}: ${explain(e)}`
@@ -74,9 +80,18 @@ export async function buildLocalList(buildah: Pick<Buildah, 'create' | 'add' | '
 }
 
 /** Both halves of staging, side by side; waits for both so nothing runs on after a failure. */
-export async function stage(o: { skopeo: Skopeo; buildah: Buildah; plan: Plan; refs: string[]; listName: string; format: Format; annotations: Record<string, string> }): Promise<void> {
+export async function stage(o: {
+  skopeo: Skopeo
+  buildah: Buildah
+  plan: Plan
+  refs: string[]
+  current: Current[]
+  listName: string
+  format: Format
+  annotations: Record<string, string>
+}): Promise<void> {
   const results = await Promise.allSettled([
-    imagesGoAhead(o.plan, o.format) ? stageImages(o.skopeo, o.plan, o.refs) : Promise.resolve(),
+    imagesGoAhead(o.plan, o.format) ? stageImages(o.skopeo, o.plan, o.refs, o.current) : Promise.resolve(),
     buildLocalList(o.buildah, o.listName, o.plan, o.annotations)
   ])
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
