@@ -1,7 +1,8 @@
 /**
  * Issue 3: concurrent runs on one machine share one containers storage (self-hosted runners) and
  * must never collide; a list left behind by a crashed run must not break the next run and must not
- * be touched by it.
+ * be touched by it. Runs at once and a killed run use the bundle (runAction); a single run at a
+ * time runs src/ in process (fixtures.run), its children then children of the jest worker.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -11,7 +12,7 @@ import { startRegistry } from '../../scripts/lib/registry'
 import { startProxy } from '../../scripts/lib/proxy'
 import { inspectRaw } from '../../scripts/lib/images'
 import { runAction, listLocal, makeSharedStorage } from '../../scripts/lib/action'
-import { twoRegistries, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs } from './fixtures'
+import { run, twoRegistries, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs } from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
@@ -92,7 +93,7 @@ test('a leftover list from a crashed run does not break the next run and is left
   expect(before).toEqual([`${empty}:latest`, `${full}:latest`])
   const fullBefore = buildah(['manifest', 'inspect', full]).stdout
 
-  const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
+  const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
   expectExit(r, 0, { sharedStorage: true })
   expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1'], platformsOf(images)))
   // Only the leftovers remain, untouched.
@@ -107,7 +108,7 @@ test('a plain image in the storage named like a temp list does not confuse the r
   const pulled = buildah(['pull', '--tls-verify=false', '--quiet', `docker://${regs.r1.host}/${repo}:1-x86_64`])
   expect(pulled.status).toBe(0)
   expect(buildah(['tag', pulled.stdout.trim(), 'localhost/multiarch-publish-temp-conc-imagename-1-9-cafebabe']).status).toBe(0)
-  const r = await runAction(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
+  const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']), { storageDir: storage })
   expectExit(r, 0)
   expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host], repo, ['1'], platformsOf(images)))
   expect(listLocal(conf).images).toContain('localhost/multiarch-publish-temp-conc-imagename-1-9-cafebabe:latest')

@@ -3,7 +3,7 @@
  * them up, default inputs, and assertions on what the registries really serve.
  */
 import { pushImage, pushIndex, inspectRaw, inspectConfig, digestsByPlatform, MT } from '../../scripts/lib/images'
-import { jsonArray, RunResult } from '../../scripts/lib/action'
+import { jsonArray, RunOptions, RunResult } from '../../scripts/lib/action'
 import { startRegistry } from '../../scripts/lib/registry'
 import { startProxy } from '../../scripts/lib/proxy'
 
@@ -39,6 +39,19 @@ export function twoProxies(regs: { r1: Registry; r2: Registry }): { p1: Proxy; p
     await proxies.p2?.stop()
   })
   return proxies
+}
+
+/**
+ * Runs the action the way most integration tests do: src/main.ts `run()` (and src/post.ts `post()`)
+ * inside this jest process, so coverage and the mutation run (scripts/mutate) see src/, and no
+ * bundle has to be rebuilt. Same inputs, options and result as `runAction` (scripts/lib/action.js),
+ * which the few end-to-end tests of dist/ keep using: a signal to the node process, killMain, runs
+ * at once, actionDir, and /proc sampling of the action's own processes. In process, buildah and
+ * skopeo are children of the jest worker. Imported lazily: inprocess.ts compiles the whole of src/.
+ */
+export async function run(given: Record<string, string | number | boolean | undefined>, opts?: RunOptions): Promise<RunResult> {
+  const { runInProcess } = await import('./inprocess')
+  return runInProcess(given, opts)
 }
 
 /** Per-test timeout: generous, these start buildah and skopeo many times. */

@@ -1,7 +1,8 @@
 /**
- * Issue 2, end to end: the bundled dist/index.js run like a runner runs it, against real registries
- * on loopback; every assertion is on what the registries serve afterwards, the outputs, the summary,
- * the exit code, and the local storage.
+ * Issue 2, end to end: the action against real registries on loopback; every assertion is on what
+ * the registries serve afterwards, the outputs, the summary, the exit code, and the local storage.
+ * The first publish runs the bundled dist/index.js like a runner runs it (runAction); every other
+ * test runs src/ in process (fixtures.run).
  */
 import { startProxy } from '../../scripts/lib/proxy'
 import { inspectRaw, pushImage, MT } from '../../scripts/lib/images'
@@ -9,6 +10,7 @@ import { runAction } from '../../scripts/lib/action'
 import { execFileSync } from 'node:child_process'
 import {
   Proxy,
+  run,
   twoProxies,
   twoRegistries,
   TIMEOUT,
@@ -37,7 +39,7 @@ describe('first publish and rerun', () => {
   let firstDigest: string
   let images: Awaited<ReturnType<typeof pushArches>>
 
-  test('first publish to 2 registries x 2 tags', async () => {
+  test('first publish to 2 registries x 2 tags (dist/index.js, as a runner runs it)', async () => {
     hosts = [proxies.p1.host, proxies.p2.host]
     images = await pushArches(regs.r1.host, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'])
     const r = await runAction(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
@@ -83,7 +85,7 @@ describe('first publish and rerun', () => {
     expect(firstDigest).toBeDefined()
     proxies.p1.reset()
     proxies.p2.reset()
-    const r = await runAction(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
+    const r = await run(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
     expectExit(r, 0)
     expect(outputsOf(r)).toEqual({
       result: 'unchanged',
@@ -103,7 +105,7 @@ describe('first publish and rerun', () => {
 
   test('a new image for one arch republishes everywhere with one new digest', async () => {
     const amd = await pushImage({ host: regs.r1.host, repo, tag: '40-x86_64', architecture: 'amd64', salt: 'rebuild' })
-    const r = await runAction(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
+    const r = await run(inputs(hosts, repo, '40', ['x86_64', 'aarch64', 'ppc64le', 's390x'], { aliases: 'latest' }))
     expectExit(r, 0)
     expect(outputsOf(r).result).toBe('published')
     const digest = await expectServedList([regs.r1.host, regs.r2.host], repo, tags, { ...platformsOf(images), 'linux/amd64': amd.digest })
@@ -127,7 +129,7 @@ describe('missing-arch-policy with a lost arch', () => {
   test('fail (default): exit 1, names the arch, nothing pushed anywhere', async () => {
     const repo = 'policy/fail'
     const { before } = await setUp(repo)
-    const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest' }))
+    const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest' }))
     expectExit(r, 1)
     const out = outputsOf(r)
     expect(out.result).toBe('failed')
@@ -145,7 +147,7 @@ describe('missing-arch-policy with a lost arch', () => {
   test('skip: exit 0, result=skipped, nothing pushed', async () => {
     const repo = 'policy/skip'
     const { before } = await setUp(repo)
-    const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'skip' }))
+    const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'skip' }))
     expectExit(r, 0)
     const out = outputsOf(r)
     expect(out.result).toBe('skipped')
@@ -161,7 +163,7 @@ describe('missing-arch-policy with a lost arch', () => {
   test('hybrid: publishes the new x86_64 and keeps the previous aarch64 image by digest', async () => {
     const repo = 'policy/hybrid'
     const { current, fresh } = await setUp(repo)
-    const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'hybrid' }))
+    const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'hybrid' }))
     expectExit(r, 0)
     const out = outputsOf(r)
     expect(out.result).toBe('published')
@@ -182,7 +184,7 @@ describe('missing-arch-policy with a lost arch', () => {
   test('drop: publishes without aarch64', async () => {
     const repo = 'policy/drop'
     const { fresh } = await setUp(repo)
-    const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'drop' }))
+    const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64'], { aliases: 'latest', 'missing-arch-policy': 'drop' }))
     expectExit(r, 0)
     const out = outputsOf(r)
     expect(out.result).toBe('published')
@@ -202,7 +204,7 @@ describe('missing-arch-policy with a lost arch', () => {
     const r2list = await pushCurrentList([regs.r2.host], repo, ['1'], ['x86_64', 'aarch64'])
     await pushArches(regs.r1.host, repo, '1', ['x86_64'], { salt: 'new' })
     const before = await servedDigests([regs.r1.host, regs.r2.host], repo, ['1'])
-    const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64']))
+    const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '1', ['x86_64']))
     expectExit(r, 1)
     expect(outputsOf(r).lost).toEqual(['aarch64'])
     expect(r.stdout + r.stderr).toContain(`${regs.r2.host}/${repo}:1`)
@@ -217,7 +219,7 @@ describe('current tag is a single image', () => {
     const repo = 'single/amd'
     const old = await pushImage({ host: regs.r1.host, repo, tag: '7', architecture: 'amd64', salt: 'old-single' })
     const images = await pushArches(regs.r1.host, repo, '7', ['x86_64', 'aarch64'])
-    const r = await runAction(inputs([regs.r1.host], repo, '7', ['x86_64', 'aarch64']))
+    const r = await run(inputs([regs.r1.host], repo, '7', ['x86_64', 'aarch64']))
     expectExit(r, 0)
     const out = outputsOf(r)
     expect(out).toMatchObject({ result: 'published', lost: [], missing: [], arches: ['x86_64', 'aarch64'], destinations: [`${regs.r1.host}/${repo}:7`] })
@@ -231,7 +233,7 @@ describe('current tag is a single image', () => {
     const repo = 'single/arm'
     const old = await pushImage({ host: regs.r1.host, repo, tag: '7', architecture: 'arm64', salt: 'old-single' })
     await pushArches(regs.r1.host, repo, '7', ['x86_64'])
-    const r = await runAction(inputs([regs.r1.host], repo, '7', ['x86_64']))
+    const r = await run(inputs([regs.r1.host], repo, '7', ['x86_64']))
     expectExit(r, 1)
     expect(outputsOf(r)).toMatchObject({ result: 'failed', lost: ['aarch64'], destinations: [] })
     expect((await inspectRaw(regs.r1.host, `${repo}:7`)).digest).toBe(old.digest)
@@ -242,7 +244,7 @@ describe('current tag is a single image', () => {
     const repo = 'single/hybrid'
     const old = await pushImage({ host: regs.r1.host, repo, tag: '7', architecture: 'arm64', salt: 'old-single' })
     const images = await pushArches(regs.r1.host, repo, '7', ['x86_64'])
-    const r = await runAction(inputs([regs.r1.host], repo, '7', ['x86_64'], { 'missing-arch-policy': 'hybrid' }))
+    const r = await run(inputs([regs.r1.host], repo, '7', ['x86_64'], { 'missing-arch-policy': 'hybrid' }))
     expectExit(r, 0)
     await expectServedList([regs.r1.host], repo, ['7'], { 'linux/amd64': images.x86_64.digest, 'linux/arm64': old.digest })
     expect(r.localLists).toEqual([])
@@ -280,7 +282,7 @@ describe('bad inputs fail fast, name the input, touch no registry', () => {
 
   test.each(cases)('%s', async (_what, override, name) => {
     p.reset()
-    const r = await runAction({ ...inputs([p.host], 'bad/inputs', '1', ['x86_64', 'aarch64']), ...override })
+    const r = await run({ ...inputs([p.host], 'bad/inputs', '1', ['x86_64', 'aarch64']), ...override })
     expectExit(r, 1)
     expect(r.outputs.result).toBe('failed')
     expect(r.stdout + r.stderr).toContain(`Input "${name}"`)
@@ -298,7 +300,7 @@ describe('dry-run', () => {
       const repo = 'dry/run'
       await pushArches(regs.r1.host, repo, '3', ['x86_64', 'aarch64'])
       p.reset()
-      const r = await runAction(inputs([p.host, regs.r2.host], repo, '3', ['x86_64', 'aarch64', 's390x'], { aliases: 'latest', 'dry-run': 'true' }))
+      const r = await run(inputs([p.host, regs.r2.host], repo, '3', ['x86_64', 'aarch64', 's390x'], { aliases: 'latest', 'dry-run': 'true' }))
       expectExit(r, 0)
       const out = outputsOf(r)
       expect(out).toMatchObject({ result: 'dry-run', arches: ['x86_64', 'aarch64'], missing: ['s390x'], lost: [], destinations: [] })
@@ -319,7 +321,7 @@ describe('format v2s2', () => {
   test('publishes a Docker manifest list of Docker images, same digest everywhere; rerun unchanged', async () => {
     const repo = 'format/v2s2'
     const images = await pushArches(regs.r1.host, repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { mediaType: 'docker' })
-    const r = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { format: 'v2s2' }))
+    const r = await run(inputs([regs.r1.host, regs.r2.host], repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { format: 'v2s2' }))
     expectExit(r, 0)
     const out = outputsOf(r)
     expect(out.result).toBe('published')
@@ -330,7 +332,7 @@ describe('format v2s2', () => {
     expect(out.digest).toBe(digest)
     const served = await inspectRaw(regs.r1.host, `${repo}:9`)
     expect(served.json.manifests.find((m: { platform: { architecture: string } }) => m.platform.architecture === 'arm').platform).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' })
-    const again = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { format: 'v2s2' }))
+    const again = await run(inputs([regs.r1.host, regs.r2.host], repo, '9', ['x86_64', 'aarch64', 'armhfp', 'i686'], { format: 'v2s2' }))
     expectExit(again, 0)
     expect(outputsOf(again)).toMatchObject({ result: 'unchanged', digest })
   })
@@ -338,7 +340,7 @@ describe('format v2s2', () => {
   test('OCI per-arch images are converted: a Docker list of Docker manifests with the right platforms', async () => {
     const repo = 'format/v2s2-from-oci'
     await pushArches(regs.r1.host, repo, '9', ['x86_64', 'aarch64'])
-    const r = await runAction(inputs([regs.r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
+    const r = await run(inputs([regs.r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
     expectExit(r, 0)
     // Conversion is buildah's job: no copies ahead, `push --all` brings the images.
     expect(r.stdout).not.toContain('$ skopeo copy')
@@ -353,10 +355,10 @@ describe('format v2s2', () => {
   test('switching an OCI index to v2s2 republishes (media type differs)', async () => {
     const repo = 'format/switch'
     await pushArches(regs.r1.host, repo, '9', ['x86_64', 'aarch64'], { mediaType: 'docker' })
-    const first = await runAction(inputs([regs.r1.host], repo, '9', ['x86_64', 'aarch64']))
+    const first = await run(inputs([regs.r1.host], repo, '9', ['x86_64', 'aarch64']))
     expectExit(first, 0)
     expect((await inspectRaw(regs.r1.host, `${repo}:9`)).json.mediaType).toBe(MT.ociIndex)
-    const second = await runAction(inputs([regs.r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
+    const second = await run(inputs([regs.r1.host], repo, '9', ['x86_64', 'aarch64'], { format: 'v2s2' }))
     if (second.code !== 0) throw new Error(explain(second))
     expect(outputsOf(second).result).toBe('published')
     expect((await inspectRaw(regs.r1.host, `${repo}:9`)).json.mediaType).toBe(MT.dockerList)
@@ -371,7 +373,7 @@ describe('annotations are never silently dropped', () => {
   test(`format oci on buildah ${version}: ${supported ? 'published with the annotations' : 'refused, naming the version needed'}`, async () => {
     const repo = 'annotations/oci'
     await pushArches(regs.r1.host, repo, '1', ['x86_64', 'aarch64'])
-    const r = await runAction(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.opencontainers.image.version=40\norg.example.k=v' }))
+    const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.opencontainers.image.version=40\norg.example.k=v' }))
     if (supported) {
       expectExit(r, 0)
       expect((await inspectRaw(regs.r1.host, `${repo}:1`)).json.annotations).toMatchObject({ 'org.opencontainers.image.version': '40', 'org.example.k': 'v' })
@@ -386,7 +388,7 @@ describe('annotations are never silently dropped', () => {
   test('format v2s2 with annotations: refused (Docker lists have none), nothing published', async () => {
     const repo = 'annotations/v2s2'
     await pushArches(regs.r1.host, repo, '1', ['x86_64', 'aarch64'], { mediaType: 'docker' })
-    const r = await runAction(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.example.k=v', format: 'v2s2' }))
+    const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.example.k=v', format: 'v2s2' }))
     expectExit(r, 1)
     expect(r.stdout).toMatch(/::error::.*annotations/i)
     expect(r.stdout).toMatch(/::error::.*v2s2/i)

@@ -2,6 +2,8 @@
  * Issue 3: credentials (a registry demanding a login) and image truth (a mislabelled image, a
  * per-arch tag that is an index with an attestation entry). Issue 12: no child process and no file
  * the run writes ever holds a secret, and children get none of the runner's tokens.
+ * The runs whose processes are sampled from /proc run the bundle (runAction); the others run src/ in
+ * process (fixtures.run).
  */
 import * as fs from 'node:fs'
 import { randomUUID } from 'node:crypto'
@@ -9,7 +11,7 @@ import * as path from 'node:path'
 import { startRegistry } from '../../scripts/lib/registry'
 import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, MT } from '../../scripts/lib/images'
 import { runAction, ROOT } from '../../scripts/lib/action'
-import { TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests, visibleLog } from './fixtures'
+import { run, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests, visibleLog } from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
@@ -60,7 +62,7 @@ describe('registry that demands a login (htpasswd)', () => {
     await open?.stop()
   })
 
-  test('username/password: publishes; the password never shows and the auth file is gone', async () => {
+  test('username/password: publishes; the password never shows and the auth file is gone (dist/index.js)', async () => {
     const repo = 'auth/ok'
     const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { auth })
     const argv = watchArgv(auth.password)
@@ -97,7 +99,7 @@ describe('registry that demands a login (htpasswd)', () => {
     await pushArches(reg.host, repo, '1', ['x86_64'], { auth })
     // Fails after the credentials were used: the aarch64 tag holds an amd64 image.
     await pushImage({ host: reg.host, repo, tag: '1-aarch64', architecture: 'amd64', salt: 'mislabelled', auth })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: auth.password }), { keepTemp: true })
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: auth.password }), { keepTemp: true })
     try {
       expectExit(r, 1)
       expect(outputsOf(r).result).toBe('failed')
@@ -118,7 +120,7 @@ describe('registry that demands a login (htpasswd)', () => {
     try {
       const file = path.join(dir, 'auth.json')
       fs.writeFileSync(file, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } } }), { mode: 0o600 })
-      const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { 'auth-file': file }))
+      const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { 'auth-file': file }))
       expectExit(r, 0)
       expect(outputsOf(r).digest).toBe(await expectServedList([reg.host], repo, ['1'], platformsOf(images), { auth }))
       expect(fs.existsSync(file)).toBe(true) // not the action's to delete
@@ -136,11 +138,11 @@ describe('registry that demands a login (htpasswd)', () => {
     try {
       const file = path.join(dir, 'auth.json')
       fs.writeFileSync(file, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } } }), { mode: 0o600 })
-      const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), { env: { REGISTRY_AUTH_FILE: file } })
+      const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), { env: { REGISTRY_AUTH_FILE: file } })
       expectExit(r, 0)
       const digest = await expectServedList([reg.host], repo, ['1'], platformsOf(images), { auth })
       expect(outputsOf(r).digest).toBe(digest)
-      const again = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), { env: { REGISTRY_AUTH_FILE: file } })
+      const again = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), { env: { REGISTRY_AUTH_FILE: file } })
       expectExit(again, 0)
       expect(outputsOf(again)).toMatchObject({ result: 'unchanged', digest })
     } finally {
@@ -152,7 +154,7 @@ describe('registry that demands a login (htpasswd)', () => {
     const repo = 'auth/wrong'
     await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { auth })
     const wrong = 'Wrong-pw-5b2d-never-shown'
-    const r = await runAction(inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: wrong }))
+    const r = await run(inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: wrong }))
     expectExit(r, 1)
     expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
     expect(r.stdout).toMatch(/::error::.*(unauthorized|authentication required)/i)
@@ -166,7 +168,7 @@ describe('registry that demands a login (htpasswd)', () => {
   test('no credentials at all: fails, nothing published', async () => {
     const repo = 'auth/none'
     await pushArches(reg.host, repo, '1', ['x86_64'], { auth })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64']))
     expectExit(r, 1)
     expect(outputsOf(r).result).toBe('failed')
     expect(r.stdout).toMatch(/::error::.*(unauthorized|authentication required)/i)
@@ -187,7 +189,7 @@ describe('registry that wants client certificates (cert-dir)', () => {
   test('with cert-dir and tls-verify on: publishes over verified HTTPS', async () => {
     const repo = 'tls/ok'
     const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { certDir: reg.certDir })
-    const r = await runAction({ ...inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), 'tls-verify': 'true', 'cert-dir': reg.certDir as string })
+    const r = await run({ ...inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), 'tls-verify': 'true', 'cert-dir': reg.certDir as string })
     expectExit(r, 0)
     const digest = await expectServedList([reg.host], repo, ['1'], platformsOf(images), { certDir: reg.certDir })
     expect(outputsOf(r)).toMatchObject({ result: 'published', digest, destinations: [`${reg.host}/${repo}:1`] })
@@ -197,7 +199,7 @@ describe('registry that wants client certificates (cert-dir)', () => {
   test('without cert-dir: fails at once with a certificate error, nothing published', async () => {
     const repo = 'tls/none'
     await pushArches(reg.host, repo, '1', ['x86_64'], { certDir: reg.certDir })
-    const r = await runAction({ ...inputs([reg.host], repo, '1', ['x86_64']), 'tls-verify': 'true' })
+    const r = await run({ ...inputs([reg.host], repo, '1', ['x86_64']), 'tls-verify': 'true' })
     expectExit(r, 1)
     expect(r.stdout).toMatch(/::error::.*(certificate|x509|tls)/i)
     expect(await inspectRaw(reg.host, `${repo}:1`, { certDir: reg.certDir, allowMissing: true })).toBeNull()
@@ -218,7 +220,7 @@ describe('image truth', () => {
     const repo = 'truth/mislabelled'
     await pushImage({ host: reg.host, repo, tag: '1-x86_64', architecture: 'amd64' })
     await pushImage({ host: reg.host, repo, tag: '1-aarch64', architecture: 'amd64', salt: 'really amd64' })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
     expectExit(r, 1)
     expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
     expect(r.stdout).toMatch(/::error::.*aarch64/)
@@ -232,7 +234,7 @@ describe('image truth', () => {
     const repo = 'truth/variant'
     await pushImage({ host: reg.host, repo, tag: '1-x86_64', architecture: 'amd64' })
     await pushImage({ host: reg.host, repo, tag: '1-armhfp', architecture: 'arm', variant: 'v6' })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'armhfp']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'armhfp']))
     expectExit(r, 1)
     expect(r.stdout).toMatch(/::error::.*armhfp/)
     expect(await inspectRaw(reg.host, `${repo}:1`, { allowMissing: true })).toBeNull()
@@ -247,7 +249,7 @@ describe('image truth', () => {
       await pushIndex({ host: reg.host, repo, tag: `1-${arch}`, manifests: [img, attestationEntry(att, img.digest)] })
       children[arch] = img
     }
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
     expectExit(r, 0)
     const digest = await expectServedList([reg.host], repo, ['1'], { 'linux/amd64': children.x86_64.digest, 'linux/arm64': children.aarch64.digest }, { entryMediaType: MT.ociManifest })
     expect(outputsOf(r)).toMatchObject({ result: 'published', digest, arches: ['x86_64', 'aarch64'] })
@@ -263,7 +265,7 @@ describe('image truth', () => {
     // Both arch tags point at the same two-platform index.
     await pushIndex({ host: reg.host, repo, tag: '1-x86_64', manifests: [amd, arm] })
     await pushIndex({ host: reg.host, repo, tag: '1-aarch64', manifests: [amd, arm] })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
     expectExit(r, 0)
     await expectServedList([reg.host], repo, ['1'], { 'linux/amd64': amd.digest, 'linux/arm64': arm.digest })
   })
@@ -273,7 +275,7 @@ describe('image truth', () => {
     await pushImage({ host: reg.host, repo, tag: '1-x86_64', architecture: 'amd64' })
     const amd = await pushImage({ host: reg.host, repo, architecture: 'amd64', salt: 'other' })
     await pushIndex({ host: reg.host, repo, tag: '1-aarch64', manifests: [amd] })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
     expectExit(r, 1)
     expect(r.stdout).toMatch(/::error::.*aarch64/)
     expect(await inspectRaw(reg.host, `${repo}:1`, { allowMissing: true })).toBeNull()
@@ -286,7 +288,7 @@ describe('image truth', () => {
     const a = await pushImage({ host: reg.host, repo, architecture: 'arm64', salt: 'one' })
     const b = await pushImage({ host: reg.host, repo, architecture: 'arm64', salt: 'two' })
     await pushIndex({ host: reg.host, repo, tag: '1-aarch64', manifests: [a, b] })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
     expectExit(r, 1)
     expect(r.stdout).toMatch(/::error::.*aarch64/)
     expect(await inspectRaw(reg.host, `${repo}:1`, { allowMissing: true })).toBeNull()
@@ -298,12 +300,12 @@ describe('image truth', () => {
     const oldAmd = await pushImage({ host: reg.host, repo, architecture: 'amd64', salt: 'old' })
     const current = await pushIndex({ host: reg.host, repo, tag: '1', manifests: [oldAmd, mips] })
     await pushImage({ host: reg.host, repo, tag: '1-x86_64', architecture: 'amd64' })
-    const r = await runAction(inputs([reg.host], repo, '1', ['x86_64'], { 'missing-arch-policy': 'drop' }))
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64'], { 'missing-arch-policy': 'drop' }))
     expectExit(r, 1)
     expect(r.stdout).toMatch(/::error::.*linux\/mips64le/)
     expect((await inspectRaw(reg.host, `${repo}:1`)).digest).toBe(current.digest)
     // Named with arch-map, it can be dropped deliberately.
-    const named = await runAction(inputs([reg.host], repo, '1', ['x86_64'], { 'missing-arch-policy': 'drop', 'arch-map': '{mips64el: linux/mips64le}' }))
+    const named = await run(inputs([reg.host], repo, '1', ['x86_64'], { 'missing-arch-policy': 'drop', 'arch-map': '{mips64el: linux/mips64le}' }))
     expectExit(named, 0)
     expect(outputsOf(named).lost).toEqual(['mips64el'])
     const imgs = await servedDigests([reg.host], repo, ['1'])

@@ -2,11 +2,17 @@
  * Issue 10, publishing as a transaction: every destination moves together or none does. Real
  * registries behind fault-injecting proxies; what the registries serve is always read directly.
  * Waits (back-off, read-back, the hang watchdog) are shortened through MULTIARCH_PUBLISH_TIMINGS.
+ *
+ * The action runs in process (fixtures.run: src/, so coverage and scripts/mutate see it). On the
+ * bundle (runAction), as a runner runs it: SIGTERM to the node process, the post step's own entry,
+ * and the other writer of the overlapping run (two runs at once). scripts/mutate names these tests:
+ * rename one there too.
  */
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import { runAction } from '../../scripts/lib/action'
 import {
+  run,
   expectExit,
   expectServedList,
   inputs,
@@ -51,6 +57,35 @@ async function prepare(repo: string, arches = ARCHES) {
 const throughProxies = (repo: string, extra: Record<string, string> = {}, arches = ARCHES) =>
   inputs([proxies.p1.host, proxies.p2.host], repo, '1', arches, { aliases: 'latest', ...extra })
 
+/** `promise`, or a failure naming the bound if it has not settled within `ms`. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the run did not end by itself within ${ms / 1000} s`)), ms)
+  })
+  try {
+    return await Promise.race([promise, bound])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Child processes of this (jest) process whose argv holds `args` in a row: an in-process run's buildah or skopeo. */
+function childrenRunning(...args: string[]): number[] {
+  const pids: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(`\0${args.join('\0')}\0`)) pids.push(Number(name))
+    } catch {
+      // Gone.
+    }
+  }
+  return pids
+}
+
 /** What the registries serve, keyed by the proxy refs the run used. */
 async function served(repo: string): Promise<string[]> {
   return Object.values(await servedDigests([regs.r1.host, regs.r2.host], repo, TAGS)).map(d => d ?? 'nothing')
@@ -61,7 +96,7 @@ describe('all or nothing', () => {
     const repo = 'tx/put500'
     const { before } = await prepare(repo)
     proxies.p2.failAlways(500, TAG_PUT)
-    const r = await runAction(throughProxies(repo, { retries: '1' }), { env: timingsEnv() })
+    const r = await run(throughProxies(repo, { retries: '1' }), { env: timingsEnv() })
     expectExit(r, 1)
     const out = outputsOf(r)
     expect(out.result).toBe('failed')
@@ -75,7 +110,7 @@ describe('all or nothing', () => {
     const repo = 'tx/put500-nonatomic'
     const { images, old } = await prepare(repo)
     proxies.p2.failAlways(500, TAG_PUT)
-    const r = await runAction(throughProxies(repo, { retries: '1', atomic: 'false' }), { env: timingsEnv() })
+    const r = await run(throughProxies(repo, { retries: '1', atomic: 'false' }), { env: timingsEnv() })
     expectExit(r, 1)
     const out = outputsOf(r)
     expect(out.destinations).toEqual(refs([proxies.p1.host], repo, TAGS))
@@ -90,7 +125,7 @@ describe('all or nothing', () => {
     const old = await pushCurrentList([regs.r1.host], repo, TAGS, ARCHES, { salt: 'old' })
     await pushArches(regs.r1.host, repo, '1', ARCHES, { salt: 'new' })
     proxies.p2.failAlways(500, { method: 'PUT', path: /\/manifests\/latest$/ })
-    const r = await runAction(throughProxies(repo, { retries: '0' }), { env: timingsEnv() })
+    const r = await run(throughProxies(repo, { retries: '0' }), { env: timingsEnv() })
     expectExit(r, 1)
     const putOrder = [...proxies.p1.log, ...proxies.p2.log].filter(e => e.method === 'PUT' && /\/manifests\/(1|latest)$/.test(e.path))
     expect(putOrder.length).toBeGreaterThan(0)
@@ -98,6 +133,20 @@ describe('all or nothing', () => {
     expect(Object.values(await servedDigests([regs.r1.host], repo, TAGS))).toEqual([old.digest, old.digest])
     expect(JSON.parse(r.outputs['rolled-back']).sort()).toEqual(refs([proxies.p1.host], repo, TAGS))
     expect(r.summary).toMatch(/could not be undone/)
+  })
+
+  test('a registry that loses an image right after its copy: staging fails, no tag moves anywhere', async () => {
+    const repo = 'tx/lost-after-copy'
+    const { before, images } = await prepare(repo)
+    // r2 acknowledges the aarch64 image's manifest (201) but never stores it, like a registry that
+    // loses what it was given: the copy succeeds, the image is not there.
+    proxies.p2.failAlways(201, { method: 'PUT', path: `/manifests/${images.aarch64.digest}` })
+    const r = await run(throughProxies(repo, { retries: '1' }), { env: timingsEnv() })
+    expectExit(r, 1)
+    expect(r.stdout).toContain('Staging failed, nothing was published')
+    expect(r.stdout).toContain(`after the copy ${proxies.p2.host}/${repo} serves nothing for ${images.aarch64.digest}`)
+    expect([...proxies.p1.log, ...proxies.p2.log].filter(e => e.method === 'PUT' && /\/manifests\/(1|latest)$/.test(e.path))).toEqual([])
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, TAGS)).toEqual(before)
   })
 })
 
@@ -108,7 +157,7 @@ describe('flaky network: connections cut at random', () => {
     const images = await pushArches(regs.r1.host, repo, '1', arches, { salt: `s${seed}` })
     proxies.p1.cutRandomly(0.1, { seed })
     proxies.p2.cutRandomly(0.1, { seed: seed + 1 })
-    const r = await runAction(throughProxies(repo, { retries: '5' }, arches), { env: timingsEnv() })
+    const r = await run(throughProxies(repo, { retries: '5' }, arches), { env: timingsEnv() })
     proxies.p1.stopCutting()
     proxies.p2.stopCutting()
     expectExit(r, 0)
@@ -121,7 +170,7 @@ describe('flaky network: connections cut at random', () => {
     const { before, images } = await prepare(repo)
     proxies.p1.cutRandomly(0.2, { seed: 7 })
     proxies.p2.cutRandomly(0.2, { seed: 8 })
-    const r = await runAction(throughProxies(repo, { retries: '3' }), { env: timingsEnv() })
+    const r = await run(throughProxies(repo, { retries: '3' }), { env: timingsEnv() })
     proxies.p1.stopCutting()
     proxies.p2.stopCutting()
     const now = await servedDigests([regs.r1.host, regs.r2.host], repo, TAGS)
@@ -139,7 +188,7 @@ describe('the commit re-checks, waits and verifies', () => {
     const { images } = await prepare(repo)
     proxies.p1.staleAfterPut(2000)
     proxies.p2.staleAfterPut(2000)
-    const r = await runAction(throughProxies(repo), { env: timingsEnv({ readBackMs: 10_000 }) })
+    const r = await run(throughProxies(repo), { env: timingsEnv({ readBackMs: 10_000 }) })
     expectExit(r, 0)
     expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, TAGS, platformsOf(images)))
   })
@@ -148,10 +197,10 @@ describe('the commit re-checks, waits and verifies', () => {
     const repo = 'tx/hang'
     const { before } = await prepare(repo)
     proxies.p2.hangAll()
-    const r = await runAction(throughProxies(repo, { retries: '1' }), { env: timingsEnv({ idleMs: 1500, tickMs: 200 }) })
+    // In process there is no runner timeout: the run must end by itself (the watchdog kills the hung commands).
+    const r = await within(60_000, run(throughProxies(repo, { retries: '1' }), { env: timingsEnv({ idleMs: 1500, tickMs: 200 }) }))
     proxies.p2.release()
     expectExit(r, 1)
-    expect(r.timedOut).toBe(false)
     expect(r.stdout).toMatch(new RegExp(`${proxies.p2.host.replace(/[.]/g, '\\.')}.*no progress for 2 s`))
     expect(await servedDigests([regs.r1.host, regs.r2.host], repo, TAGS)).toEqual(before)
   })
@@ -160,8 +209,10 @@ describe('the commit re-checks, waits and verifies', () => {
     const repo = 'tx/lie-other'
     const { before } = await prepare(repo)
     proxies.p2.lie('other-list')
-    const r = await runAction(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
+    const r = await run(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
     expectExit(r, 1)
+    // The doctored list has the planned entries: only buildah's digest tells it from the pushed one.
+    expect(r.stdout).toMatch(/buildah pushed sha256:[0-9a-f]{64} but the registry serves sha256:[0-9a-f]{64}/)
     expect(outputsOf(r).destinations).toEqual([])
     expect(Object.values(await servedDigests([regs.r1.host], repo, TAGS))).toEqual(Object.values(before).slice(0, 2))
   })
@@ -170,7 +221,7 @@ describe('the commit re-checks, waits and verifies', () => {
     const repo = 'tx/lie-lose'
     const { before } = await prepare(repo)
     proxies.p2.lie('lose-entry')
-    const r = await runAction(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
+    const r = await run(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
     expectExit(r, 1)
     expect(r.stdout).toMatch(/it lists platforms \[linux\/amd64\], planned \[linux\/amd64, linux\/arm64\]|it lists platforms \[linux\/arm64\]/)
     expect(Object.values(await servedDigests([regs.r1.host], repo, TAGS))).toEqual(Object.values(before).slice(0, 2))
@@ -184,7 +235,7 @@ describe('the commit re-checks, waits and verifies', () => {
     void proxies.p2
       .onFirst(TAG_PUT, () => proxies.p2.failAlways(404, { method: ['GET', 'HEAD'], path: `/manifests/${entry}` }))
       .catch(() => undefined)
-    const r = await runAction(throughProxies(repo), { env: timingsEnv() })
+    const r = await run(throughProxies(repo), { env: timingsEnv() })
     expectExit(r, 1)
     expect(r.stdout).toMatch(/cannot serve entries of the list: aarch64/)
     expect(outputsOf(r).destinations).toEqual([])
@@ -202,7 +253,7 @@ describe('the commit re-checks, waits and verifies', () => {
         x = await runAction(inputs([regs.r1.host, regs.r2.host], repo, '1', [...ARCHES, 's390x'], { aliases: 'latest' }), { env: timingsEnv() })
       })
       .catch(() => undefined)
-    const y = await runAction(throughProxies(repo), { env: timingsEnv() })
+    const y = await run(throughProxies(repo), { env: timingsEnv() })
     expect(x?.code).toBe(0)
     expectExit(y, 1)
     expect(outputsOf(y).lost).toEqual(['s390x'])
@@ -219,7 +270,7 @@ describe('one digest everywhere', () => {
     // r1 serves exactly these entries, written by another tool (other order: other bytes, other digest).
     const { pushIndex } = await import('../../scripts/lib/images')
     for (const tag of TAGS) await pushIndex({ host: regs.r1.host, repo, tag, manifests: [images.aarch64, images.x86_64] })
-    const r = await runAction(throughProxies(repo), { env: timingsEnv() })
+    const r = await run(throughProxies(repo), { env: timingsEnv() })
     expectExit(r, 0)
     expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, TAGS, platformsOf(images)))
   })
@@ -231,7 +282,7 @@ describe('one digest everywhere', () => {
     // push is repeated without it, so the read-back has no digest to wait for.
     proxies.p2.failNext(1, 500, TAG_PUT)
     proxies.p2.lie('other-list')
-    const r = await runAction(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
+    const r = await run(throughProxies(repo), { env: timingsEnv({ readBackMs: 1000 }) })
     expectExit(r, 1)
     expect(r.stdout).toMatch(/other destinations sha256:/)
     expect(Object.values(await servedDigests([regs.r1.host], repo, TAGS))).toEqual(Object.values(before).slice(0, 2))
@@ -279,6 +330,35 @@ describe('cancellation', () => {
     await new Promise(resolve => setTimeout(resolve, 1500))
     expect(proxies.p1.writes() + proxies.p2.writes()).toBe(writesAtEnd)
     expect(await servedDigests([regs.r1.host, regs.r2.host], repo, TAGS)).toEqual(before)
+  })
+
+  test('cancelled in process (the signal handler of run()): children stopped at once, moved tags put back, outputs written', async () => {
+    const repo = 'tx/cancel-inprocess'
+    const { before } = await prepare(repo)
+    // The first tag PUT at r2 is held while the job is cancelled (what a runner's cancel sends, to
+    // run()'s own handler), until the run has ended. The handler must stop the push holding it at
+    // once: its client then closes the connection, and the PUT is never forwarded.
+    let pushesStopped: boolean | undefined
+    const pending = run(throughProxies(repo), { env: timingsEnv() })
+    const held = proxies.p2
+      .onFirst(TAG_PUT, async () => {
+        process.emit('SIGTERM', 'SIGTERM')
+        for (let i = 0; i < 100 && childrenRunning('manifest', 'push').length > 0; i++) await new Promise(resolve => setTimeout(resolve, 100))
+        pushesStopped = childrenRunning('manifest', 'push').length === 0
+        // Without the stop, the run waits for this very request: bounded.
+        await within(15_000, pending).catch(() => undefined)
+      })
+      .catch(() => undefined)
+    const r = await pending
+    await held
+    expect(pushesStopped).toBe(true)
+    expect(proxies.p2.log.find(e => e.method === 'PUT' && TAG_PUT.path.test(e.path))?.status).toBe('error')
+    expectExit(r, 1)
+    expect(r.outputs.result).toBe('failed')
+    expect(r.stdout).toMatch(/Received SIGTERM/)
+    expect(r.summary).toMatch(/failed/)
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, TAGS)).toEqual(before)
+    expect(childrenRunning('manifest', 'push')).toEqual([])
   })
 
   test('the post step without saved state does nothing (it can never publish)', async () => {

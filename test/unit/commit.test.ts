@@ -116,7 +116,8 @@ const plan = (push: string[], upToDate: string[] = []): Plan => ({
   dropped: [],
   push,
   upToDate,
-  rows: []
+  rows: [],
+  attestations: []
 })
 
 /** Observes the fake registry as the run would, then commits `push` (every ref, unless told); `between` runs in between. */
@@ -334,14 +335,26 @@ describe('commit: re-check, servable entries, stale lists', () => {
 
   test('an entry a repository cannot serve after the move: every tag of that repository failed, all put back', async () => {
     const reg = new FakeRegistry({ [A1]: OLD_LIST, [A2]: OLD_LIST, [B1]: OLD_LIST })
+    // The aarch64 image is gone from a.example/r once a tag there has moved (deleted, or never stored).
     reg.onPush = ref => {
-      if (ref === A2) reg.byDigest.delete(`a.example/r@${NEW[1].digest}`)
+      if (repositoryOf(ref) === 'a.example/r') reg.byDigest.delete(`a.example/r@${NEW[1].digest}`)
     }
     const { report, result } = await commitTo(reg, { refs: [A1, A2, B1] })
     await expect(result).rejects.toThrow(/a\.example\/r cannot serve entries of the list: aarch64/)
     expect(statusOf(report)).toEqual({ [A1]: 'rolled back', [A2]: 'rolled back', [B1]: 'rolled back' })
     expect(detailOf(report, A1)).toMatch(/cannot serve entries of the list: aarch64/)
     expect(detailOf(report, B1)).toBe(`put back to ${sha256(OLD_LIST)}`)
+    // Read once per repository, not once per tag.
+    expect(reg.skopeo.manifest.mock.calls.filter(([ref]) => ref === `a.example/r@${NEW[1].digest}`)).toHaveLength(1)
+  })
+
+  test('an up-to-date destination whose repository cannot serve an entry: failed too, and what moved is put back', async () => {
+    const reg = new FakeRegistry({ [A1]: NEW_LIST, [B1]: OLD_LIST })
+    reg.byDigest.delete(`a.example/r@${NEW[0].digest}`)
+    const { report, result } = await commitTo(reg, { refs: [A1, B1], push: [B1], upToDate: [A1] })
+    await expect(result).rejects.toThrow(/failed: a\.example\/r:1 \(a\.example\/r cannot serve entries of the list: x86_64\)/)
+    expect(statusOf(report)).toEqual({ [A1]: 'failed', [B1]: 'rolled back' })
+    expect(reg.served(B1)).toBe(sha256(OLD_LIST))
   })
 
   test('an up-to-date list under another digest is rewritten, so one digest is served everywhere', async () => {

@@ -37,7 +37,7 @@ function fakeSkopeo(manifests: Record<string, Buffer | Error>, configs: Record<s
   return fake as typeof fake & Skopeo
 }
 
-const inputs = (arches: string[]): Inputs => ({ repo: 'fedora', tag: '40', arches, source: 'src.example', archTag: '{tag}-{arch}', archTable: new ArchTable() }) as unknown as Inputs
+const inputs = (arches: string[]): Inputs => ({ repo: 'fedora', tag: '40', arches, source: 'src.example', archTag: '{tag}-{arch}', archTable: new ArchTable(), sources: {} }) as unknown as Inputs
 
 describe('observeImages: each per-arch image, checked against the arch it claims to be', () => {
   const AMD = image(digest('1'))
@@ -57,8 +57,8 @@ describe('observeImages: each per-arch image, checked against the arch it claims
     )
     const images = await observeImages(skopeo, inputs(['x86_64', 'aarch64', 's390x']))
     expect(Object.fromEntries(images)).toEqual({
-      x86_64: { digest: sha256(AMD), mediaType: MEDIA.ociManifest, platform: amd64, repository: 'src.example/fedora' },
-      aarch64: { digest: sha256(ARM), mediaType: MEDIA.ociManifest, platform: { ...arm64, variant: 'v8' }, repository: 'src.example/fedora' },
+      x86_64: { digest: sha256(AMD), mediaType: MEDIA.ociManifest, platform: amd64, repository: 'src.example/fedora', attestations: [] },
+      aarch64: { digest: sha256(ARM), mediaType: MEDIA.ociManifest, platform: { ...arm64, variant: 'v8' }, repository: 'src.example/fedora', attestations: [] },
       s390x: undefined
     })
   })
@@ -96,8 +96,8 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
     const skopeo = fakeSkopeo({ [A]: list, [B]: single }, { [`b.example:5000/fedora@${sha256(single)}`]: config(arm64) })
     const current = await observeCurrent(skopeo, [A, B, C])
     expect(current).toEqual([
-      { ref: A, repository: 'a.example/fedora', exists: true, digest: sha256(list), mediaType: MEDIA.ociIndex, isList: true, entries: [{ platform: amd64, digest: digest('5'), mediaType: MEDIA.ociManifest }], annotations: { k: 'v' } },
-      { ref: B, repository: 'b.example:5000/fedora', exists: true, digest: sha256(single), mediaType: MEDIA.ociManifest, isList: false, entries: [{ platform: arm64, digest: sha256(single), mediaType: MEDIA.ociManifest }], annotations: {} },
+      { ref: A, repository: 'a.example/fedora', exists: true, digest: sha256(list), mediaType: MEDIA.ociIndex, isList: true, entries: [{ platform: amd64, digest: digest('5'), mediaType: MEDIA.ociManifest }], attestations: [], annotations: { k: 'v' } },
+      { ref: B, repository: 'b.example:5000/fedora', exists: true, digest: sha256(single), mediaType: MEDIA.ociManifest, isList: false, entries: [{ platform: arm64, digest: sha256(single), mediaType: MEDIA.ociManifest }], attestations: [], annotations: {} },
       { ref: C, repository: 'c.example/fedora', exists: false }
     ])
     for (const ref of [A, B, C]) expect(skopeo.manifest).toHaveBeenCalledWith(ref, { fresh: true })

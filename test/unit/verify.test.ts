@@ -70,6 +70,7 @@ describe('servesPlanned: is a destination already up to date?', () => {
     mediaType: MEDIA.ociIndex,
     isList: true,
     entries: PLANNED.map(p => ({ ...p, mediaType: MEDIA.ociManifest })),
+    attestations: [],
     annotations: {},
     ...o
   })
