@@ -30,13 +30,26 @@ export function prepareCredentials(inputs: Inputs, env: NodeJS.ProcessEnv = proc
     for (const secret of secretsIn(inputs.authFile)) setSecret(secret)
     return { authFile: inputs.authFile, env: { ...childEnv(env), REGISTRY_AUTH_FILE: inputs.authFile } }
   }
-  if (!inputs.username) return { env: childEnv(env) }
+  // Keys as written: containers-auth.json takes `host/namespace` keys (a namespaced robot account),
+  // and the longest key that matches a reference is the one used.
+  const logins: Array<[string, string, string]> = inputs.registryAuth.flatMap(a => (a.username && a.password ? [[a.prefix, a.username, a.password] as [string, string, string]] : []))
+  if (inputs.username) {
+    const covered = new Set(logins.map(([key]) => key))
+    for (const host of new Set([inputs.source, ...inputs.registries].map(registryHost))) {
+      if (!covered.has(host)) logins.push([host, inputs.username, inputs.password])
+    }
+  }
+  if (logins.length === 0) return { env: childEnv(env) }
 
-  const auth = Buffer.from(`${inputs.username}:${inputs.password}`).toString('base64')
-  const secrets = [inputs.password, auth, encodeURIComponent(inputs.password)]
+  const secrets: string[] = []
+  const auths: Record<string, { auth: string }> = {}
+  for (const [key, username, password] of logins) {
+    const auth = Buffer.from(`${username}:${password}`).toString('base64')
+    secrets.push(password, auth, encodeURIComponent(password))
+    auths[key] = { auth }
+  }
   for (const secret of secrets) setSecret(secret)
-  const hosts = new Set([inputs.source, ...inputs.registries].map(registryHost))
-  const content = JSON.stringify({ auths: Object.fromEntries([...hosts].map(h => [h, { auth }])) }, null, 2)
+  const content = JSON.stringify({ auths }, null, 2)
   const tempDir = fs.mkdtempSync(path.join(env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-auth-'))
   fs.chmodSync(tempDir, 0o700)
   const authFile = path.join(tempDir, 'auth.json')

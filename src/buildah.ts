@@ -6,7 +6,7 @@ import { Platform } from './arch'
 import { CommandError, execute } from './exec'
 import type { Format } from './inputs'
 import { withRetry } from './retry'
-import { AccessOptions, accessFlags, retryOptions } from './skopeo'
+import { AccessOptions, accessFlags, retryOptions, tlsFor } from './skopeo'
 
 export interface Version {
   major: number
@@ -34,10 +34,12 @@ export interface Features {
   retryFlag: boolean
   /** `manifest create --annotation` writes index-level annotations. */
   indexAnnotations: boolean
+  /** `manifest create --tls-verify`: images can be named at create time, from any registry we use. */
+  createTlsVerify: boolean
 }
 
 export function features(v: Version): Features {
-  return { retryFlag: atLeast(v, '1.35.0'), indexAnnotations: atLeast(v, '1.35.0') }
+  return { retryFlag: atLeast(v, '1.35.0'), indexAnnotations: atLeast(v, '1.35.0'), createTlsVerify: atLeast(v, '1.28.0') }
 }
 
 export async function detectVersion(env: NodeJS.ProcessEnv): Promise<Version> {
@@ -82,8 +84,31 @@ export class Buildah {
   }
 
   /** Starts empty: a failed `create NAME IMAGE…` still leaves an (empty) list behind, so images are added and checked one by one. */
-  async create(name: string, annotations: Record<string, string>): Promise<void> {
-    await this.run(['manifest', 'create', ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]), name])
+  async create(name: string, annotations: Record<string, string>, images: string[] = []): Promise<void> {
+    const args = ['manifest', 'create', ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])]
+    if (images.length === 0) {
+      await this.run([...args, name])
+      return
+    }
+    // A failed create with images still leaves the (empty) list behind: remove it before trying again.
+    const tls = images.some(ref => !tlsFor(this.access, ref).tlsVerify) ? ['--tls-verify=false'] : []
+    await withRetry(
+      `create ${name}`,
+      async () => {
+        await removeList(name, this.access.env)
+        await this.run([...args, ...tls, name, ...images.map(ref => `docker://${ref}`)])
+      },
+      retryOptions(this.access)
+    )
+  }
+
+  /**
+   * Whether `create` can take these images in one process (much faster than an add each): it needs
+   * `--tls-verify` (1.28) and takes no --cert-dir, so images behind a cert-dir are added one by one.
+   * Their platform comes from their config, which the image-truth check has compared with the arch.
+   */
+  createTakes(images: string[]): boolean {
+    return features(this.version).createTlsVerify && images.every(ref => !tlsFor(this.access, ref).certDir)
   }
 
   /** Adds one image by digest with an explicit platform. One at a time: parallel adds lose entries before 1.35. */
@@ -98,7 +123,7 @@ export class Buildah {
       ...(platform.variant ? ['--variant', platform.variant] : []),
       ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
     ]
-    await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access), name, `docker://${ref}`]), retryOptions(this.access))
+    await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access, ref), name, `docker://${ref}`]), retryOptions(this.access))
   }
 
   /** The local list's entries: what will be pushed. */
@@ -124,7 +149,7 @@ export class Buildah {
       format,
       '--quiet',
       ...(features(this.version).retryFlag ? ['--retry', '0'] : []),
-      ...accessFlags(this.access)
+      ...accessFlags(this.access, destination)
     ]
     const dir = fs.mkdtempSync(path.join(this.access.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-push-'))
     const digestFile = path.join(dir, 'digest')

@@ -91,11 +91,14 @@ export async function commit(o: CommitOptions): Promise<void> {
     if (o.signal.aborted) throw new Cancelled()
     attempted.push(ref)
     const pushed = await o.buildah.push(o.listName, ref, o.format, o.withImages)
+    // The entries are read from the repository while the tag is read back: both only after the move.
+    const servableCheck = checkServable(repositoryOf(ref))
+    servableCheck.catch(() => undefined)
     const m = await readBack(o.skopeo, ref, s => (pushed ? s?.digest === pushed : isPlanned(s)), o.wait)
     const wrong = checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations)
     if (wrong || !m) throw new Error(`after the push ${wrong}`)
     if (pushed && pushed !== m.digest) throw new Error(`buildah pushed ${pushed} but the registry serves ${m.digest}`)
-    await checkServable(repositoryOf(ref))
+    await servableCheck
     return m.digest
   }
 

@@ -8,7 +8,10 @@ export type Format = 'oci' | 'v2s2'
 
 /** Every input, validated. Built in one place so nothing downstream re-parses strings. */
 export interface Inputs {
+  /** The first of `repos`; for a run over one repository, the repository. */
   repo: string
+  /** Every repository to publish (input `repo` is a list): each gets its own list, plan and commit. */
+  repos: string[]
   tag: string
   arches: string[]
   registries: string[]
@@ -35,6 +38,17 @@ export interface Inputs {
   references: string[]
   /** `keep`: the attestation manifests of the source indexes go into the list with their images. */
   attestations: 'drop' | 'keep'
+  /** Per-registry settings from `registry-auth`, longest prefix first. */
+  registryAuth: RegistryAuth[]
+}
+
+/** One entry of `registry-auth`: settings for the registries under `prefix` (a host, or host/namespace). */
+export interface RegistryAuth {
+  prefix: string
+  username?: string
+  password?: string
+  certDir?: string
+  tlsVerify?: boolean
 }
 
 /** A bad input: the message always names it, and quotes values through inert(). */
@@ -166,7 +180,7 @@ export function getInputs(get: GetInput): Inputs {
   const references = parseList('references', get('references')).map(r => parseReference('references', r, { tag: 'required', digest: 'never' }))
   const fromSources = Object.keys(sources).length > 0
 
-  let repo: string, tag: string, aliases: string[], registries: string[]
+  let repo: string, tag: string, aliases: string[], registries: string[], repos: string[]
   if (references.length > 0) {
     for (const name of ['registries', 'repo', 'tag', 'aliases']) {
       if (get(name).trim()) throw new InputError(name, 'must be empty when "references" is set: the references name every destination')
@@ -178,14 +192,18 @@ export function getInputs(get: GetInput): Inputs {
       seen.add(key)
     }
     repo = references[0].repository.slice(references[0].host.length + 1)
+    repos = [repo]
     tag = references[0].tag as string
     aliases = []
     registries = [...new Set(references.map(r => r.host))]
   } else {
-    repo = required('repo')
-    if (!REPO.test(repo)) {
-      throw new InputError('repo', `${quote(repo)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
+    repos = parseList('repo', required('repo'))
+    for (const r of repos) {
+      if (!REPO.test(r)) {
+        throw new InputError('repo', `${quote(r)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
+      }
     }
+    repo = repos[0]
     tag = required('tag')
     if (!TAG.test(tag)) throw new InputError('tag', `${quote(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
     aliases = parseList('aliases', get('aliases'))
@@ -196,9 +214,12 @@ export function getInputs(get: GetInput): Inputs {
     registries = parseList('registries', required('registries')).map(r => parseRegistry('registries', r))
     if (new Set(registries.map(registryKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
     for (const registry of registries) {
-      if (`${registry}/${repo}`.length > NAME_MAX) throw new InputError('repo', `${quote(`${registry}/${repo}`)} is longer than ${NAME_MAX} characters`)
+      for (const r of repos) {
+        if (`${registry}/${r}`.length > NAME_MAX) throw new InputError('repo', `${quote(`${registry}/${r}`)} is longer than ${NAME_MAX} characters`)
+      }
     }
   }
+  if (repos.length > 1 && Object.keys(sources).length > 0) throw new InputError('repo', 'must name one repository when "sources" is set')
 
   const sourceInput = get('source').trim()
   const archTagInput = get('arch-tag').trim()
@@ -223,7 +244,7 @@ export function getInputs(get: GetInput): Inputs {
   }
 
   const archTag = archTagInput || '{tag}-{arch}'
-  const destinationRefs = destinations({ registries, repo, tag, aliases, references: references.map(r => r.text) })
+  const destinationRefs = repos.flatMap(r => destinations({ registries, repo: r, tag, aliases, references: references.map(ref => ref.text) }))
   const inputOf = (ref: string): string => (references.length > 0 ? 'references' : ref.endsWith(`:${tag}`) ? 'tag' : 'aliases')
   if (fromSources) {
     // Publishing the list under a tag this run reads an image from would replace that image.
@@ -239,7 +260,7 @@ export function getInputs(get: GetInput): Inputs {
       const t = archTagFor(archTag, tag, arch)
       if (!TAG.test(t)) throw new InputError('arch-tag', `gives ${quote(t)} for ${arch}, which is not a valid tag`)
       // Publishing the list under a tag this run reads an image from would replace that image.
-      const same = destinationRefs.find(d => d === `${source}/${repo}:${t}`)
+      const same = destinationRefs.find(d => repos.some(r => d === `${source}/${r}:${t}`))
       if (same) {
         const name = inputOf(same)
         const value = references.length > 0 ? same : same.slice(same.lastIndexOf(':') + 1)
@@ -275,6 +296,8 @@ export function getInputs(get: GetInput): Inputs {
   }
   if (authFile && username) throw new InputError('auth-file', 'cannot be combined with "username"/"password"; use one of them')
   if (authFile) checkAuthFile(authFile)
+  const registryAuth = parseRegistryAuth(get('registry-auth', { trimWhitespace: false }))
+  if (authFile && registryAuth.some(a => a.username)) throw new InputError('registry-auth', 'cannot give usernames and passwords together with "auth-file"; put them in one of the two')
   const certDir = get('cert-dir').trim()
   if (certDir && !isDirectory(certDir)) throw new InputError('cert-dir', `${quote(certDir)} is not a directory`)
 
@@ -299,6 +322,8 @@ export function getInputs(get: GetInput): Inputs {
     certDir,
     retries: Number(retriesText),
     summary: parseBool('summary', get('summary') || 'true'),
+    repos,
+    registryAuth,
     sources: Object.fromEntries(Object.entries(sources).map(([arch, ref]) => [arch, ref.text])),
     references: references.map(r => r.text),
     attestations
@@ -417,4 +442,61 @@ function parseSources(text: string, table: ArchTable): Record<string, Reference>
     out[arch] = parseReference('sources', value.trim(), { tag: 'optional', digest: 'optional' })
   }
   return out
+}
+
+
+/**
+ * `registry-auth`: a YAML mapping from a registry prefix to its own `username`, `password`,
+ * `cert-dir` and `tls-verify`. Its text holds passwords: it is never quoted back.
+ */
+function parseRegistryAuth(text: string): RegistryAuth[] {
+  if (!text.trim()) return []
+  let doc: unknown
+  try {
+    doc = parseYaml(text, { schema: 'failsafe', maxAliasCount: 0 })
+  } catch {
+    throw new InputError('registry-auth', 'is not valid YAML (aliases are not allowed); its text is not shown, it may hold passwords')
+  }
+  if (!isObject(doc)) throw new InputError('registry-auth', 'must be a mapping from a registry prefix to its settings, e.g. {quay.io/fedora: {username: …, password: …}}')
+  const out: RegistryAuth[] = []
+  const seen = new Set<string>()
+  for (const [key, value] of Object.entries(doc)) {
+    const prefix = parseRegistry('registry-auth', key)
+    if (seen.has(registryKey(prefix))) throw new InputError('registry-auth', `${quote(prefix)} is given twice`)
+    seen.add(registryKey(prefix))
+    if (!isObject(value)) throw new InputError('registry-auth', `the settings of ${quote(prefix)} must be a mapping of username, password, cert-dir, tls-verify`)
+    const unknown = Object.keys(value).filter(k => !['username', 'password', 'cert-dir', 'tls-verify'].includes(k))
+    if (unknown.length) throw new InputError('registry-auth', `${quote(prefix)} has unknown settings ${unknown.map(k => quote(k)).join(', ')}; known: username, password, cert-dir, tls-verify`)
+    const field = (name: string): string | undefined => {
+      const v = value[name]
+      if (v === undefined) return undefined
+      if (typeof v !== 'string') throw new InputError('registry-auth', `${name} of ${quote(prefix)} must be a plain value`)
+      return v
+    }
+    const entry: RegistryAuth = { prefix }
+    const username = field('username')?.trim()
+    const password = field('password')
+    if (username !== undefined || password !== undefined) {
+      if (!username || !password) throw new InputError('registry-auth', `${quote(prefix)} needs both username and password`)
+      if (username.length > 256 || /[:\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(username)) {
+        throw new InputError('registry-auth', `the username of ${quote(prefix)} must not hold ':' or control characters, and at most 256 characters`)
+      }
+      Object.assign(entry, { username, password })
+    }
+    const certDir = field('cert-dir')?.trim()
+    if (certDir !== undefined) {
+      if (!isDirectory(certDir)) throw new InputError('registry-auth', `cert-dir of ${quote(prefix)}, ${quote(certDir)}, is not a directory`)
+      entry.certDir = certDir
+    }
+    const tlsVerify = field('tls-verify')
+    if (tlsVerify !== undefined) entry.tlsVerify = parseBool('registry-auth', tlsVerify)
+    out.push(entry)
+  }
+  // Longest prefix first: the first that matches a reference is the one that applies.
+  return out.sort((a, b) => b.prefix.length - a.prefix.length)
+}
+
+/** The `registry-auth` entry for a reference: the longest prefix it is under, as containers-auth.json matches keys. */
+export function authFor(entries: RegistryAuth[], ref: string): RegistryAuth | undefined {
+  return entries.find(a => ref.startsWith(`${a.prefix}/`) || ref === a.prefix)
 }

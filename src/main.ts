@@ -4,14 +4,14 @@ import { Cancelled } from './commit'
 import { stopChildren } from './exec'
 import { getInputs } from './inputs'
 import { publish } from './publish'
-import { newReport, Report, setOutputs, writeSummary } from './report'
+import { RunReport, setOutputs, writeSummary } from './report'
 
 /**
  * The main step (also what `npx @github/local-action run . src/main.ts .env` calls). The post step
  * has its own entry (post.ts), so nothing here can run twice.
  */
 export async function run(): Promise<void> {
-  const report: Report = newReport()
+  const run: RunReport = { reports: [] }
   const cancel = new AbortController()
   // A cancelled job gets SIGINT, then SIGTERM: stop every child at once (nothing may write after the
   // step ends), then let the commit put back what it moved, and report.
@@ -28,19 +28,19 @@ export async function run(): Promise<void> {
   try {
     const inputs = getInputs((name: string, options?: core.InputOptions) => core.getInput(name, options))
     summary = inputs.summary
-    Object.assign(report, { name: `${inputs.repo}:${inputs.tag}`, format: inputs.format, policy: inputs.policy })
-    await publish(inputs, report, cancel.signal)
+    await publish(inputs, run, cancel.signal)
   } catch (e) {
     const message = cancel.signal.aborted && !(e instanceof Cancelled) ? `The run was cancelled: ${(e as Error).message}` : e instanceof Error ? e.message : String(e)
-    report.result = 'failed'
-    report.error = message
+    // The repositories' own reports say what failed; an error before any (bad input) is the run's.
+    if (run.reports.length !== 1) run.error = message
+    else run.reports[0].error ??= message
     // Forgejo and Gitea show `::error::` lines raw or not at all: say it plainly too.
     log.info(`Error: ${message}`)
     log.setFailed(message)
   } finally {
-    report.durationMs = Date.now() - started
-    setOutputs(report)
-    if (summary) await writeSummary(report)
+    run.durationMs = Date.now() - started
+    setOutputs(run)
+    if (summary) await writeSummary(run)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -1,4 +1,3 @@
-import * as log from './log'
 import { formatPlatform, Platform, platformKey } from './arch'
 import { archTagFor, Inputs } from './inputs'
 import { configPlatform, parseManifest, pickEntry } from './manifest'
@@ -14,16 +13,23 @@ export function repositoryOf(ref: string): string {
   return colon > named.lastIndexOf('/') ? named.slice(0, colon) : named
 }
 
-/** The new image for every arch asked for (undefined: none), each checked against the arch it claims to be. */
-export async function observeImages(skopeo: Skopeo, inputs: Inputs): Promise<Map<string, NewImage | undefined>> {
-  const images = await Promise.all(inputs.arches.map(arch => lookUpImage(skopeo, inputs, arch)))
-  return new Map(inputs.arches.map((arch, i) => [arch, images[i]]))
+/** What was read, and a line about each read in a stable order (the reads themselves run at once). */
+export interface Observation<T> {
+  value: T
+  lines: string[]
 }
 
-async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promise<NewImage | undefined> {
+/** The new image for every arch asked for (undefined: none), each checked against the arch it claims to be. */
+export async function observeImages(skopeo: Skopeo, inputs: Inputs): Promise<Observation<Map<string, NewImage | undefined>>> {
+  const lines: string[][] = inputs.arches.map(() => [])
+  const images = await Promise.all(inputs.arches.map((arch, i) => lookUpImage(skopeo, inputs, arch, line => lines[i].push(line))))
+  return { value: new Map(inputs.arches.map((arch, i) => [arch, images[i]])), lines: lines.flat() }
+}
+
+async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string, note: (line: string) => void): Promise<NewImage | undefined> {
   const given = inputs.sources[arch] as string | undefined
   if (Object.keys(inputs.sources).length > 0 && !given) {
-    log.info(`${arch}: no image in input "sources"`)
+    note(`${arch}: no image in input "sources"`)
     return undefined
   }
   const ref = given ?? `${inputs.source}/${inputs.repo}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
@@ -32,7 +38,7 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promis
   try {
     const raw = await skopeo.manifest(ref)
     if (!raw) {
-      log.info(`${arch}: no image at ${ref}`)
+      note(`${arch}: no image at ${ref}`)
       return undefined
     }
     const manifest = parseManifest(raw)
@@ -42,7 +48,7 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promis
       throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
     }
     const attestations = manifest.attestations.filter(a => a.subject === chosen.digest)
-    log.info(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`)
+    note(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`)
     return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository, attestations }
   } catch (e) {
     throw new Error(`The ${arch} image ${ref}: ${explain(e)}`)
@@ -50,24 +56,26 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string): Promis
 }
 
 /** What every destination serves now, read afresh (a re-plan must not see the first reading). */
-export function observeCurrent(skopeo: Skopeo, refs: string[]): Promise<Current[]> {
-  return Promise.all(refs.map(ref => readCurrent(skopeo, ref)))
+export async function observeCurrent(skopeo: Skopeo, refs: string[]): Promise<Observation<Current[]>> {
+  const lines: string[] = refs.map(() => '')
+  const current = await Promise.all(refs.map((ref, i) => readCurrent(skopeo, ref, line => (lines[i] = line))))
+  return { value: current, lines }
 }
 
 /** A single image is read as a list of one, with its config's platform. */
-async function readCurrent(skopeo: Skopeo, ref: string): Promise<Current> {
+async function readCurrent(skopeo: Skopeo, ref: string, note: (line: string) => void): Promise<Current> {
   const repository = repositoryOf(ref)
   try {
     const raw = await skopeo.manifest(ref, { fresh: true })
     if (!raw) {
-      log.info(`${ref}: no list yet`)
+      note(`${ref}: no list yet`)
       return { ref, repository, exists: false }
     }
     const m = parseManifest(raw)
     const entries = m.isList
       ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
       : [{ platform: configPlatform(await skopeo.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
-    log.info(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
+    note(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
     return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, attestations: m.attestations, annotations: m.annotations }
   } catch (e) {
     throw new Error(`Reading the current ${ref}: ${explain(e)}; nothing was published`)

@@ -10,8 +10,9 @@ import { getState, STATE } from './state'
  */
 export async function post(): Promise<void> {
   removeCredentials({ tempDir: getState(STATE.authDir) })
-  const list = getState(STATE.localList)
-  if (!list) return
-  log.info(`Removing the local list ${list} left by the main step`)
-  await removeList(list).catch((e: unknown) => log.warning(`Could not remove ${list}: ${explain(e)}`))
+  // One local list per repository, a line each.
+  for (const list of getState(STATE.localList).split('\n').filter(Boolean)) {
+    log.info(`Removing the local list ${list} left by the main step`)
+    await removeList(list).catch((e: unknown) => log.warning(`Could not remove ${list}: ${explain(e)}`))
+  }
 }

@@ -1,104 +1,114 @@
-import * as log from './log'
 import { prepareCredentials, removeCredentials } from './auth'
-import { Buildah, checkSupported, detectVersion, localListName } from './buildah'
+import { Buildah, checkSupported, detectVersion, localListName, Version } from './buildah'
 import { commit, MovedByOther } from './commit'
 import { setConcurrency } from './exec'
-import { concurrencyFor } from './pool'
 import { destinations, Inputs } from './inputs'
+import * as log from './log'
 import { observeCurrent, observeImages, repositoryOf } from './observe'
-import { plan, Plan } from './plan'
-import { Report } from './report'
+import { Current, NewImage, plan, Plan } from './plan'
+import { concurrencyFor } from './pool'
+import { newReport, Report, RunReport } from './report'
 import { explain } from './retry'
 import { AccessOptions, checkSkopeo, Skopeo } from './skopeo'
 import { imagesGoAhead, stage } from './stage'
 import { saveState, STATE } from './state'
 import { timings } from './timing'
 
+/** One repository's way through the phases; each is observed, planned and committed on its own. */
+interface RepositoryRun {
+  inputs: Inputs
+  report: Report
+  refs: string[]
+  images?: Map<string, NewImage | undefined>
+  current?: Current[]
+  plan?: Plan
+  listName?: string
+  /** Settled: published, unchanged, skipped, dry run or failed; nothing more to do. */
+  settled: boolean
+}
+
 /**
- * The flow, one log group per phase: inputs and versions → observe → plan (pure) → stage → commit
- * (with rollback) → verify (inside commit, per destination). Throws when the step must fail; `report`
- * says how far it got.
+ * The flow, one log group per phase: versions → observe → plan (pure) → stage → commit (with
+ * rollback, and the read-back that verifies) for every repository at once. A repository that fails
+ * or is refused drops out; the others go on. A repository whose tag another writer moved goes round
+ * again from observe. Fills `run.reports`; throws when the step must fail.
  */
-export async function publish(inputs: Inputs, report: Report, signal: AbortSignal): Promise<void> {
+export async function publish(inputs: Inputs, run: RunReport, signal: AbortSignal): Promise<void> {
   const credentials = prepareCredentials(inputs)
   saveState(STATE.authDir, credentials.tempDir ?? '')
+  const t = timings()
+  const access: AccessOptions = {
+    tlsVerify: inputs.tlsVerify,
+    authFile: credentials.authFile,
+    certDir: inputs.certDir || undefined,
+    registries: inputs.registryAuth,
+    env: credentials.env,
+    retries: inputs.retries,
+    baseDelayMs: t.baseDelayMs,
+    maxDelayMs: t.maxDelayMs
+  }
+  const repos: RepositoryRun[] = inputs.repos.map(repo => {
+    const mine = { ...inputs, repo, repos: [repo] }
+    const report = { ...newReport(), name: `${repo}:${inputs.tag}`, format: inputs.format, policy: inputs.policy }
+    const refs = destinations(mine)
+    report.destinations = refs.map(ref => ({ ref, status: 'not pushed' }))
+    return { inputs: mine, report, refs, settled: false }
+  })
+  run.reports = repos.map(r => r.report)
   try {
-    const t = timings()
-    const access: AccessOptions = {
-      tlsVerify: inputs.tlsVerify,
-      authFile: credentials.authFile,
-      certDir: inputs.certDir || undefined,
-      env: credentials.env,
-      retries: inputs.retries,
-      baseDelayMs: t.baseDelayMs,
-      maxDelayMs: t.maxDelayMs
-    }
-    const version = await log.group('Versions', async () => {
-      const [buildahVersion, skopeoVersion] = await Promise.all([detectVersion(access.env), checkSkopeo(access.env)])
-      report.buildah = buildahVersion.text
-      log.info(`buildah ${buildahVersion.text}, ${skopeoVersion}`)
-      checkSupported(buildahVersion, Object.keys(inputs.annotations).length > 0)
-      return buildahVersion
-    })
+    const version = await log.group('Versions', () => versions(access, inputs))
+    for (const r of repos) r.report.buildah = version.text
     const skopeo = new Skopeo(access)
     const buildah = new Buildah(version, access)
-    const refs = destinations(inputs)
-    report.destinations = refs.map(ref => ({ ref, status: 'not pushed' }))
     // The widest phase: one copy per image and destination repository, or one read per destination.
-    const work = Math.max(refs.length, inputs.arches.length * new Set(refs.map(repositoryOf)).size)
+    const work = repos.reduce((n, r) => n + Math.max(r.refs.length, inputs.arches.length * new Set(r.refs.map(repositoryOf)).size), 0)
     setConcurrency(concurrencyFor(work))
     log.debug(`At most ${concurrencyFor(work)} registry operations at once`)
-    const images = await log.group('Observe: the new images', () => observeImages(skopeo, inputs))
 
-    for (let round = 1; ; round++) {
-      const current = await log.group(round === 1 ? 'Observe: what the destinations serve' : `Observe again (round ${round})`, () => observeCurrent(skopeo, refs))
-      for (const c of current) Object.assign(report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
-      const p = await log.group('Plan', async () => {
-        const decided = plan({
-          arches: inputs.arches,
-          table: inputs.archTable,
-          images,
-          current,
-          policy: inputs.policy,
-          format: inputs.format,
-          annotations: inputs.annotations,
-          attestations: inputs.attestations
-        })
-        log.info(decided.reason)
-        return decided
+    for (let round = 1; repos.some(r => !r.settled) && !signal.aborted; round++) {
+      // The new images are read once; what the destinations serve, afresh each round. Both at once.
+      await phase(repos, round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`, async r => {
+        const [images, current] = await Promise.all([r.images ? undefined : observeImages(skopeo, r.inputs), observeCurrent(skopeo, r.refs)])
+        for (const line of [...(images?.lines ?? []), ...current.lines]) log.info(line)
+        r.images ??= images?.value
+        r.current = current.value
+        for (const c of r.current) Object.assign(r.report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
       })
-      report.plan = p
-      if (decide(p, inputs, report, current[0])) return
-
-      const listName = localListName(inputs.repo, inputs.tag)
-      saveState(STATE.localList, listName)
+      await phase(repos, 'Plan', async r => planOne(r, repos.length > 1))
+      const staged = repos.filter(r => !r.settled)
+      for (const r of staged) r.listName = localListName(r.inputs.repo, inputs.tag)
+      saveState(STATE.localList, staged.map(r => r.listName).join('\n'))
       try {
-        await log.group('Stage: images into every destination repository, and the local list', () =>
-          stage({ skopeo, buildah, plan: p, refs: p.push, current, listName, format: inputs.format, annotations: inputs.annotations })
+        if (signal.aborted) break
+        await phase(repos, 'Stage: images into every destination repository, and the local list', r =>
+          stage({ skopeo, buildah, plan: r.plan as Plan, refs: (r.plan as Plan).push, current: r.current as Current[], listName: r.listName as string, format: inputs.format, annotations: inputs.annotations })
         )
-        await log.group('Commit: move the tags, read each back', () =>
-          commit({
-            skopeo,
-            buildah,
-            listName,
-            plan: p,
-            current,
-            format: inputs.format,
-            annotations: inputs.annotations,
-            withImages: !imagesGoAhead(p, inputs.format),
-            atomic: inputs.atomic,
-            wait: { waitMs: t.readBackMs, firstPauseMs: Math.min(500, t.readBackMs) },
-            report,
-            signal
-          })
+        await phase(
+          repos,
+          'Commit: move the tags, read each back',
+          async r => {
+            const p = r.plan as Plan
+            await commit({
+              skopeo,
+              buildah,
+              listName: r.listName as string,
+              plan: p,
+              current: r.current as Current[],
+              format: inputs.format,
+              annotations: inputs.annotations,
+              withImages: !imagesGoAhead(p, inputs.format),
+              atomic: inputs.atomic,
+              wait: { waitMs: t.readBackMs, firstPauseMs: Math.min(500, t.readBackMs) },
+              report: r.report,
+              signal
+            })
+            r.report.result = 'published'
+            r.settled = true
+          },
+          e => e instanceof MovedByOther && round <= t.replans
         )
-        report.result = 'published'
-        return
-      } catch (e) {
-        if (!(e instanceof MovedByOther) || round > t.replans) throw e
-        log.info(`${e.message}; observing and planning again`)
       } finally {
-        await buildah.remove(listName).catch((e: unknown) => log.warning(`Could not remove the local list ${listName}: ${explain(e)}`))
+        await Promise.all(staged.map(r => buildah.remove(r.listName as string).catch((e: unknown) => log.warning(`Could not remove the local list ${r.listName}: ${explain(e)}`))))
         saveState(STATE.localList, '')
       }
     }
@@ -106,26 +116,81 @@ export async function publish(inputs: Inputs, report: Report, signal: AbortSigna
     removeCredentials(credentials)
     saveState(STATE.authDir, '')
   }
+  for (const r of repos.filter(r => !r.settled)) Object.assign(r.report, { result: 'failed', error: 'The run was cancelled' })
+  const failed = repos.filter(r => r.report.result === 'failed')
+  if (failed.length === 1 && repos.length === 1) throw new Error(failed[0].report.error)
+  if (failed.length > 0) throw new Error(`${failed.length} of ${repos.length} repositories failed: ${failed.map(r => `${r.inputs.repo} (${r.report.error})`).join('; ')}`)
 }
 
-/** Settles the run when the plan leaves nothing to push; true when it did. Throws on refusal. */
-function decide(p: Plan, inputs: Inputs, report: Report, first: { exists: boolean; digest?: string }): boolean {
-  for (const ref of p.upToDate) Object.assign(report.destinations.find(d => d.ref === ref) ?? {}, { status: 'up to date' })
+async function versions(access: AccessOptions, inputs: Inputs): Promise<Version> {
+  const [buildahVersion, skopeoVersion] = await Promise.all([detectVersion(access.env), checkSkopeo(access.env)])
+  log.info(`buildah ${buildahVersion.text}, ${skopeoVersion}`)
+  checkSupported(buildahVersion, Object.keys(inputs.annotations).length > 0)
+  return buildahVersion
+}
+
+/**
+ * Runs `step` for every repository still in play, all at once, inside one log group. A repository
+ * whose step throws is settled as failed (the others go on), unless `again(error)` says it is to go
+ * round once more. With one repository, its failure ends the phase at once, as it always has.
+ */
+async function phase(repos: RepositoryRun[], name: string, step: (r: RepositoryRun) => Promise<void>, again: (e: unknown) => boolean = () => false): Promise<void> {
+  const active = repos.filter(r => !r.settled)
+  if (active.length === 0) return
+  await log.group(name, async () => {
+    await Promise.all(
+      active.map(async r => {
+        try {
+          await step(r)
+        } catch (e) {
+          if (again(e)) {
+            log.info(`${r.inputs.repo}: ${explain(e)}; observing and planning again`)
+            return
+          }
+          r.settled = true
+          r.report.result = 'failed'
+          r.report.error = e instanceof Error ? e.message : String(e)
+          if (repos.length > 1) log.info(`${r.inputs.repo}: failed: ${r.report.error}`)
+        }
+      })
+    )
+  })
+}
+
+/** Plans one repository and settles it when there is nothing to push. Throws on refusal. */
+function planOne(r: RepositoryRun, many: boolean): void {
+  const i = r.inputs
+  const p = plan({
+    arches: i.arches,
+    table: i.archTable,
+    images: r.images as Map<string, NewImage | undefined>,
+    current: r.current as Current[],
+    policy: i.policy,
+    format: i.format,
+    annotations: i.annotations,
+    attestations: i.attestations
+  })
+  r.plan = p
+  r.report.plan = p
+  log.info(many ? `${i.repo}: ${p.reason}` : p.reason)
+  const report = r.report
+  const destination = (ref: string): object => report.destinations.find(d => d.ref === ref) ?? {}
+  for (const ref of p.upToDate) Object.assign(destination(ref), { status: 'up to date' })
   if (p.decision === 'refuse') throw new Error(p.reason)
-  if (inputs.dryRun) {
-    for (const ref of p.push) Object.assign(report.destinations.find(d => d.ref === ref) ?? {}, { status: 'would push' })
-    report.result = 'dry-run'
-    return true
-  }
-  if (p.decision === 'skip') {
+  if (i.dryRun) {
+    for (const ref of p.push) Object.assign(destination(ref), { status: 'would push' })
+    settle(r, 'dry-run')
+  } else if (p.decision === 'skip') {
     log.warning(p.reason)
-    report.result = 'skipped'
-    return true
+    settle(r, 'skipped')
+  } else if (p.decision === 'unchanged') {
+    const first = (r.current as Current[])[0]
+    report.digest = first.exists ? first.digest : ''
+    settle(r, 'unchanged')
   }
-  if (p.decision === 'unchanged') {
-    report.digest = first.exists ? (first.digest ?? '') : ''
-    report.result = 'unchanged'
-    return true
-  }
-  return false
+}
+
+function settle(r: RepositoryRun, result: Report['result']): void {
+  r.report.result = result
+  r.settled = true
 }

@@ -1,4 +1,5 @@
 import * as log from './log'
+import { formatPlatform } from './arch'
 import type { ArchOutcome, Plan } from './plan'
 import { inert, markdown, markdownCode } from './text'
 
@@ -29,6 +30,24 @@ export interface Report {
   durationMs?: number
 }
 
+/** The whole run: one report per repository, and what went wrong before any (an input error). */
+export interface RunReport {
+  reports: Report[]
+  error?: string
+  durationMs?: number
+}
+
+/** Most severe first: the step's `result` with several repositories is the first one any of them has. */
+const SEVERITY: Result[] = ['failed', 'skipped', 'published', 'unchanged', 'dry-run']
+
+export function overallResult(run: RunReport): Result {
+  if (run.reports.length === 0) return 'failed'
+  if (run.reports.length === 1) return run.reports[0].result
+  const results = run.reports.map(r => r.result)
+  if (results.every(r => r === 'dry-run')) return 'dry-run'
+  return SEVERITY.find(s => results.includes(s)) ?? 'failed'
+}
+
 export function newReport(): Report {
   return { result: 'failed', digest: '', destinations: [], rolledBack: [] }
 }
@@ -38,15 +57,38 @@ export function serving(report: Report): string[] {
   return report.destinations.filter(d => d.status === 'published' || d.status === 'up to date').map(d => d.ref)
 }
 
-export function setOutputs(report: Report): void {
-  const plan = report.plan
-  log.setOutput('result', report.result)
-  log.setOutput('digest', report.digest)
-  log.setOutput('arches', JSON.stringify(plan ? plan.entries.map(e => e.arch) : []))
-  log.setOutput('missing-arches', JSON.stringify(plan?.missing ?? []))
-  log.setOutput('lost-arches', JSON.stringify(plan?.lost ?? []))
-  log.setOutput('destinations', JSON.stringify(serving(report)))
-  log.setOutput('rolled-back', JSON.stringify(report.rolledBack))
+const union = (lists: string[][]): string[] => [...new Set(lists.flat())]
+
+/** The outputs. One repository: as it always was. Several: the most severe result, unions, and `results`. */
+export function setOutputs(run: RunReport): void {
+  const reports = run.reports
+  const one = reports.length === 1 ? reports[0] : undefined
+  log.setOutput('result', run.error && reports.length === 0 ? 'failed' : overallResult(run))
+  log.setOutput('digest', one?.digest ?? '')
+  log.setOutput('arches', JSON.stringify(union(reports.map(r => r.plan?.entries.map(e => e.arch) ?? []))))
+  log.setOutput('missing-arches', JSON.stringify(union(reports.map(r => r.plan?.missing ?? []))))
+  log.setOutput('lost-arches', JSON.stringify(union(reports.map(r => r.plan?.lost ?? []))))
+  log.setOutput('destinations', JSON.stringify(union(reports.map(serving))))
+  log.setOutput('rolled-back', JSON.stringify(union(reports.map(r => r.rolledBack))))
+  log.setOutput('results', JSON.stringify(results(run)))
+}
+
+/** A complete record of what was published, per repository: fit for an announcement or a signing step. */
+export function results(run: RunReport): Record<string, unknown> {
+  return Object.fromEntries(
+    run.reports.map(r => [
+      (r.name ?? '').slice(0, (r.name ?? '').lastIndexOf(':')),
+      {
+        result: r.result,
+        digest: r.digest,
+        arches: (r.plan?.rows ?? []).map(row => {
+          const entry = r.plan?.entries.find(e => e.arch === row.arch)
+          return { arch: row.arch, platform: entry ? formatPlatform(entry.platform) : null, digest: entry?.digest ?? row.newDigest ?? null, outcome: row.outcome }
+        }),
+        destinations: r.destinations.map(d => ({ ref: d.ref, previous: d.previous ?? null, status: d.status }))
+      }
+    ])
+  )
 }
 
 const OUTCOME: Record<ArchOutcome, string> = {
@@ -134,12 +176,32 @@ export function renderSummary(report: Report): string {
   return lines.join('\n')
 }
 
+/** The whole run: one repository as it always was; several get an overview table first, then each in detail. */
+export function renderRunSummary(run: RunReport): string {
+  const reports = run.reports
+  if (reports.length <= 1) {
+    const only = reports[0] ?? newReport()
+    return renderSummary({ ...only, error: only.error ?? run.error, durationMs: run.durationMs })
+  }
+  const lines = [`## multiarch-publish: ${overallResult(run)}, ${reports.length} repositories`, '']
+  if (run.error) lines.push(`**Error:** ${markdown(run.error, 2000)}`, '')
+  lines.push('| repository | result | arches | digest | destinations |', '|---|---|---|---|---|')
+  for (const r of reports) {
+    const arches = r.plan?.entries.map(e => e.arch).join(', ') || 'none'
+    lines.push(`| ${markdownCode(r.name ?? '?')} | ${r.result} | ${markdown(arches)} | ${code(r.digest)} | ${serving(r).length} of ${r.destinations.length} |`)
+  }
+  lines.push('')
+  if (run.durationMs !== undefined) lines.push(`took ${formatDuration(run.durationMs)}`, '')
+  for (const r of reports) lines.push(renderSummary(r).replace(/^## multiarch-publish: /, '### '))
+  return lines.join('\n')
+}
+
 /**
  * The job summary. Where the runner has no summary file (act-based Forgejo runners, older Gitea),
  * the same Markdown goes into the log, in a group, so it is not lost.
  */
-export async function writeSummary(report: Report): Promise<void> {
-  const text = renderSummary(report)
+export async function writeSummary(run: RunReport): Promise<void> {
+  const text = renderRunSummary(run)
   if (process.env.GITHUB_STEP_SUMMARY) {
     log.appendSummary(text)
     return

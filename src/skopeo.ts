@@ -6,6 +6,8 @@ export interface AccessOptions {
   tlsVerify: boolean
   authFile?: string
   certDir?: string
+  /** Per-registry TLS settings (input `registry-auth`), longest prefix first; the rest use the above. */
+  registries?: ReadonlyArray<{ prefix: string; certDir?: string; tlsVerify?: boolean }>
   env: NodeJS.ProcessEnv
   retries: number
   /** Back-off timings for withRetry (tests shorten them). */
@@ -18,13 +20,24 @@ export async function checkSkopeo(env: NodeJS.ProcessEnv): Promise<string> {
   return (await execute('skopeo', ['--version'], { env })).stdout.toString().trim()
 }
 
+/** TLS settings for one reference: its registry's own (longest prefix), or the step's. */
+export function tlsFor(o: AccessOptions, ref: string): { tlsVerify: boolean; certDir?: string } {
+  const own = o.registries?.find(r => ref.startsWith(`${r.prefix}/`))
+  return { tlsVerify: own?.tlsVerify ?? o.tlsVerify, certDir: own?.certDir ?? o.certDir }
+}
+
 /**
- * The flags every registry-touching command shares (skopeo and buildah spell them the same).
- * `skopeo copy` wants TLS flags once per side (`sides: ['src-', 'dest-']`); its --authfile serves both.
+ * The flags every registry-touching command shares (skopeo and buildah spell them the same), for the
+ * reference the command touches. `skopeo copy` wants TLS flags per side (`--src-…` for `ref`,
+ * `--dest-…` for `dest`), each from its own registry's settings; its --authfile serves both.
  */
-export function accessFlags(o: AccessOptions, sides: readonly string[] = ['']): string[] {
-  const each = (flag: string, value?: string): string[] => sides.flatMap(side => [`--${side}${flag}`, ...(value === undefined ? [] : [value])])
-  return [...(o.tlsVerify ? [] : each('tls-verify=false')), ...(o.authFile ? ['--authfile', o.authFile] : []), ...(o.certDir ? each('cert-dir', o.certDir) : [])]
+export function accessFlags(o: AccessOptions, ref: string, dest?: string): string[] {
+  const sides: Array<[string, string]> = dest === undefined ? [['', ref]] : [['src-', ref], ['dest-', dest]]
+  const tls = sides.flatMap(([side, r]) => {
+    const t = tlsFor(o, r)
+    return [...(t.tlsVerify ? [] : [`--${side}tls-verify=false`]), ...(t.certDir ? [`--${side}cert-dir`, t.certDir] : [])]
+  })
+  return [...tls.filter(f => f.endsWith('=false')), ...(o.authFile ? ['--authfile', o.authFile] : []), ...tls.filter(f => !f.endsWith('=false'))]
 }
 
 export function retryOptions(o: AccessOptions): RetryOptions {
@@ -71,7 +84,7 @@ export class Skopeo {
       'copy',
       '--preserve-digests',
       ...(indexOnly ? ['--multi-arch', 'index-only'] : []),
-      ...accessFlags(this.options, ['src-', 'dest-']),
+      ...accessFlags(this.options, from, to),
       `docker://${from}`,
       `docker://${to}`
     ]
@@ -97,7 +110,7 @@ export class Skopeo {
     const key = `${flags.join(' ')} ${ref}`
     const cached = this.cache.get(key)
     if (cached && !fresh) return cached
-    const args = ['inspect', ...flags, ...accessFlags(this.options), `docker://${ref}`]
+    const args = ['inspect', ...flags, ...accessFlags(this.options, ref), `docker://${ref}`]
     const pending = withRetry(`read ${ref}`, () => execute('skopeo', args, { env: this.options.env }), retryOptions(this.options)).then(
       r => r.stdout,
       (e: unknown) => {

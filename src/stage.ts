@@ -71,9 +71,17 @@ export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], curre
  * `push --all` publishes), filled one image at a time by digest with an explicit platform, then read
  * back: it must hold exactly the plan.
  */
-export async function buildLocalList(buildah: Pick<Buildah, 'create' | 'add' | 'entries'>, name: string, p: Plan, annotations: Record<string, string>): Promise<void> {
-  await buildah.create(name, annotations)
-  for (const entry of p.entries) await buildah.add(name, entry.ref, entry.platform)
+export async function buildLocalList(buildah: Pick<Buildah, 'create' | 'createTakes' | 'add' | 'entries'>, name: string, p: Plan, annotations: Record<string, string>): Promise<void> {
+  // New images in one `create` where buildah can; kept ones (their platform is the list's word, not
+  // their config's) and the rest one at a time, with an explicit platform.
+  const fresh = p.entries.filter(e => !e.kept)
+  const together = buildah.createTakes(fresh.map(e => e.ref)) ? fresh : []
+  await buildah.create(
+    name,
+    annotations,
+    together.map(e => e.ref)
+  )
+  for (const entry of p.entries.filter(e => !together.includes(e))) await buildah.add(name, entry.ref, entry.platform)
   for (const a of p.attestations) await buildah.add(name, a.ref, { os: 'unknown', architecture: 'unknown' }, a.annotations)
   const problem = checkLocal(await buildah.entries(name), p.entries, p.attestations)
   if (problem) throw new Error(`Refusing to push: ${problem}`)

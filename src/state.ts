@@ -5,7 +5,7 @@ import * as core from '@actions/core'
  * the thing exists and cleared once it is gone, so the post step only ever removes leftovers.
  */
 export const STATE = {
-  /** The local manifest list (`manifest rm` it). */
+  /** The local manifest lists, one per repository, a line each (`manifest rm` them). */
   localList: 'local-list',
   /** The private directory holding the temporary auth file. */
   authDir: 'auth-dir'

@@ -263,7 +263,7 @@ describe('bad inputs fail fast, name the input, touch no registry', () => {
 
   const cases: Array<[string, Record<string, string>, string]> = [
     ['uppercase repo', { repo: 'Bad/Inputs' }, 'repo'],
-    ['repo with a space', { repo: 'bad inputs' }, 'repo'],
+    ['repo with a bad character', { repo: 'bad|inputs' }, 'repo'],
     ['tag with a bad character', { tag: '1!' }, 'tag'],
     ['tag starting with a dot', { tag: '.1' }, 'tag'],
     ['unknown arch', { arches: 'x86_64 sparc64' }, 'arches'],

@@ -14,6 +14,7 @@ function inputs(overrides: Partial<Inputs>): Inputs {
     authFile: '',
     username: '',
     password: '',
+    registryAuth: [],
     ...overrides
   } as Inputs
 }
@@ -230,5 +231,39 @@ describe('neither', () => {
     const c = prepareCredentials(inputs({}))
     expect(c.env).toEqual(childEnv(process.env))
     expect(c.env).not.toBe(process.env)
+  })
+})
+
+describe('registry-auth: each registry its own login', () => {
+  test('keys as written (host/namespace), the step-wide login for the hosts they do not name, every password masked', () => {
+    const c = prepareCredentials(
+      inputs({
+        username: 'everyone',
+        password: 'common-pw',
+        registryAuth: [
+          { prefix: 'quay.io/fedora', username: 'fedora+releng', password: 'robot-token' },
+          { prefix: 'registry.fedoraproject.org', certDir: '/etc/pki/x' }
+        ]
+      }),
+      { RUNNER_TEMP: runnerTemp }
+    )
+    const doc = JSON.parse(fs.readFileSync(c.authFile as string, 'utf8')) as { auths: Record<string, { auth: string }> }
+    const decoded = Object.fromEntries(Object.entries(doc.auths).map(([k, v]) => [k, Buffer.from(v.auth, 'base64').toString()]))
+    expect(decoded).toEqual({
+      'quay.io/fedora': 'fedora+releng:robot-token',
+      'staging.example.org:5000': 'everyone:common-pw',
+      'registry.fedoraproject.org': 'everyone:common-pw',
+      'quay.io': 'everyone:common-pw',
+      '[::1]:5000': 'everyone:common-pw'
+    })
+    const masked = setSecret.mock.calls.map(call => call[0] as string)
+    expect(masked).toEqual(expect.arrayContaining(['robot-token', 'common-pw', Buffer.from('fedora+releng:robot-token').toString('base64')]))
+    removeCredentials(c)
+  })
+
+  test('registry-auth logins alone, without a step-wide one', () => {
+    const c = prepareCredentials(inputs({ registryAuth: [{ prefix: 'quay.io/fedora', username: 'robot', password: 'tok' }] }), { RUNNER_TEMP: runnerTemp })
+    expect(Object.keys((JSON.parse(fs.readFileSync(c.authFile as string, 'utf8')) as { auths: object }).auths)).toEqual(['quay.io/fedora'])
+    removeCredentials(c)
   })
 })

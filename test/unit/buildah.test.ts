@@ -47,15 +47,16 @@ describe('atLeast', () => {
 })
 
 describe('features and checkSupported', () => {
-  test.each<[string, boolean]>([
-    ['1.23.0', false],
-    ['1.28.2', false],
-    ['1.34.9', false],
-    ['1.35.0', true],
-    ['1.35.1', true],
-    ['1.45.0-dev', true]
-  ])('buildah %s: --retry and index annotations %s', (text, on) => {
-    expect(features(v(text))).toEqual({ retryFlag: on, indexAnnotations: on })
+  test.each<[string, boolean, boolean]>([
+    ['1.23.0', false, false],
+    ['1.27.9', false, false],
+    ['1.28.2', false, true],
+    ['1.34.9', false, true],
+    ['1.35.0', true, true],
+    ['1.35.1', true, true],
+    ['1.45.0-dev', true, true]
+  ])('buildah %s: --retry and index annotations %s, create --tls-verify %s', (text, on, create) => {
+    expect(features(v(text))).toEqual({ retryFlag: on, indexAnnotations: on, createTlsVerify: create })
   })
 
   test('the minimum is 1.23.0', () => {
@@ -348,6 +349,19 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     await expect(b.entries(NAME)).resolves.toEqual([{ digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } }])
     await expect(b.entries(NAME)).resolves.toEqual([])
     expect(calls.map(c => c.args)).toEqual([['manifest', 'inspect', NAME], ['manifest', 'inspect', NAME]])
+  })
+
+  test('create with images: the list is removed first (a failed create leaves it behind), TLS as the registry wants', async () => {
+    const access = { ...plainAccess(), tlsVerify: false }
+    const b = new Buildah(version, access)
+    expect(b.createTakes(['r.example/x@sha256:aa'])).toBe(true)
+    expect(new Buildah(version, { ...access, certDir: '/certs' }).createTakes(['r.example/x@sha256:aa'])).toBe(false)
+    replies.push({ throws: undefined }, {})
+    await b.create(NAME, {}, ['r.example/x@sha256:aa', 'r.example/x@sha256:bb'])
+    expect(calls.map(c => c.args)).toEqual([
+      ['manifest', 'rm', NAME],
+      ['manifest', 'create', '--tls-verify=false', NAME, 'docker://r.example/x@sha256:aa', 'docker://r.example/x@sha256:bb']
+    ])
   })
 
   test('remove uses `manifest rm`, never rmi', async () => {

@@ -4,7 +4,7 @@ import * as path from 'path'
 import { parse as parseYaml } from 'yaml'
 import { platformKey } from '../../src/arch'
 import { parseCommands } from '../workflow-commands'
-import { archTagFor, destinations, getInputs, GetInput, InputError, Inputs, parseList } from '../../src/inputs'
+import { archTagFor, authFor, destinations, getInputs, GetInput, InputError, Inputs, parseList } from '../../src/inputs'
 
 /** The action.yml defaults, as a runner applies them: every declared input, '' when it has no default. */
 const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'), 'utf8')) as {
@@ -56,7 +56,7 @@ describe('action.yml', () => {
       [
         'repo', 'tag', 'arches', 'registries', 'aliases', 'source', 'arch-tag', 'arch-map', 'missing-arch-policy', 'format',
         'annotations', 'atomic', 'dry-run', 'tls-verify', 'auth-file', 'username', 'password', 'cert-dir', 'retries', 'summary',
-        'sources', 'references', 'attestations'
+        'sources', 'references', 'attestations', 'registry-auth'
       ].sort()
     )
     expect(DEFAULTS['arch-tag']).toBe('{tag}-{arch}')
@@ -91,7 +91,9 @@ describe('getInputs with only the required inputs', () => {
       summary: true,
       sources: {},
       references: [],
-      attestations: 'drop'
+      attestations: 'drop',
+      repos: ['fedora-minimal'],
+      registryAuth: []
     })
     expect(i.archTable.platform('x86_64')).toEqual({ os: 'linux', architecture: 'amd64' })
   })
@@ -178,7 +180,7 @@ describe('repo and tag grammar', () => {
     'a..b',
     'fedora:40',
     'fedora@sha256',
-    'fe dora'
+    'fe|dora'
   ])('repo %j is refused', repo => {
     expect(inputError({ repo }).message).toMatch(/^Input "repo": ".*" is not a valid repository name/)
   })
@@ -561,14 +563,14 @@ describe('the password is taken verbatim', () => {
     expect(inputs({ username: 'bot', password }).password).toBe(password)
   })
 
-  test('only the password is read untrimmed', () => {
+  test('only the inputs that hold passwords are read untrimmed', () => {
     const untrimmed: string[] = []
     const get = fakeGet({ username: 'bot', password: 'pw' })
     getInputs((name, options) => {
       if (options?.trimWhitespace === false) untrimmed.push(name)
       return get(name, options)
     })
-    expect(untrimmed).toEqual(['password'])
+    expect(untrimmed.sort()).toEqual(['password', 'registry-auth'])
   })
 
   test.each<[string, string]>([
@@ -737,5 +739,67 @@ describe('sources and references (the docker/build-push-action pipeline)', () =>
     expect(error).toBeInstanceOf(InputError)
     expect((error as Error).message).toMatch(new RegExp(`^Input "${name}": `))
     expect((error as Error).message).toMatch(message)
+  })
+})
+
+describe('a release set: several repositories, each registry its own login', () => {
+  const certs = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'certs-'))
+
+  test.each<[string, string[]]>([
+    ['fedora fedora-minimal fedora-toolbox', ['fedora', 'fedora-minimal', 'fedora-toolbox']],
+    ['[fedora, fedora-bootc]', ['fedora', 'fedora-bootc']],
+    ['fedora\natomic/silverblue', ['fedora', 'atomic/silverblue']]
+  ])('repo %j', (repo, repos) => {
+    const i = inputs({ repo })
+    expect(i.repos).toEqual(repos)
+    expect(i.repo).toBe(repos[0])
+  })
+
+  test('registry-auth: prefixes as written, longest first; settings parsed; passwords verbatim', () => {
+    const dir = certs()
+    const i = inputs({
+      'registry-auth': `quay.io: {username: all, password: "pw "}\nquay.io/fedora: {username: fedora+releng, password: tok}\nregistry.example.org: {cert-dir: ${dir}, tls-verify: "false"}`
+    })
+    expect(i.registryAuth).toEqual([
+      { prefix: 'registry.example.org', certDir: dir, tlsVerify: false },
+      { prefix: 'quay.io/fedora', username: 'fedora+releng', password: 'tok' },
+      { prefix: 'quay.io', username: 'all', password: 'pw ' }
+    ])
+    expect(authFor(i.registryAuth, 'quay.io/fedora/fedora:40')?.prefix).toBe('quay.io/fedora')
+    expect(authFor(i.registryAuth, 'quay.io/fedora-mirror/fedora:40')?.prefix).toBe('quay.io')
+    expect(authFor(i.registryAuth, 'ghcr.io/x:1')).toBeUndefined()
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ['not a mapping', { 'registry-auth': '[a]' }, /must be a mapping/],
+    ['a username without a password', { 'registry-auth': 'quay.io: {username: a}' }, /needs both username and password/],
+    ['an unknown setting', { 'registry-auth': 'quay.io: {user: a}' }, /unknown settings "user"/],
+    ['a prefix with a scheme', { 'registry-auth': 'https://quay.io: {username: a, password: b}' }, /without a scheme/],
+    ['a cert-dir that is not a directory', { 'registry-auth': 'quay.io: {cert-dir: /nonexistent}' }, /is not a directory/],
+    ['tls-verify not a boolean', { 'registry-auth': 'quay.io: {tls-verify: maybe}' }, /must be true or false/],
+    ['the same registry twice', { 'registry-auth': 'quay.io: {tls-verify: "true"}\nQUAY.io: {tls-verify: "false"}' }, /given twice/],
+    ['YAML aliases', { 'registry-auth': 'a: &x {username: u, password: p}\nb: *x' }, /aliases are not allowed/],
+    ['logins with auth-file', { 'registry-auth': 'quay.io: {username: a, password: b}', 'auth-file': '/nonexistent' }, /./],
+    ['several repositories with sources', { repo: 'a b', sources: '{x86_64: ghcr.io/o/a:1}' }, /./]
+  ])('refused: %s', (_, extra, message) => {
+    let error: unknown
+    try {
+      inputs(extra)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as Error).message).toMatch(message)
+  })
+
+  test('a password in registry-auth is never quoted back', () => {
+    let error: unknown
+    try {
+      inputs({ 'registry-auth': 'quay.io: {username: a, password: s3cr3t-value, extra: 1}' })
+    } catch (e) {
+      error = e
+    }
+    expect((error as Error).message).not.toContain('s3cr3t-value')
   })
 })

@@ -3,7 +3,7 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import type { Entry, Plan } from '../../src/plan'
-import { newReport, renderSummary, Report, serving, setOutputs, writeSummary } from '../../src/report'
+import { newReport, overallResult, renderRunSummary, renderSummary, Report, results, serving, setOutputs, writeSummary } from '../../src/report'
 
 const D1 = `sha256:${'1'.repeat(64)}`
 const D2 = `sha256:${'2'.repeat(64)}`
@@ -222,9 +222,12 @@ describe('serving', () => {
 describe('setOutputs', () => {
   const outputs = (report: Report): Record<string, string> => {
     const setOutput = jest.spyOn(core, 'setOutput').mockImplementation(() => undefined)
-    setOutputs(report)
+    setOutputs({ reports: [report] })
     const out = Object.fromEntries(setOutput.mock.calls.map(([k, v]) => [k, v as string]))
-    expect(setOutput).toHaveBeenCalledTimes(7)
+    // `results` has tests of its own below.
+    expect(JSON.parse(out.results)).toEqual(results({ reports: [report] }))
+    delete out.results
+    expect(setOutput).toHaveBeenCalledTimes(8)
     return out
   }
 
@@ -287,7 +290,7 @@ describe('writeSummary', () => {
     delete process.env.GITHUB_STEP_SUMMARY
     const group = jest.spyOn(core, 'startGroup').mockImplementation(() => undefined)
     jest.spyOn(core, 'endGroup').mockImplementation(() => undefined)
-    await writeSummary(publishedReport())
+    await writeSummary({ reports: [publishedReport()] })
     expect(group).toHaveBeenCalledWith('Summary (this runner has no job summary file)')
     expect(jest.mocked(core.info).mock.calls.map(c => c[0]).join('\n')).toBe(renderSummary(publishedReport()))
     expect(fs.readdirSync(dir)).toEqual([])
@@ -297,13 +300,94 @@ describe('writeSummary', () => {
     const file = path.join(dir, 'summary.md')
     fs.writeFileSync(file, 'earlier step\n')
     process.env.GITHUB_STEP_SUMMARY = file
-    await writeSummary(publishedReport())
+    await writeSummary({ reports: [publishedReport()] })
     expect(fs.readFileSync(file, 'utf8')).toBe(`earlier step\n${renderSummary(publishedReport())}\n`)
   })
 
   test('an unwritable summary file is a warning, not a failure', async () => {
     process.env.GITHUB_STEP_SUMMARY = dir // a directory
-    await expect(writeSummary(publishedReport())).resolves.toBeUndefined()
+    await expect(writeSummary({ reports: [publishedReport()] })).resolves.toBeUndefined()
     expect(core.warning).toHaveBeenCalledWith(expect.stringMatching(/^Could not write the job summary: EISDIR/))
+  })
+})
+
+describe('several repositories (a release set)', () => {
+  const named = (r: Report, name: string, result: Report['result']): Report => ({ ...r, name, result })
+
+  test.each<[Report['result'][], Report['result']]>([
+    [['published', 'failed', 'unchanged'], 'failed'],
+    [['published', 'skipped'], 'skipped'],
+    [['unchanged', 'published'], 'published'],
+    [['unchanged', 'unchanged'], 'unchanged'],
+    [['dry-run', 'dry-run'], 'dry-run']
+  ])('result %j → %s', (each, expected) => {
+    expect(overallResult({ reports: each.map((result, i) => named(publishedReport(), `r${i}:40`, result)) })).toBe(expected)
+  })
+
+  test('results: keyed by repository, each arch with platform, digest and outcome, each destination with its previous digest', () => {
+    const a = named(publishedReport(), 'fedora:40', 'published')
+    a.destinations[0].previous = D3
+    a.destinations[1].previous = null
+    const b = named(refusedReport(), 'fedora-minimal:40', 'failed')
+    expect(results({ reports: [a, b] })).toEqual({
+      fedora: {
+        result: 'published',
+        digest: LIST,
+        arches: [
+          { arch: 'x86_64', platform: 'linux/amd64', digest: D1, outcome: 'new' },
+          { arch: 'aarch64', platform: 'linux/arm64', digest: D2, outcome: 'new' },
+          { arch: 'ppc64le', platform: null, digest: null, outcome: 'missing' },
+          { arch: 's390x', platform: 'linux/s390x', digest: D3, outcome: 'kept' }
+        ],
+        destinations: [
+          { ref: 'quay.io/fedora/fedora:40', previous: D3, status: 'published' },
+          { ref: 'quay.io/fedora/fedora:latest', previous: null, status: 'up to date' }
+        ]
+      },
+      'fedora-minimal': {
+        result: 'failed',
+        digest: '',
+        arches: [
+          { arch: 'x86_64', platform: null, digest: D1, outcome: 'new' },
+          { arch: 's390x', platform: null, digest: null, outcome: 'lost' }
+        ],
+        destinations: [
+          { ref: 'a.example/fedora:40', previous: null, status: 'not pushed' },
+          { ref: 'b.example/fedora:40', previous: null, status: 'not pushed' }
+        ]
+      }
+    })
+  })
+
+  test('outputs: unions of arches and destinations, no single digest', () => {
+    const setOutput = jest.spyOn(core, 'setOutput').mockImplementation(() => undefined)
+    setOutputs({ reports: [named(publishedReport(), 'fedora:40', 'published'), named(refusedReport(), 'fedora-minimal:40', 'failed')] })
+    const out = Object.fromEntries(setOutput.mock.calls.map(([k, v]) => [k, v as string]))
+    expect(out).toMatchObject({
+      result: 'failed',
+      digest: '',
+      arches: '["x86_64","aarch64","s390x"]',
+      'lost-arches': '["s390x"]',
+      destinations: '["quay.io/fedora/fedora:40","quay.io/fedora/fedora:latest"]'
+    })
+  })
+
+  test('the summary starts with one overview table, then each repository in detail', () => {
+    const text = renderRunSummary({ reports: [named(publishedReport(), 'fedora:40', 'published'), named(refusedReport(), 'fedora-minimal:40', 'failed')], durationMs: 2000 })
+    const lines = text.split('\n')
+    expect(lines.slice(0, 6)).toEqual([
+      '## multiarch-publish: failed, 2 repositories',
+      '',
+      '| repository | result | arches | digest | destinations |',
+      '|---|---|---|---|---|',
+      '| `fedora:40` | published | x86\\_64, aarch64, s390x | `sha256:ffffffffffff` | 2 of 2 |',
+      '| `fedora-minimal:40` | failed | none | none | 0 of 2 |'
+    ])
+    expect(lines).toContain('### published `fedora:40`')
+    expect(lines).toContain('### failed `fedora-minimal:40`')
+  })
+
+  test('one repository: the summary is as it always was', () => {
+    expect(renderRunSummary({ reports: [publishedReport()] })).toBe(renderSummary(publishedReport()))
   })
 })

@@ -16,11 +16,14 @@ const planOf = (entries: Entry[]): Plan =>
   ({ decision: 'publish', reason: '', entries, missing: [], lost: [], kept: [], dropped: [], push: [], upToDate: [], rows: [], attestations: [] }) as Plan
 
 /** A fake buildah whose list ends up holding `holds` whatever was added (a lost add, a stray entry). */
-function fakeBuildah(holds?: Array<{ digest: string; platform?: Platform }>) {
+function fakeBuildah(holds?: Array<{ digest: string; platform?: Platform }>, together = false) {
   const added: Array<{ ref: string; platform: Platform }> = []
   return {
     added,
-    create: jest.fn(async () => undefined),
+    createTakes: () => together,
+    create: jest.fn(async (_name: string, _annotations: Record<string, string>, images: string[] = []) => {
+      for (const ref of images) added.push({ ref, platform: { os: 'linux', architecture: ref.endsWith('aa') ? 'amd64' : 'arm64' } })
+    }),
     add: jest.fn(async (_name: string, ref: string, platform: Platform) => {
       added.push({ ref, platform })
     }),
@@ -34,11 +37,20 @@ describe('buildLocalList', () => {
   test('creates the list empty, adds each entry by digest with its platform, in plan order', async () => {
     const buildah = fakeBuildah()
     await buildLocalList(buildah, 'localhost/l', p, { k: 'v' })
-    expect(buildah.create).toHaveBeenCalledWith('localhost/l', { k: 'v' })
+    expect(buildah.create).toHaveBeenCalledWith('localhost/l', { k: 'v' }, [])
     expect(buildah.added).toEqual([
       { ref: 'r.example/x@sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
       { ref: 'r.example/x@sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }
     ])
+  })
+
+  test('where buildah can, the new images go in with the create; kept ones are added with their platform', async () => {
+    const kept = { ...entry('s390x', 's390x', 'sha256:cc'), kept: true }
+    const buildah = fakeBuildah(undefined, true)
+    await buildLocalList(buildah, 'localhost/l', planOf([entry('x86_64', 'amd64', 'sha256:aa'), entry('aarch64', 'arm64', 'sha256:bb'), kept]), {})
+    expect(buildah.create).toHaveBeenCalledWith('localhost/l', {}, ['r.example/x@sha256:aa', 'r.example/x@sha256:bb'])
+    expect(buildah.add).toHaveBeenCalledTimes(1)
+    expect(buildah.add).toHaveBeenCalledWith('localhost/l', 'r.example/x@sha256:cc', { os: 'linux', architecture: 's390x' })
   })
 
   test.each<[string, Array<{ digest: string; platform?: Platform }>]>([

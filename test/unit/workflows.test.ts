@@ -240,7 +240,8 @@ describe('publish-manifest.yml (reusable workflow)', () => {
   const call = wf.on.workflow_call
   const dispatch = wf.on.workflow_dispatch
   // username/password become the `registry-username` input/secret and the `registry-password` secret.
-  const mirrored = inputNames.filter(n => n !== 'username' && n !== 'password')
+  // Inputs that hold secrets come in as secrets: username/password, and registry-auth (its passwords).
+  const mirrored = inputNames.filter(n => !['username', 'password', 'registry-auth'].includes(n))
 
   test('workflow_call uses only string, boolean and number inputs', () => {
     for (const [name, spec] of Object.entries<Doc>(call.inputs)) {
@@ -276,6 +277,8 @@ describe('publish-manifest.yml (reusable workflow)', () => {
     expect(Object.keys(step.with ?? {}).sort()).toEqual([...inputNames].sort())
     for (const name of mirrored) expect(step.with?.[name]).toBe(`\${{ inputs.${name} }}`)
     expect(String(step.with?.password)).toContain('secrets.registry-password')
+    expect(String(step.with?.['registry-auth'])).toContain('secrets.registry-auth')
+    expect(call.secrets['registry-auth'].required).toBe(false)
     expect(Object.keys(call.outputs).sort()).toEqual([...outputNames].sort())
     for (const name of outputNames) {
       expect(call.outputs[name].value).toBe(`\${{ jobs.publish.outputs.${name} }}`)
