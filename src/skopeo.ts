@@ -90,9 +90,11 @@ export class Skopeo {
     ]
     let best = 0
     let reached = 0
+    const repository = to.slice(0, to.lastIndexOf('@'))
     const onLine = (line: string): void => {
       reached = Math.max(reached, copyStage(line))
-      log.debug(`copy ${from} → ${to}: ${line}`)
+      // Progress as skopeo reports it without a terminal: each blob as it starts, then the config and manifest.
+      if (copyStage(line) > 0) log.info(`copy ${from} → ${repository}: ${line.replace(/^Copying /, '')}`)
     }
     const madeProgress = (): boolean => {
       const further = reached > best
