@@ -108,7 +108,12 @@ export class Buildah {
    * Their platform comes from their config, which the image-truth check has compared with the arch.
    */
   createTakes(images: string[]): boolean {
-    return features(this.version).createTlsVerify && images.every(ref => !tlsFor(this.access, ref).certDir)
+    // Nor --authfile: only the logins create finds itself reach it (DOCKER_CONFIG, the default
+    // locations). An auth file given by path (input auth-file, a prior login's REGISTRY_AUTH_FILE)
+    // does not, unless DOCKER_CONFIG holds its copy (the private file made for username/password).
+    const authFile = this.access.authFile ?? this.access.env.REGISTRY_AUTH_FILE
+    const authReaches = !authFile || (this.access.env.DOCKER_CONFIG !== undefined && path.dirname(authFile) === path.resolve(this.access.env.DOCKER_CONFIG))
+    return authReaches && features(this.version).createTlsVerify && images.every(ref => !tlsFor(this.access, ref).certDir)
   }
 
   /** Adds one image by digest with an explicit platform. One at a time: parallel adds lose entries before 1.35. */
