@@ -125,7 +125,7 @@ async function commitTo(
   reg: FakeRegistry,
   o: { refs: string[]; push?: string[]; upToDate?: string[]; atomic?: boolean; withImages?: boolean; signal?: AbortSignal; between?: () => void }
 ): Promise<{ report: Report; result: Promise<void>; options: CommitOptions }> {
-  const current = await observeCurrent(reg.skopeo, o.refs)
+  const current = (await observeCurrent(reg.skopeo, o.refs)).value
   reg.skopeo.manifest.mockClear()
   // What happens between the observe phase and the commit.
   o.between?.()

@@ -55,12 +55,26 @@ describe('observeImages: each per-arch image, checked against the arch it claims
       },
       { [`src.example/fedora@${sha256(AMD)}`]: config(amd64), [`src.example/fedora@${sha256(ARM)}`]: config({ ...arm64, variant: 'v8' }) }
     )
-    const images = await observeImages(skopeo, inputs(['x86_64', 'aarch64', 's390x']))
+    const { value: images, lines } = await observeImages(skopeo, inputs(['x86_64', 'aarch64', 's390x']))
+    expect(lines).toEqual([
+      `x86_64: src.example/fedora:40-x86_64 is ${sha256(AMD)} (linux/amd64)`,
+      `aarch64: src.example/fedora:40-aarch64 is ${sha256(ARM)} (linux/arm64/v8)`,
+      's390x: no image at src.example/fedora:40-s390x'
+    ])
     expect(Object.fromEntries(images)).toEqual({
       x86_64: { digest: sha256(AMD), mediaType: MEDIA.ociManifest, platform: amd64, repository: 'src.example/fedora', attestations: [] },
       aarch64: { digest: sha256(ARM), mediaType: MEDIA.ociManifest, platform: { ...arm64, variant: 'v8' }, repository: 'src.example/fedora', attestations: [] },
       s390x: undefined
     })
+  })
+
+  test('input "sources": each arch from its own reference (its repository is where it is read from); an arch without one has no image', async () => {
+    const ref = `src.example/elsewhere/app@${sha256(AMD)}`
+    const skopeo = fakeSkopeo({ [ref]: AMD }, { [`src.example/elsewhere/app@${sha256(AMD)}`]: config(amd64) })
+    const { value: images, lines } = await observeImages(skopeo, { ...inputs(['x86_64', 'aarch64']), sources: { x86_64: ref } } as Inputs)
+    expect(images.get('x86_64')).toMatchObject({ digest: sha256(AMD), repository: 'src.example/elsewhere/app' })
+    expect(images.get('aarch64')).toBeUndefined()
+    expect(lines).toEqual([`x86_64: ${ref} is ${sha256(AMD)} (linux/amd64)`, 'aarch64: no image in input "sources"'])
   })
 
   test.each<[string, Record<string, string>, RegExp]>([
@@ -94,7 +108,8 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
       JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [{ mediaType: MEDIA.ociManifest, size: 100, digest: digest('5'), platform: amd64 }], annotations: { k: 'v' } })
     )
     const skopeo = fakeSkopeo({ [A]: list, [B]: single }, { [`b.example:5000/fedora@${sha256(single)}`]: config(arm64) })
-    const current = await observeCurrent(skopeo, [A, B, C])
+    const { value: current, lines } = await observeCurrent(skopeo, [A, B, C])
+    expect(lines).toEqual([`${A}: serves ${sha256(list)} (linux/amd64)`, `${B}: serves ${sha256(single)} (linux/arm64)`, `${C}: no list yet`])
     expect(current).toEqual([
       { ref: A, repository: 'a.example/fedora', exists: true, digest: sha256(list), mediaType: MEDIA.ociIndex, isList: true, entries: [{ platform: amd64, digest: digest('5'), mediaType: MEDIA.ociManifest }], attestations: [], annotations: { k: 'v' } },
       { ref: B, repository: 'b.example:5000/fedora', exists: true, digest: sha256(single), mediaType: MEDIA.ociManifest, isList: false, entries: [{ platform: arm64, digest: sha256(single), mediaType: MEDIA.ociManifest }], attestations: [], annotations: {} },

@@ -5,7 +5,7 @@
  */
 import type { Platform } from '../../src/arch'
 import { MEDIA, parseManifest, sha256 } from '../../src/manifest'
-import type { Current, Entry } from '../../src/plan'
+import type { Current, Entry, PlannedAttestation } from '../../src/plan'
 import type { Skopeo } from '../../src/skopeo'
 import { checkLocal, checkServed, readBack, servedDigest, servesPlanned, signature, unservable } from '../../src/verify'
 
@@ -179,5 +179,59 @@ describe('unservable: the last word before published', () => {
   test('an entry the repository does not have, and one it fails to serve, are named', async () => {
     const { skopeo } = fakeSkopeo(null, new Error('received unexpected HTTP status: 500 Internal Server Error'))
     expect(await unservable(skopeo, 'r.example/x', ENTRIES)).toEqual(['x86_64', 'aarch64 (received unexpected HTTP status: 500 Internal Server Error)'])
+  })
+})
+
+describe('attestations (input attestations: keep): part of every comparison', () => {
+  const ATT = digest('d')
+  const attestation: PlannedAttestation = {
+    digest: ATT,
+    mediaType: MEDIA.ociManifest,
+    subject: AMD,
+    annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': AMD },
+    ref: `src.example/r@${ATT}`,
+    arch: 'x86_64'
+  }
+  const unknown: Platform = { os: 'unknown', architecture: 'unknown' }
+  const served = (attestations: PlannedAttestation[]) =>
+    parseManifest(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA.ociIndex,
+          manifests: [
+            ...PLANNED.map(p => ({ mediaType: MEDIA.ociManifest, digest: p.digest, size: 100, platform: p.platform })),
+            ...attestations.map(a => ({ mediaType: a.mediaType, digest: a.digest, size: 100, platform: unknown, annotations: a.annotations }))
+          ]
+        })
+      )
+    )
+
+  test('checkLocal: an attestation is an unknown/unknown entry of the local list', () => {
+    expect(checkLocal([...PLANNED, { digest: ATT, platform: unknown }], ENTRIES, [attestation])).toBeUndefined()
+    expect(checkLocal(PLANNED, ENTRIES, [attestation])).toMatch(/but the plan is \[.*unknown\/unknown@sha256:d{64}/)
+  })
+
+  test('checkServed: the attestations served must be the planned ones', () => {
+    expect(checkServed(served([attestation]), ENTRIES, 'oci', {}, [attestation])).toBeUndefined()
+    expect(checkServed(served([]), ENTRIES, 'oci', {}, [attestation])).toBe(`its attestations are [], planned [${AMD}→${ATT}]`)
+    expect(checkServed(served([attestation]), ENTRIES, 'oci')).toBe(`its attestations are [${AMD}→${ATT}], planned []`)
+  })
+
+  test('servesPlanned: a list without the planned attestations (or with others) is not up to date', () => {
+    const current = (attestations: PlannedAttestation[]): Current => ({
+      ref: 'r.example/x:1',
+      repository: 'r.example/x',
+      exists: true,
+      digest: OTHER,
+      mediaType: MEDIA.ociIndex,
+      isList: true,
+      entries: PLANNED.map(p => ({ ...p, mediaType: MEDIA.ociManifest })),
+      attestations,
+      annotations: {}
+    })
+    expect(servesPlanned(current([attestation]), ENTRIES, 'oci', {}, [attestation])).toBe(true)
+    expect(servesPlanned(current([]), ENTRIES, 'oci', {}, [attestation])).toBe(false)
+    expect(servesPlanned(current([attestation]), ENTRIES, 'oci', {})).toBe(false)
   })
 })
