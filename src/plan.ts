@@ -1,6 +1,7 @@
 import { ArchTable, formatPlatform, Platform } from './arch'
 import type { Format, Policy } from './inputs'
 import type { Attestation } from './manifest'
+import { names, SENTENCES } from './sentences'
 import { servesPlanned } from './verify'
 
 /** A per-arch image found for this build. */
@@ -95,43 +96,94 @@ export interface Plan {
   attestations: PlannedAttestation[]
 }
 
-const list = (names: string[]): string => names.join(', ')
+/** Where each arch of the current lists was seen: the destination, and its entry there. */
+type Sightings = Map<string, Array<{ current: Current & { exists: true }; entry: CurrentEntry }>>
 
-/** The heart of the action: from what was observed to what to do. Pure; no I/O. */
-export function plan(o: Observed): Plan {
-  const order = [...o.arches, ...o.table.names()]
-  const byOrder = (a: string, b: string): number => order.indexOf(a) - order.indexOf(b)
-  const sortArches = (names: Iterable<string>): string[] => [...new Set(names)].sort(byOrder)
-  const missing = o.arches.filter(a => !o.images.get(a))
-  const entry = (arch: string, { platform, digest, mediaType }: CurrentEntry, repository: string, kept: boolean): Entry => ({
-    arch,
-    platform,
-    digest,
-    mediaType,
-    ref: `${repository}@${digest}`,
-    kept
-  })
-
-  const fresh: Entry[] = o.arches.flatMap(arch => {
-    const image = o.images.get(arch)
-    return image ? [entry(arch, image, image.repository, false)] : []
-  })
-
-  // Which arch each current entry is, and where it was seen.
-  const seen = new Map<string, Array<{ current: Current & { exists: true }; entry: CurrentEntry }>>()
+/** Step 1: name every entry of the current lists by arch; a platform no arch name maps to refuses the plan. */
+function classifyCurrent(o: Observed): { seen: Sightings; unknown?: string } {
+  const seen: Sightings = new Map()
   let unknown: string | undefined
   for (const current of o.current) {
     if (!current.exists) continue
     for (const entry of current.entries) {
       const arch = o.table.nameFor(entry.platform, o.arches)
-      if (arch) {
-        seen.set(arch, [...(seen.get(arch) ?? []), { current, entry }])
-      } else if (!unknown) {
-        const p = formatPlatform(entry.platform)
-        unknown = `Refusing to publish: ${current.ref} serves an image for platform ${p}, which maps to no known arch; name it with input "arch-map" (e.g. {myarch: ${p}}) so it can be kept, dropped or rebuilt deliberately.`
-      }
+      if (arch) seen.set(arch, [...(seen.get(arch) ?? []), { current, entry }])
+      else unknown ??= SENTENCES.unknownPlatform(current.ref, formatPlatform(entry.platform))
     }
   }
+  return { seen, unknown }
+}
+
+const entryOf = (arch: string, { platform, digest, mediaType }: CurrentEntry, repository: string, kept: boolean): Entry => ({
+  arch,
+  platform,
+  digest,
+  mediaType,
+  ref: `${repository}@${digest}`,
+  kept
+})
+
+/**
+ * Step 2: what the missing-arch policy makes of the lost arches: the entries to publish (the new
+ * images, plus the previous ones hybrid keeps), or a refusal or skip sentence.
+ */
+function applyPolicy(o: Observed, fresh: Entry[], lost: string[], seen: Sightings): { entries: Entry[]; kept: string[]; dropped: string[] } | { refusal: string; skip?: true } {
+  if (lost.length === 0) return { entries: fresh, kept: [], dropped: [] }
+  switch (o.policy) {
+    case 'fail': {
+      const where = lost
+        .map(a => {
+          const at = [...new Set(seen.get(a)?.map(s => s.current.ref))]
+          return `${a} (at ${at.length === o.current.length && at.length > 1 ? 'every destination' : names(at)})`
+        })
+        .join('; ')
+      return { refusal: SENTENCES.lostFail(where, lost.length) }
+    }
+    case 'skip':
+      return { refusal: SENTENCES.lostSkip(lost), skip: true }
+    case 'hybrid': {
+      const kept: Entry[] = []
+      for (const arch of lost) {
+        const sightings = seen.get(arch) ?? []
+        if (new Set(sightings.map(s => s.entry.digest)).size > 1) {
+          return { refusal: SENTENCES.hybridDisagree(arch, sightings.map(s => `${s.current.ref} has ${s.entry.digest}`).join(', ')) }
+        }
+        kept.push(entryOf(arch, sightings[0].entry, sightings[0].current.repository, true))
+      }
+      return { entries: [...fresh, ...kept], kept: lost, dropped: [] }
+    }
+    case 'drop':
+      return { entries: fresh, kept: [], dropped: lost }
+  }
+}
+
+/**
+ * Step 3: which destinations to push. Every one that does not already serve exactly this list; and
+ * if the up-to-date ones disagree among themselves, those too, so one digest is served everywhere.
+ */
+function choosePushes(o: Observed, entries: Entry[], attestations: PlannedAttestation[]): { unchanged: boolean; push: string[]; upToDate: string[] } {
+  const upToDate = o.current.filter(c => servesPlanned(c, entries, o.format, o.annotations, attestations))
+  const agree = new Set(upToDate.map(c => (c.exists ? c.digest : ''))).size === 1
+  const skipped = agree ? upToDate : []
+  return {
+    unchanged: agree && upToDate.length === o.current.length,
+    push: o.current.filter(c => !skipped.includes(c)).map(c => c.ref),
+    upToDate: skipped.map(c => c.ref)
+  }
+}
+
+/** The heart of the action: from what was observed to what to do. Pure; no I/O. */
+export function plan(o: Observed): Plan {
+  const order = [...o.arches, ...o.table.names()]
+  const byOrder = (a: string, b: string): number => order.indexOf(a) - order.indexOf(b)
+  const sortArches = (items: Iterable<string>): string[] => [...new Set(items)].sort(byOrder)
+  const missing = o.arches.filter(a => !o.images.get(a))
+  const fresh: Entry[] = o.arches.flatMap(arch => {
+    const image = o.images.get(arch)
+    return image ? [entryOf(arch, image, image.repository, false)] : []
+  })
+
+  const { seen, unknown } = classifyCurrent(o)
   const lost = sortArches([...seen.keys()].filter(a => !o.images.get(a)))
   const rows = (entries: Entry[], dropped: string[]): ArchRow[] =>
     sortArches([...o.arches, ...seen.keys()]).map(arch => {
@@ -139,91 +191,31 @@ export function plan(o: Observed): Plan {
       const outcome: ArchOutcome = entry ? (entry.kept ? 'kept' : 'new') : dropped.includes(arch) ? 'dropped' : lost.includes(arch) ? 'lost' : 'missing'
       return { arch, newDigest: o.images.get(arch)?.digest, inCurrent: seen.get(arch)?.length ?? 0, outcome }
     })
-  const refuse = (reason: string, extra: Partial<Plan> = {}): Plan => ({
-    decision: 'refuse',
-    reason,
-    entries: [],
-    missing,
-    lost,
-    kept: [],
-    dropped: [],
-    push: [],
-    upToDate: [],
-    rows: rows(fresh, []),
-    attestations: [],
-    ...extra
-  })
-  if (unknown) return refuse(unknown)
+  const nothing = { entries: [], missing, lost, kept: [], dropped: [], push: [], upToDate: [], rows: rows(fresh, []), attestations: [] }
+  if (unknown) return { ...nothing, decision: 'refuse', reason: unknown }
 
-  const entries = [...fresh]
-  let kept: string[] = []
-  let dropped: string[] = []
-  if (lost.length > 0) {
-    const where = lost
-      .map(a => {
-        const at = [...new Set(seen.get(a)?.map(s => s.current.ref))]
-        return `${a} (at ${at.length === o.current.length && at.length > 1 ? 'every destination' : list(at)})`
-      })
-      .join('; ')
-    const one = lost.length === 1
-    switch (o.policy) {
-      case 'fail':
-        return refuse(
-          `Refusing to publish: ${where} ${one ? 'is' : 'are'} in the current list but ${one ? 'has' : 'have'} no new image, and missing-arch-policy is fail. Rebuild ${one ? 'it' : 'them'}, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without ${one ? 'it' : 'them'}).`
-        )
-      case 'skip':
-        return { ...refuse(`Skipped: ${list(lost)} would be lost (in the current list, no new image) and missing-arch-policy is skip; nothing was pushed.`), decision: 'skip' }
-      case 'hybrid':
-        for (const arch of lost) {
-          const sightings = seen.get(arch) ?? []
-          const digests = [...new Set(sightings.map(s => s.entry.digest))]
-          if (digests.length > 1) {
-            return refuse(
-              `Refusing to publish: the destinations disagree on the previous ${arch} image (${sightings.map(s => `${s.current.ref} has ${s.entry.digest}`).join(', ')}), so there is no single image to keep.`
-            )
-          }
-          entries.push(entry(arch, sightings[0].entry, sightings[0].current.repository, true))
-        }
-        kept = lost
-        break
-      case 'drop':
-        dropped = lost
-        break
-    }
-  }
-  entries.sort((a, b) => byOrder(a.arch, b.arch))
+  const policy = applyPolicy(o, fresh, lost, seen)
+  if ('refusal' in policy) return { ...nothing, decision: policy.skip ? 'skip' : 'refuse', reason: policy.refusal }
+  const entries = [...policy.entries].sort((a, b) => byOrder(a.arch, b.arch))
   const attestations = o.attestations === 'keep' ? entries.flatMap(e => attestationsOf(e, o, seen)) : []
-  const done = { missing, lost, kept, dropped, entries, rows: rows(entries, dropped), attestations }
-  if (entries.length === 0) {
-    return refuse(`Refusing to publish an empty list: no per-arch image was found for ${list(o.arches)}${dropped.length ? ` and ${list(dropped)} would be dropped` : ''}.`, done)
-  }
+  const decided = { missing, lost, kept: policy.kept, dropped: policy.dropped, entries, rows: rows(entries, policy.dropped), attestations, push: [], upToDate: [] }
+  if (entries.length === 0) return { ...decided, decision: 'refuse', reason: SENTENCES.emptyList(o.arches, policy.dropped) }
 
-  const upToDate = o.current.filter(c => servesPlanned(c, entries, o.format, o.annotations, attestations))
-  const digests = new Set(upToDate.map(c => (c.exists ? c.digest : '')))
-  const names = list(entries.map(e => e.arch))
-  if (upToDate.length === o.current.length && digests.size === 1) {
-    return { ...done, decision: 'unchanged', reason: `Every destination already serves this list (${names}); nothing was pushed.`, push: [], upToDate: upToDate.map(c => c.ref) }
-  }
-  // Up-to-date lists that disagree among themselves are rewritten, so that one digest is served everywhere.
-  const skip = digests.size === 1 ? upToDate : []
-  const push = o.current.filter(c => !skip.includes(c)).map(c => c.ref)
+  const arches = entries.map(e => e.arch)
+  const pushes = choosePushes(o, entries, attestations)
+  if (pushes.unchanged) return { ...decided, decision: 'unchanged', reason: SENTENCES.unchanged(arches), upToDate: pushes.upToDate }
   const neverListed = missing.filter(m => !lost.includes(m))
-  const notes = [
-    kept.length ? `keeping the previous image for ${list(kept)}` : '',
-    dropped.length ? `dropping ${list(dropped)}` : '',
-    neverListed.length ? `without ${list(neverListed)} (asked for, no image, not in any current list)` : ''
-  ].filter(Boolean)
   return {
-    ...done,
+    ...decided,
     decision: 'publish',
-    reason: `Publishing ${names} to ${push.length} destination${push.length === 1 ? '' : 's'}${notes.length ? `, ${notes.join('; ')}` : ''}.`,
-    push,
-    upToDate: skip.map(c => c.ref)
+    reason: SENTENCES.publishing(arches, pushes.push.length, { kept: policy.kept, dropped: policy.dropped, neverListed }),
+    push: pushes.push,
+    upToDate: pushes.upToDate
   }
 }
 
 /** A new image's attestations from its source index; a kept image's from the current list that has it. */
-function attestationsOf(e: Entry, o: Observed, seen: Map<string, Array<{ current: Current & { exists: true }; entry: CurrentEntry }>>): PlannedAttestation[] {
+function attestationsOf(e: Entry, o: Observed, seen: Sightings): PlannedAttestation[] {
   const found = e.kept
     ? (seen.get(e.arch) ?? []).flatMap(s => s.current.attestations.filter(a => a.subject === e.digest).map(a => ({ ...a, repository: s.current.repository })))
     : (o.images.get(e.arch)?.attestations ?? []).map(a => ({ ...a, repository: e.ref.slice(0, e.ref.lastIndexOf('@')) }))

@@ -79,7 +79,7 @@ export function explain(e: unknown): string {
 }
 
 export interface RetryOptions {
-  /** Attempts after the first that made no progress. */
+  /** Attempts in a row that made no progress, after the first. */
   retries: number
   /** First back-off; each further one doubles, with ±50% jitter so parallel runs spread out. */
   baseDelayMs?: number
@@ -119,7 +119,8 @@ export async function withRetry<T>(what: string, op: () => Promise<T>, options: 
       return result
     } catch (e) {
       const progressed = options.madeProgress?.() ?? false
-      if (!progressed) idle++
+      // `retries` bounds attempts in a row without progress: one that gets further starts the count again.
+      idle = progressed ? 0 : idle + 1
       const line = errorLine(errorText(e))
       if (idle > retries || attempt + 1 >= MAX_ATTEMPTS || classify(errorText(e)).kind !== 'transient') {
         if (failures.length > 0 && e instanceof Error) e.message += ` (after ${failures.length + 1} attempts)`

@@ -44,6 +44,9 @@ export function retryOptions(o: AccessOptions): RetryOptions {
   return { retries: o.retries, baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxDelayMs }
 }
 
+/** skopeo copy --retry-times: inside each of our attempts, so they multiply (3 tries per attempt). */
+export const COPY_RETRY_TIMES = 2
+
 /**
  * How far a `skopeo copy` got, from its progress lines: each blob started, the config (all layers
  * done), the manifest (config done), signatures (manifest written). Blobs already at the destination
@@ -83,6 +86,10 @@ export class Skopeo {
     const args = [
       'copy',
       '--preserve-digests',
+      // skopeo's own retries (fixed 1 s, 2 s) redo the copy inside this attempt: containers/image opens
+      // a connection per request, so one attempt is a dozen chances to meet a flaky network.
+      '--retry-times',
+      String(COPY_RETRY_TIMES),
       ...(indexOnly ? ['--multi-arch', 'index-only'] : []),
       ...accessFlags(this.options, from, to),
       `docker://${from}`,

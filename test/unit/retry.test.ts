@@ -226,6 +226,14 @@ describe('withRetry', () => {
     expect(sleep.mock.calls.map(c => c[0])).toEqual([1000, 1000, 1000, 1000])
   })
 
+  test('`retries` counts attempts in a row without progress: progress starts the count again', async () => {
+    const { sleep, random } = fakes()
+    const op = flaky([transient(), transient(), transient()])
+    const progress = [false, true, false]
+    await expect(withRetry('copy x', op, { retries: 1, sleep, random, madeProgress: () => progress.shift() ?? false })).resolves.toBe('ok')
+    expect(op).toHaveBeenCalledTimes(4)
+  })
+
   test('without progress, `retries` bounds the attempts', async () => {
     const { sleep, random } = fakes()
     const errors = [transient(), transient(), transient()]
