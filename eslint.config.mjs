@@ -1,8 +1,11 @@
 import js from '@eslint/js'
+import jest from 'eslint-plugin-jest'
+import prettier from 'eslint-plugin-prettier/recommended'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const LOG = 'Print through src/log.ts (info, warning, error, debug, notice, group, setOutput, setFailed, setSecret, appendSummary): it makes untrusted text inert.'
+const LOG =
+  'Print through src/log.ts (info, warning, error, debug, notice, group, setOutput, setFailed, setSecret, appendSummary): it makes untrusted text inert.'
 const CORE_PRINTING = 'info|warning|error|debug|notice|setOutput|setFailed|startGroup|endGroup|group|summary|setSecret'
 const PRINTING_AROUND_LOG = [
   `MemberExpression[object.name='core'][property.name=/^(${CORE_PRINTING})$/]`,
@@ -25,19 +28,49 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   },
   {
+    // Type-aware rules where types exist: a promise nobody awaits loses its error (and its order).
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error'
+    }
+  },
+  {
+    files: ['test/**/*.ts'],
+    ...jest.configs['flat/recommended'],
+    rules: {
+      ...jest.configs['flat/recommended'].rules,
+      // Every expectation must run: an expect inside an if may never be reached.
+      'jest/no-conditional-expect': 'error',
+      // Tests here name their expectations through helpers (expectExit, expectServedList, ...).
+      'jest/expect-expect': 'off',
+      'jest/no-done-callback': 'off'
+    }
+  },
+  {
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['child_process', 'node:child_process'].map(name => ({ name, message: 'Run programs through src/exec.ts: argv arrays, no shell.' })) }]
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['child_process', 'node:child_process'].map(name => ({
+            name,
+            message: 'Run programs through src/exec.ts: argv arrays, no shell.'
+          }))
+        }
+      ]
     }
   },
   {
     // Untrusted text must not reach the log raw: src/log.ts makes it inert, so nothing prints around it.
     files: ['src/**/*.ts'],
-    ignores: [
-      'src/log.ts'
-    ],
+    ignores: ['src/log.ts'],
     rules: {
       'no-restricted-syntax': ['error', ...PRINTING_AROUND_LOG]
     }
-  }
+  },
+  // One formatter, run by eslint (and so by npm test): .prettierrc.json says how.
+  prettier
 )

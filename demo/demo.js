@@ -20,7 +20,7 @@ const { pushImage, inspectRaw } = require('../scripts/lib/images')
 const { runAction, jsonArray, ROOT } = require('../scripts/lib/action')
 
 const tty = process.stdout.isTTY && !process.env.NO_COLOR
-const paint = (code) => (text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : String(text))
+const paint = code => text => (tty ? `\x1b[${code}m${text}\x1b[0m` : String(text))
 const bold = paint('1')
 const dim = paint('2')
 const green = paint('32')
@@ -35,17 +35,21 @@ const ARCHES = { x86_64: 'amd64', aarch64: 'arm64', s390x: 's390x' }
 let step = 0
 const problems = []
 
-function heading (text) {
+function heading(text) {
   step += 1
   console.log(`\n${bold(cyan(`── ${step}. ${text} `))}${cyan('─'.repeat(Math.max(0, 72 - text.length)))}\n`)
 }
 
-function indent (text, prefix = '    ') {
-  return text.replace(/\s+$/, '').split('\n').map((l) => prefix + l).join('\n')
+function indent(text, prefix = '    ') {
+  return text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map(l => prefix + l)
+    .join('\n')
 }
 
 /** Record a broken expectation; the demo goes on, but exits 1. */
-function expect (ok, what) {
+function expect(ok, what) {
   if (ok) {
     console.log(`  ${green('✔')} ${what}`)
   } else {
@@ -54,12 +58,12 @@ function expect (ok, what) {
   }
 }
 
-function showInputs (inputs) {
+function showInputs(inputs) {
   console.log('  Inputs (what a workflow would put under `with:`):')
   for (const [k, v] of Object.entries(inputs)) console.log(`    ${k}: ${v}`)
 }
 
-function showRun (r) {
+function showRun(r) {
   console.log(`\n  Exit code: ${r.code === 0 ? green(r.code) : red(r.code)}`)
   console.log('  Outputs:')
   for (const name of ['result', 'digest', 'arches', 'missing-arches', 'lost-arches', 'destinations']) {
@@ -69,15 +73,15 @@ function showRun (r) {
 }
 
 /** The lines of the action's log that carry an error, as a runner would show them. */
-function errorLines (r) {
-  return r.all.split('\n').filter((l) => /^(::error::|Error: )/.test(l.trim()))
+function errorLines(r) {
+  return r.all.split('\n').filter(l => /^(::error::|Error: )/.test(l.trim()))
 }
 
-async function servedDigest (host, ref) {
+async function servedDigest(host, ref) {
   return (await inspectRaw(host, ref)).digest
 }
 
-async function main () {
+async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/index.js is missing: run `npm run build` first')
   }
@@ -127,10 +131,14 @@ async function main () {
     console.log(`\n  sha256 of those bytes: ${served.digest}`)
     expect(served.digest === firstDigest, 'it is the digest the action reported')
     for (const arch of Object.keys(ARCHES)) {
-      const entry = served.json.manifests.find((m) => m.platform.architecture === ARCHES[arch])
+      const entry = served.json.manifests.find(m => m.platform.architecture === ARCHES[arch])
       expect(entry && entry.digest === build1[arch], `the ${ARCHES[arch]} entry is the ${arch} image of build 1`)
     }
-    for (const [host, ref] of [[a.host, `${REPO}:latest`], [b.host, `${REPO}:${TAG}`], [b.host, `${REPO}:latest`]]) {
+    for (const [host, ref] of [
+      [a.host, `${REPO}:latest`],
+      [b.host, `${REPO}:${TAG}`],
+      [b.host, `${REPO}:latest`]
+    ]) {
       expect((await servedDigest(host, ref)) === firstDigest, `${host}/${ref} serves the same digest`)
     }
 
@@ -154,8 +162,16 @@ async function main () {
     console.log()
     expect(refused.code !== 0 && refused.outputs.result === 'failed', 'the step failed (exit code 1, result=failed)')
     expect(JSON.stringify(jsonArray(refused.outputs['lost-arches'])) === '["s390x"]', 'lost-arches names s390x')
-    expect(errorLines(refused).some((l) => l.includes('s390x')), 'the error names s390x')
-    for (const [host, ref] of [[a.host, `${REPO}:${TAG}`], [a.host, `${REPO}:latest`], [b.host, `${REPO}:${TAG}`], [b.host, `${REPO}:latest`]]) {
+    expect(
+      errorLines(refused).some(l => l.includes('s390x')),
+      'the error names s390x'
+    )
+    for (const [host, ref] of [
+      [a.host, `${REPO}:${TAG}`],
+      [a.host, `${REPO}:latest`],
+      [b.host, `${REPO}:${TAG}`],
+      [b.host, `${REPO}:latest`]
+    ]) {
       expect((await servedDigest(host, ref)) === firstDigest, `${host}/${ref} still serves build 1's list`)
     }
     expect(refused.localLists.length === 0, 'no local list was left behind')
@@ -167,7 +183,7 @@ async function main () {
     showRun(hybrid)
     console.log()
     const now = await inspectRaw(a.host, `${REPO}:${TAG}`)
-    const entry = (architecture) => (now.json.manifests.find((m) => m.platform.architecture === architecture) || {}).digest
+    const entry = architecture => (now.json.manifests.find(m => m.platform.architecture === architecture) || {}).digest
     expect(hybrid.code === 0 && hybrid.outputs.result === 'published', 'the step succeeded with result=published')
     expect(now.digest === hybrid.outputs.digest && now.digest !== firstDigest, 'the registry serves a new list, with the reported digest')
     expect(entry('s390x') === build1.s390x, 'its s390x entry is still the build 1 image')
@@ -188,8 +204,10 @@ async function main () {
 }
 
 main().then(
-  (code) => { process.exitCode = code },
-  (e) => {
+  code => {
+    process.exitCode = code
+  },
+  e => {
     console.error(red(`demo failed: ${e instanceof Error ? e.stack || e.message : e}`))
     process.exitCode = 1
   }

@@ -38,9 +38,13 @@ test('three runs at once on one storage: all succeed, each serves its list, no l
   const a = await pushArches(regs.r1.host, 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'])
   const b = await pushArches(regs.r1.host, 'conc/same', '2', ['x86_64', 's390x'], { salt: 'two' })
   const runs = await Promise.all([
-    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage }),
+    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), {
+      storageDir: storage
+    }),
     runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '2', ['x86_64', 's390x']), { storageDir: storage }),
-    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), { storageDir: storage })
+    runAction(inputs([regs.r1.host, regs.r2.host], 'conc/same', '1', ['x86_64', 'aarch64', 'ppc64le'], { aliases: 'latest' }), {
+      storageDir: storage
+    })
   ])
   for (const r of runs) expectExit(r, 0, { sharedStorage: true })
   const [ra, rb, rc] = runs.map(outputsOf)
@@ -131,7 +135,10 @@ test('a run killed mid-push (crash, cancelled job): the post step removes its li
     const watcher = (async () => {
       while (proxy.hanging() === 0) await new Promise(resolve => setTimeout(resolve, 50))
       during = listLocal(conf).lists
-      authFilesDuring = fs.readdirSync(runnerTemp, { recursive: true }).map(String).filter(f => f.endsWith('.json'))
+      authFilesDuring = fs
+        .readdirSync(runnerTemp, { recursive: true })
+        .map(String)
+        .filter(f => f.endsWith('.json'))
       kill.abort()
     })()
     const r = await runAction(inputs([proxy.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: auth.password }), {
@@ -140,14 +147,22 @@ test('a run killed mid-push (crash, cancelled job): the post step removes its li
       env: { RUNNER_TEMP: runnerTemp }
     })
     await watcher
-    expect(r.steps.map(st => [st.step, st.code])).toEqual([['main', null], ['post', 0]])
+    expect(r.steps.map(st => [st.step, st.code])).toEqual([
+      ['main', null],
+      ['post', 0]
+    ])
     // It did crash with a list and an auth file ...
     expect(during).toHaveLength(1)
     expect(during[0]).toMatch(/^localhost\/multiarch-publish-temp-conc-crash-1-/)
     expect(authFilesDuring.length).toBeGreaterThan(0)
     // ... and the post step cleaned both up.
     expect(r.localLists).toEqual([])
-    expect(fs.readdirSync(runnerTemp, { recursive: true }).map(String).filter(f => fs.statSync(path.join(runnerTemp, f)).isFile() && fs.readFileSync(path.join(runnerTemp, f)).includes(auth.password))).toEqual([])
+    expect(
+      fs
+        .readdirSync(runnerTemp, { recursive: true })
+        .map(String)
+        .filter(f => fs.statSync(path.join(runnerTemp, f)).isFile() && fs.readFileSync(path.join(runnerTemp, f)).includes(auth.password))
+    ).toEqual([])
     proxy.release()
     expect(await inspectRaw(reg.host, `${repo}:1`, { auth, allowMissing: true })).toBeNull()
   } finally {

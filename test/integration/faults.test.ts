@@ -4,7 +4,21 @@
  * serve afterwards (read directly, not through the proxy), the outputs, and that no local list is left.
  * The action runs in process (fixtures.run).
  */
-import { Proxy, run, twoProxies, twoRegistries, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests } from './fixtures'
+import {
+  Proxy,
+  run,
+  twoProxies,
+  twoRegistries,
+  TIMEOUT,
+  expectExit,
+  expectServedList,
+  inputs,
+  outputsOf,
+  platformsOf,
+  pushArches,
+  refs,
+  servedDigests
+} from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
@@ -79,7 +93,10 @@ describe('transient faults are retried', () => {
     expectExit(r, 0)
     expect(faultsServed(proxies.p1)).toEqual({ 429: 2 })
     expect(faultsServed(proxies.p2)).toEqual({ 429: 1 })
-    expect(outputsOf(r)).toMatchObject({ result: 'published', destinations: refs([proxies.p1.host, proxies.p2.host], repo, ['1', 'latest']) })
+    expect(outputsOf(r)).toMatchObject({
+      result: 'published',
+      destinations: refs([proxies.p1.host, proxies.p2.host], repo, ['1', 'latest'])
+    })
     expect(outputsOf(r).digest).toBe(await expectServedList([regs.r1.host, regs.r2.host], repo, ['1', 'latest'], platformsOf(images)))
     expect(r.localLists).toEqual([])
   })
@@ -123,7 +140,9 @@ describe('faults that outlast the retries', () => {
     expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
     expect(r.stdout).toMatch(/::error::.*503/)
     expect(proxies.p2.writes()).toBe(0)
-    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(
+      Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null]))
+    )
     expect(r.localLists).toEqual([])
   })
 
@@ -136,7 +155,9 @@ describe('faults that outlast the retries', () => {
     expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
     expect(r.stdout + r.stderr).toMatch(/connection refused/i)
     expect(proxies.p1.writes()).toBe(0)
-    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(
+      Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null]))
+    )
     expect(r.localLists).toEqual([])
   })
 
@@ -152,7 +173,9 @@ describe('faults that outlast the retries', () => {
     expect(out.destinations).toEqual([])
     expect(r.stdout).toContain(`Staging failed, nothing was published`)
     expect(r.stdout).toContain(proxies.p2.host)
-    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null])))
+    expect(await servedDigests([regs.r1.host, regs.r2.host], repo, ['1', 'latest'])).toEqual(
+      Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['1', 'latest']).map(ref => [ref, null]))
+    )
     expect(r.localLists).toEqual([])
   })
 })

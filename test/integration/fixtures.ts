@@ -127,7 +127,15 @@ export async function pushCurrentList(
     images = {}
     for (const arch of arches) {
       const a = ARCH[arch]
-      images[arch] = await pushImage({ host, repo, architecture: a.architecture, variant: a.variant, salt: o.salt ?? 'old', auth: o.auth, mediaType: o.mediaType })
+      images[arch] = await pushImage({
+        host,
+        repo,
+        architecture: a.architecture,
+        variant: a.variant,
+        salt: o.salt ?? 'old',
+        auth: o.auth,
+        mediaType: o.mediaType
+      })
     }
     for (const tag of tags) {
       const idx = await pushIndex({ host, repo, tag, auth: o.auth, mediaType: o.mediaType, manifests: arches.map(arch => images[arch]) })
@@ -213,7 +221,10 @@ export async function expectServedList(
   for (const h of hosts) {
     for (const t of tags) {
       const m = await inspectRaw(h, `${repo}:${t}`, { auth: o.auth, certDir: o.certDir })
-      expect({ ref: `${h}/${repo}:${t}`, mediaType: m.json.mediaType }).toEqual({ ref: `${h}/${repo}:${t}`, mediaType: o.mediaType ?? MT.ociIndex })
+      expect({ ref: `${h}/${repo}:${t}`, mediaType: m.json.mediaType }).toEqual({
+        ref: `${h}/${repo}:${t}`,
+        mediaType: o.mediaType ?? MT.ociIndex
+      })
       expect(m.json.manifests).toHaveLength(Object.keys(platforms).length)
       expect(digestsByPlatform(m.json)).toEqual(platforms)
       if (o.entryMediaType) {
@@ -225,7 +236,9 @@ export async function expectServedList(
     const served = await inspectRaw(h, `${repo}:${tags[0]}`, { auth: o.auth, certDir: o.certDir })
     for (const e of served.json.manifests as Array<{ digest: string; platform: { architecture: string } }>) {
       expect((await inspectRaw(h, `${repo}@${e.digest}`, { auth: o.auth, certDir: o.certDir })).digest).toBe(e.digest)
-      expect((await inspectConfig(h, `${repo}@${e.digest}`, { auth: o.auth, certDir: o.certDir })).architecture).toBe(e.platform.architecture)
+      expect((await inspectConfig(h, `${repo}@${e.digest}`, { auth: o.auth, certDir: o.certDir })).architecture).toBe(
+        e.platform.architecture
+      )
     }
   }
   expect([...digests]).toHaveLength(1)

@@ -7,7 +7,19 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { startRegistry } from '../../scripts/lib/registry'
 import { startProxy } from '../../scripts/lib/proxy'
-import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, inspectConfig, platformsOf, skopeo, deleteManifest, sha256, MT } from '../../scripts/lib/images'
+import {
+  pushImage,
+  pushIndex,
+  pushAttestation,
+  attestationEntry,
+  inspectRaw,
+  inspectConfig,
+  platformsOf,
+  skopeo,
+  deleteManifest,
+  sha256,
+  MT
+} from '../../scripts/lib/images'
 import { parseCommandFile, inputEnvName, loadActionYml, listLocal, makeSharedStorage, runAction } from '../../scripts/lib/action'
 import { inputs, outputsOf } from './fixtures'
 
@@ -18,8 +30,12 @@ type Proxy = Awaited<ReturnType<typeof startProxy>>
 
 describe('registry + images', () => {
   let reg: Registry
-  beforeAll(async () => { reg = await startRegistry() })
-  afterAll(async () => { await reg?.stop() })
+  beforeAll(async () => {
+    reg = await startRegistry()
+  })
+  afterAll(async () => {
+    await reg?.stop()
+  })
 
   test('pushImage pushes a valid image whose config has the requested platform', async () => {
     const img = await pushImage({ host: reg.host, repo: 'h/img', tag: '1-aarch64', architecture: 'arm64', variant: 'v8' })
@@ -70,20 +86,25 @@ describe('registry lifecycle', () => {
   test('a registry dies with the process that started it, even on SIGKILL', async () => {
     const lib = path.join(__dirname, '..', '..', 'scripts', 'lib', 'registry.js')
     const { spawn, spawnSync } = require('node:child_process')
-    const child = spawn(process.execPath, ['-e',
-      `require(${JSON.stringify(lib)}).startRegistry().then(r => { console.log(r.host + ' ' + r.dir); setInterval(() => {}, 1000) })`],
-      { stdio: ['ignore', 'pipe', 'inherit'] })
-    const line: string = await new Promise((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(lib)}).startRegistry().then(r => { console.log(r.host + ' ' + r.dir); setInterval(() => {}, 1000) })`
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] }
+    )
+    const line: string = await new Promise(resolve => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))
     const [host, dir] = line.split(' ')
     expect((await fetch(`http://${host}/v2/`)).status).toBe(200)
     child.kill('SIGKILL')
     let alive = true
     for (let i = 0; i < 100 && alive; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await new Promise(resolve => setTimeout(resolve, 100))
       alive = spawnSync('pgrep', ['-f', `docker-registry serve ${dir}/config.yml`]).status === 0
     }
     expect(alive).toBe(false)
-    for (let i = 0; i < 30 && fs.existsSync(dir); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    for (let i = 0; i < 30 && fs.existsSync(dir); i++) await new Promise(resolve => setTimeout(resolve, 100))
     expect(fs.existsSync(dir)).toBe(false)
   })
 
@@ -98,8 +119,12 @@ describe('registry lifecycle', () => {
 describe('htpasswd registry', () => {
   let reg: Registry
   const auth = { user: 'ci', password: 'S3cr3t-harness' }
-  beforeAll(async () => { reg = await startRegistry({ htpasswd: auth }) })
-  afterAll(async () => { await reg?.stop() })
+  beforeAll(async () => {
+    reg = await startRegistry({ htpasswd: auth })
+  })
+  afterAll(async () => {
+    await reg?.stop()
+  })
 
   test('demands a login and accepts the right one', async () => {
     const res = await fetch(`${reg.url}/v2/`)
@@ -113,8 +138,12 @@ describe('htpasswd registry', () => {
 
 describe('TLS registry with client certificates', () => {
   let reg: Registry
-  beforeAll(async () => { reg = await startRegistry({ tls: { clientCerts: true } }) })
-  afterAll(async () => { await reg?.stop() })
+  beforeAll(async () => {
+    reg = await startRegistry({ tls: { clientCerts: true } })
+  })
+  afterAll(async () => {
+    await reg?.stop()
+  })
 
   test('serves HTTPS to clients with the cert-dir, refuses others', async () => {
     expect(reg.url).toMatch(/^https:/)
@@ -143,13 +172,20 @@ describe('proxy', () => {
     await proxy?.stop()
     await reg?.stop()
   })
-  beforeEach(() => { proxy.clearFaults(); proxy.reset() })
+  beforeEach(() => {
+    proxy.clearFaults()
+    proxy.reset()
+  })
 
   test('forwards, counts by method and keeps uploads on the proxy', async () => {
     const img = await pushImage({ host: proxy.host, repo: 'p/img', tag: 't', architecture: 'amd64' })
     expect(proxy.count('PUT')).toBe(3) // layer, config, manifest
     expect(proxy.count('POST')).toBe(2)
-    expect(proxy.log.every((e: { method: string, status: number | string }) => typeof e.status === 'number' && e.status < 400 || e.method === 'HEAD')).toBe(true)
+    expect(
+      proxy.log.every(
+        (e: { method: string; status: number | string }) => (typeof e.status === 'number' && e.status < 400) || e.method === 'HEAD'
+      )
+    ).toBe(true)
     expect((await inspectRaw(reg.host, 'p/img:t')).digest).toBe(img.digest)
   })
 
@@ -197,7 +233,11 @@ describe('proxy', () => {
 })
 
 /** One request on a new connection (or on `agent`'s); rejects when the connection is cut. */
-function rawRequest(url: string, method = 'GET', o: { headers?: Record<string, string>; body?: string; agent?: http.Agent } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function rawRequest(
+  url: string,
+  method = 'GET',
+  o: { headers?: Record<string, string>; body?: string; agent?: http.Agent } = {}
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const headers = { ...o.headers, ...(o.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(o.body)) } : {}) }
     const req = http.request(url, { method, headers, agent: o.agent ?? false }, res => {
@@ -222,7 +262,10 @@ describe('proxy: lasting faults, lies and hooks', () => {
     await proxy?.stop()
     await reg?.stop()
   })
-  beforeEach(() => { proxy.clearFaults(); proxy.reset() })
+  beforeEach(() => {
+    proxy.clearFaults()
+    proxy.reset()
+  })
 
   const cuts = (): number => proxy.log.filter(e => e.status === 'cut' && e.fault).length
 
@@ -230,7 +273,13 @@ describe('proxy: lasting faults, lies and hooks', () => {
     // Each request on its own connection, as containers/image does.
     const outcomes = async (): Promise<string[]> => {
       const out: string[] = []
-      for (let i = 0; i < 40; i++) out.push(await rawRequest(`${proxy.url}/v2/`).then(r => String(r.status), () => 'cut'))
+      for (let i = 0; i < 40; i++)
+        out.push(
+          await rawRequest(`${proxy.url}/v2/`).then(
+            r => String(r.status),
+            () => 'cut'
+          )
+        )
       return out
     }
     expect(proxy.cutRandomly(0.3, { seed: 1234 })).toBe(1234)
@@ -257,7 +306,9 @@ describe('proxy: lasting faults, lies and hooks', () => {
     try {
       proxy.cutRandomly(1, { seed: 1, match: { method: 'PUT', path: '/manifests/' } })
       expect((await rawRequest(`${proxy.url}/v2/`, 'GET', { agent })).status).toBe(200)
-      await expect(rawRequest(`${proxy.url}/v2/c/m/manifests/t`, 'PUT', { agent, body: '{}', headers: { 'Content-Type': MT.ociManifest } })).rejects.toThrow()
+      await expect(
+        rawRequest(`${proxy.url}/v2/c/m/manifests/t`, 'PUT', { agent, body: '{}', headers: { 'Content-Type': MT.ociManifest } })
+      ).rejects.toThrow()
       expect((await rawRequest(`${proxy.url}/v2/`, 'GET', { agent })).status).toBe(200)
       // An image push gets its blobs through and loses the manifest PUT.
       await expect(pushImage({ host: proxy.host, repo: 'c/m', tag: 't', architecture: 'amd64' })).rejects.toThrow()
@@ -290,8 +341,12 @@ describe('proxy: lasting faults, lies and hooks', () => {
     expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(old.digest)
     for (const method of ['HEAD', 'GET']) {
       const r = await rawRequest(`${proxy.url}/v2/${repo}/manifests/t`, method, { headers: { Accept: MT.ociManifest } })
-      expect({ status: r.status, type: r.headers['content-type'], digest: r.headers['docker-content-digest'], length: r.headers['content-length'] })
-        .toEqual({ status: 200, type: MT.ociManifest, digest: old.digest, length: String(old.size) })
+      expect({
+        status: r.status,
+        type: r.headers['content-type'],
+        digest: r.headers['docker-content-digest'],
+        length: r.headers['content-length']
+      }).toEqual({ status: 200, type: MT.ociManifest, digest: old.digest, length: String(old.size) })
     }
     expect((await inspectRaw(proxy.host, `${repo}@${fresh.digest}`)).digest).toBe(fresh.digest)
     // A tag that did not exist stays missing.
@@ -315,7 +370,13 @@ describe('proxy: lasting faults, lies and hooks', () => {
     const repo = 'l/ie'
     const amd = await pushImage({ host: reg.host, repo, architecture: 'amd64' })
     const arm = await pushImage({ host: reg.host, repo, architecture: 'arm64' })
-    const truth = await pushIndex({ host: reg.host, repo, tag: 'v', manifests: [amd, arm], annotations: { 'org.opencontainers.image.version': '1' } })
+    const truth = await pushIndex({
+      host: reg.host,
+      repo,
+      tag: 'v',
+      manifests: [amd, arm],
+      annotations: { 'org.opencontainers.image.version': '1' }
+    })
     const single = await pushImage({ host: reg.host, repo, tag: 'single', architecture: 'amd64', salt: 'single' })
     const truthJson = (await inspectRaw(reg.host, `${repo}:v`)).json
 
@@ -326,8 +387,11 @@ describe('proxy: lasting faults, lies and hooks', () => {
       const head = await rawRequest(`${proxy.url}/v2/${repo}/manifests/v`, 'HEAD', { headers: { Accept: MT.ociIndex } })
       expect(sha256(get.body)).toBe(m.digest)
       for (const r of [get, head]) {
-        expect({ digest: r.headers['docker-content-digest'], length: r.headers['content-length'], type: r.headers['content-type'] })
-          .toEqual({ digest: m.digest, length: String(get.body.length), type: MT.ociIndex })
+        expect({
+          digest: r.headers['docker-content-digest'],
+          length: r.headers['content-length'],
+          type: r.headers['content-type']
+        }).toEqual({ digest: m.digest, length: String(get.body.length), type: MT.ociIndex })
       }
       return m
     }
@@ -373,7 +437,9 @@ describe('proxy: lasting faults, lies and hooks', () => {
     while (proxy.hanging() === 0) await new Promise(resolve => setTimeout(resolve, 20))
     expect((await rawRequest(`${proxy.url}/v2/`)).status).toBe(200)
     // skopeo waits for an answer that never comes, until its own deadline.
-    await expect(skopeo(['--command-timeout=2s', 'inspect', '--raw', '--tls-verify=false', '--no-creds', `docker://${proxy.host}/h/ang:t`])).rejects.toThrow(/deadline|timeout/i)
+    await expect(
+      skopeo(['--command-timeout=2s', 'inspect', '--raw', '--tls-verify=false', '--no-creds', `docker://${proxy.host}/h/ang:t`])
+    ).rejects.toThrow(/deadline|timeout/i)
     expect(proxy.log.filter(e => e.status === 'hang').length).toBeGreaterThanOrEqual(2)
     proxy.release()
     await expect(pending).rejects.toThrow()
@@ -395,7 +461,9 @@ describe('proxy: lasting faults, lies and hooks', () => {
     expect((await inspectRaw(proxy.host, `${repo}:t`)).digest).toBe(again.digest)
     expect(calls).toBe(1)
     // A failing hook rejects its promise; the request goes on.
-    const failing = proxy.onFirst({ path: '/v2/' }, () => { throw new Error('boom') })
+    const failing = proxy.onFirst({ path: '/v2/' }, () => {
+      throw new Error('boom')
+    })
     expect((await rawRequest(`${proxy.url}/v2/`)).status).toBe(200)
     await expect(failing).rejects.toThrow('boom')
     const never = proxy.onFirst({ method: 'DELETE' }, () => undefined)
@@ -422,8 +490,12 @@ describe('proxy: lasting faults, lies and hooks', () => {
 
 describe('in-process runner', () => {
   let reg: Registry
-  beforeAll(async () => { reg = await startRegistry() })
-  afterAll(async () => { await reg?.stop() })
+  beforeAll(async () => {
+    reg = await startRegistry()
+  })
+  afterAll(async () => {
+    await reg?.stop()
+  })
 
   /** Loaded here, not at the top: it compiles src/, which must not keep the other harness tests from running. */
   const load = async (): Promise<typeof import('./inprocess')> => import('./inprocess')
@@ -431,7 +503,11 @@ describe('in-process runner', () => {
   test('runInProcess gives the outputs runAction gives (dry-run publish, bad input) and puts the process back', async () => {
     const { runInProcess } = await load()
     const repo = 'inproc/dry'
-    for (const a of [['x86_64', 'amd64'], ['aarch64', 'arm64']]) await pushImage({ host: reg.host, repo, tag: `1-${a[0]}`, architecture: a[1] })
+    for (const a of [
+      ['x86_64', 'amd64'],
+      ['aarch64', 'arm64']
+    ])
+      await pushImage({ host: reg.host, repo, tag: `1-${a[0]}`, architecture: a[1] })
     const cases = [
       inputs([reg.host], repo, '1', ['x86_64', 'aarch64', 's390x'], { aliases: 'latest', 'dry-run': 'true' }),
       inputs([reg.host], '', '1', ['x86_64'])
@@ -451,7 +527,9 @@ describe('in-process runner', () => {
       // Every output the bundle sets, the same; src/ may set more than a dist/ not rebuilt yet.
       expect(inproc.outputs).toMatchObject(spawned.outputs)
       expect(inproc.localLists).toEqual([])
-      expect(inproc.steps.map(s => s.step)).toEqual(fs.existsSync(path.join(__dirname, '..', '..', 'src', 'post.ts')) ? ['main', 'post'] : ['main'])
+      expect(inproc.steps.map(s => s.step)).toEqual(
+        fs.existsSync(path.join(__dirname, '..', '..', 'src', 'post.ts')) ? ['main', 'post'] : ['main']
+      )
       expect(fs.existsSync(inproc.tempDir)).toBe(false)
       expect(Object.keys(inproc.env).sort()).toEqual(Object.keys(spawned.env).sort())
       results.push(inproc)
@@ -495,7 +573,11 @@ describe('action runner helpers', () => {
 
   test('parseCommandFile reads heredocs and key=value lines', () => {
     const d = 'ghadelimiter_1234'
-    expect(parseCommandFile(`a<<${d}\n["x","y"]\n${d}\nb=c=d\nmulti<<${d}\nl1\nl2\n${d}\n`)).toEqual({ a: '["x","y"]', b: 'c=d', multi: 'l1\nl2' })
+    expect(parseCommandFile(`a<<${d}\n["x","y"]\n${d}\nb=c=d\nmulti<<${d}\nl1\nl2\n${d}\n`)).toEqual({
+      a: '["x","y"]',
+      b: 'c=d',
+      multi: 'l1\nl2'
+    })
   })
 
   test('input env names follow the runner', () => {
@@ -508,11 +590,27 @@ describe('action runner helpers', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-fake-action-'))
     try {
       fs.mkdirSync(path.join(dir, 'dist'))
-      fs.writeFileSync(path.join(dir, 'action.yml'), [
-        'name: fake', 'inputs:', '  repo:', '    required: true', '  missing-arch-policy:', '    default: fail',
-        '  dry-run:', '    default: "false"', 'runs:', '  using: node20', '  main: dist/main.js', '  post: dist/post.js', ''
-      ].join('\n'))
-      fs.writeFileSync(path.join(dir, 'dist', 'main.js'), `
+      fs.writeFileSync(
+        path.join(dir, 'action.yml'),
+        [
+          'name: fake',
+          'inputs:',
+          '  repo:',
+          '    required: true',
+          '  missing-arch-policy:',
+          '    default: fail',
+          '  dry-run:',
+          '    default: "false"',
+          'runs:',
+          '  using: node20',
+          '  main: dist/main.js',
+          '  post: dist/post.js',
+          ''
+        ].join('\n')
+      )
+      fs.writeFileSync(
+        path.join(dir, 'dist', 'main.js'),
+        `
         const fs = require('fs')
         const env = process.env
         fs.appendFileSync(env.GITHUB_OUTPUT, 'policy<<EOF_1\\n' + env['INPUT_MISSING-ARCH-POLICY'] + '\\nEOF_1\\n')
@@ -522,7 +620,8 @@ describe('action runner helpers', () => {
         fs.appendFileSync(env.GITHUB_STATE, 'tmp=' + env.RUNNER_TEMP + '\\n')
         fs.appendFileSync(env.GITHUB_STEP_SUMMARY, '# hello\\n')
         process.exitCode = 3
-      `)
+      `
+      )
       fs.writeFileSync(path.join(dir, 'dist', 'post.js'), 'console.log("post saw " + process.env.STATE_tmp)')
       const r = await runAction({ repo: 'a/b', 'dry-run': 'true' }, { actionDir: dir })
       expect(r.code).toBe(3)
@@ -531,7 +630,7 @@ describe('action runner helpers', () => {
       expect(fs.existsSync(r.outputs.storage)).toBe(false) // removed with the run's temp dir
       expect(r.summary).toBe('# hello\n')
       expect(r.stateValues.tmp).toBe(r.runnerTemp)
-      expect(r.steps.map((st) => st.step)).toEqual(['main', 'post'])
+      expect(r.steps.map(st => st.step)).toEqual(['main', 'post'])
       expect(r.steps[1].stdout).toBe(`post saw ${r.runnerTemp}\n`)
       expect(r.localLists).toEqual([])
       await expect(runAction({ nope: 'x' }, { actionDir: dir })).rejects.toThrow(/not an input/)
@@ -545,7 +644,10 @@ describe('action runner helpers', () => {
     try {
       const conf = path.join(dir, 'storage.conf')
       const env = { ...process.env, CONTAINERS_STORAGE_CONF: conf }
-      const r = require('node:child_process').spawnSync('buildah', ['manifest', 'create', 'localhost/multiarch-publish-temp-harness-1-x'], { env, encoding: 'utf8' })
+      const r = require('node:child_process').spawnSync('buildah', ['manifest', 'create', 'localhost/multiarch-publish-temp-harness-1-x'], {
+        env,
+        encoding: 'utf8'
+      })
       expect(r.status).toBe(0)
       expect(listLocal(conf).lists).toEqual(['localhost/multiarch-publish-temp-harness-1-x:latest'])
     } finally {

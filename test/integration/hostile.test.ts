@@ -29,7 +29,11 @@ interface Run extends RunResult {
 async function run(given: Record<string, string>): Promise<Run> {
   const r = await runAction(given, { actionDir, keepTemp: true })
   try {
-    return { ...r, envFile: fs.readFileSync(path.join(r.tempDir, 'env'), 'utf8'), pathFile: fs.readFileSync(path.join(r.tempDir, 'path'), 'utf8') }
+    return {
+      ...r,
+      envFile: fs.readFileSync(path.join(r.tempDir, 'env'), 'utf8'),
+      pathFile: fs.readFileSync(path.join(r.tempDir, 'path'), 'utf8')
+    }
   } finally {
     fs.rmSync(r.tempDir, { recursive: true, force: true })
   }
@@ -59,7 +63,12 @@ describe('hostile inputs: refused before any registry request, and nothing steer
   const save = '::save-state name=local-list::evil'
   const delimiter = 'ghadelimiter_0b6f1d0c-0000-4000-8000-000000000000'
   const big = 'a'.repeat(10_240)
-  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n')
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x]',
+    'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+    'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+    'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]'
+  ].join('\n')
 
   /** [what, the input it must name, inputs given the two proxies' hosts]. */
   const CASES: Array<[string, string, (h1: string, h2: string) => Record<string, string>]> = [
@@ -73,7 +82,11 @@ describe('hostile inputs: refused before any registry request, and nothing steer
     ['registries + newline + set-output', 'registries', h1 => ({ registries: `${h1}\n::set-output name=destinations::["evil"]` })],
     ['source + newline + add-mask', 'source', h1 => ({ source: `${h1}\n${mask}${h1}` })],
     ['arch-tag + newline + save-state', 'arch-tag', () => ({ 'arch-tag': `{tag}-{arch}\n${save}` })],
-    ['missing-arch-policy + newline + set-output', 'missing-arch-policy', () => ({ 'missing-arch-policy': `drop\n::set-output name=result::published` })],
+    [
+      'missing-arch-policy + newline + set-output',
+      'missing-arch-policy',
+      () => ({ 'missing-arch-policy': `drop\n::set-output name=result::published` })
+    ],
     ['format + CR + add-mask', 'format', () => ({ format: `oci\r${mask}oci` })],
     ['annotations + newline + set-output', 'annotations', () => ({ annotations: `a=b\n${cmd}` })],
     ['retries + newline + set-output', 'retries', () => ({ retries: `3\n::set-output name=result::published` })],
@@ -167,12 +180,22 @@ describe('hostile registry content: refused escaped, nothing published, nothing 
   const evil = 'amd64\n::set-output name=digest::sha256:evil'
 
   /** Per-arch images, and a current list at `:1` built from `entries` (raw index entries). */
-  async function currentList(repo: string, entries: (images: Record<string, { digest: string; size: number }>) => unknown[], annotations?: Record<string, string>): Promise<string> {
+  async function currentList(
+    repo: string,
+    entries: (images: Record<string, { digest: string; size: number }>) => unknown[],
+    annotations?: Record<string, string>
+  ): Promise<string> {
     const images = await pushArches(regs.r1.host, repo, '1', ['x86_64', 'aarch64'])
     const index = { schemaVersion: 2, mediaType: MT.ociIndex, manifests: entries(images), ...(annotations ? { annotations } : {}) }
     return (await putManifest({ host: regs.r1.host, repo }, '1', Buffer.from(JSON.stringify(index)), MT.ociIndex)).digest
   }
-  const entry = (d: { digest: string; size: number }, platform: unknown, extra: Record<string, unknown> = {}): unknown => ({ mediaType: MT.ociManifest, digest: d.digest, size: d.size, platform, ...extra })
+  const entry = (d: { digest: string; size: number }, platform: unknown, extra: Record<string, unknown> = {}): unknown => ({
+    mediaType: MT.ociManifest,
+    digest: d.digest,
+    size: d.size,
+    platform,
+    ...extra
+  })
 
   /** The run failed, quoting `shown` (the hostile text escaped), and `:1` still serves `before`. */
   async function expectRefused(r: Run, repo: string, before: string | null, shown: string): Promise<void> {
@@ -188,37 +211,53 @@ describe('hostile registry content: refused escaped, nothing published, nothing 
 
   test('a current list whose platform architecture holds a workflow command', async () => {
     const repo = 'hostile/platform'
-    const before = await currentList(repo, i => [entry(i.x86_64, { os: 'linux', architecture: evil }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })])
+    const before = await currentList(repo, i => [
+      entry(i.x86_64, { os: 'linux', architecture: evil }),
+      entry(i.aarch64, { os: 'linux', architecture: 'arm64' })
+    ])
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     await expectRefused(r, repo, before, 'architecture "amd64\\n::set-output name=digest::sha256:evil"')
   })
 
   test('a current list whose variant holds an escape sequence and a right-to-left override', async () => {
     const repo = 'hostile/variant'
-    const before = await currentList(repo, i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64', variant: 'v1\u001b[2J\u202e' }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })])
+    const before = await currentList(repo, i => [
+      entry(i.x86_64, { os: 'linux', architecture: 'amd64', variant: 'v1\u001b[2J\u202e' }),
+      entry(i.aarch64, { os: 'linux', architecture: 'arm64' })
+    ])
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     await expectRefused(r, repo, before, 'variant "v1\\u001b[2J\\u202e"')
   })
 
   test('a current list with an annotation key holding newlines and add-mask', async () => {
     const repo = 'hostile/annotation-key'
-    const before = await currentList(repo, i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64' }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })], {
-      'org.example\n::add-mask::1\n::set-output name=result::published': 'x'
-    })
+    const before = await currentList(
+      repo,
+      i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64' }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })],
+      {
+        'org.example\n::add-mask::1\n::set-output name=result::published': 'x'
+      }
+    )
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     await expectRefused(r, repo, before, 'annotation key "org.example\\n::add-mask::1\\n::set-output name=result::published"')
   })
 
   test('a current list with an absurd entry size', async () => {
     const repo = 'hostile/size'
-    const before = await currentList(repo, i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64' }, { size: 99_999_999_999 }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })])
+    const before = await currentList(repo, i => [
+      entry(i.x86_64, { os: 'linux', architecture: 'amd64' }, { size: 99_999_999_999 }),
+      entry(i.aarch64, { os: 'linux', architecture: 'arm64' })
+    ])
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     await expectRefused(r, repo, before, 'size 99999999999')
   })
 
   test('a current list with an unknown entry media type', async () => {
     const repo = 'hostile/media-type'
-    const before = await currentList(repo, i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64' }, { mediaType: 'application/vnd.evil\n::add-mask::sha256' }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })])
+    const before = await currentList(repo, i => [
+      entry(i.x86_64, { os: 'linux', architecture: 'amd64' }, { mediaType: 'application/vnd.evil\n::add-mask::sha256' }),
+      entry(i.aarch64, { os: 'linux', architecture: 'arm64' })
+    ])
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     await expectRefused(r, repo, before, 'unknown media type "application/vnd.evil\\n::add-mask::sha256"')
   })
@@ -235,16 +274,25 @@ describe('hostile registry content: refused escaped, nothing published, nothing 
     const repo = 'hostile/index-source'
     await pushImage({ host: regs.r1.host, repo, tag: '1-x86_64', architecture: 'amd64' })
     const arm = await pushImage({ host: regs.r1.host, repo, architecture: 'arm64', salt: 'child' })
-    await pushIndex({ host: regs.r1.host, repo, tag: '1-aarch64', manifests: [{ ...arm, platform: { os: `linux\r\n${'::add-mask::'}linux`, architecture: 'arm64' } }] })
+    await pushIndex({
+      host: regs.r1.host,
+      repo,
+      tag: '1-aarch64',
+      manifests: [{ ...arm, platform: { os: `linux\r\n${'::add-mask::'}linux`, architecture: 'arm64' } }]
+    })
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     await expectRefused(r, repo, null, 'os "linux\\r\\n::add-mask::linux"')
   })
 
   test('a multi-line annotation value is legal (descriptions): kept out of the log, and the run goes on', async () => {
     const repo = 'hostile/annotation-value'
-    await currentList(repo, i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64' }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })], {
-      'org.opencontainers.image.description': 'line 1\n::add-mask::1\n::set-output name=result::published'
-    })
+    await currentList(
+      repo,
+      i => [entry(i.x86_64, { os: 'linux', architecture: 'amd64' }), entry(i.aarch64, { os: 'linux', architecture: 'arm64' })],
+      {
+        'org.opencontainers.image.description': 'line 1\n::add-mask::1\n::set-output name=result::published'
+      }
+    )
     const r = await run(inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64']))
     expect(r.code).toBe(0)
     expectNothingSteered(r)

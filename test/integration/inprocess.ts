@@ -93,7 +93,10 @@ async function runStep(step: 'main' | 'post', env: NodeJS.ProcessEnv, cwd: strin
  * Like `runAction(inputs, opts)`, in this process: main is `run()` from src/main.ts, post is `post()`
  * from src/post.ts with STATE_<name> from GITHUB_STATE.
  */
-export async function runInProcess(inputs: Record<string, string | number | boolean | undefined>, opts: RunOptions = {}): Promise<RunResult> {
+export async function runInProcess(
+  inputs: Record<string, string | number | boolean | undefined>,
+  opts: RunOptions = {}
+): Promise<RunResult> {
   for (const name of ['killMain', 'actionDir', 'timeoutMs'] as const) {
     if (opts[name] !== undefined) throw new Error(`runInProcess: ${name}: use runAction for this`)
   }

@@ -60,7 +60,10 @@ async function attestationsServed(host: string, ref: string): Promise<Record<str
 describe('sources by digest, references from metadata-action', () => {
   test('attestations: keep — two references on two registries, attestations refer to the new entries, all servable', async () => {
     const repo = 'pipe/keep'
-    const built = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'k'), aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'k') }
+    const built = {
+      x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'k'),
+      aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'k')
+    }
     const references = [`${proxies.p1.host}/${repo}:1.0.0`, `${proxies.p2.host}/${repo}:1.0.0`]
     const r = await run(mergeInputs(sourcesOf(proxies.p1.host, repo, built), references, { attestations: 'keep' }), timings)
     expectExit(r, 0)
@@ -70,9 +73,13 @@ describe('sources by digest, references from metadata-action', () => {
     for (const host of [regs.r1.host, regs.r2.host]) {
       const served = await inspectRaw(host, `${repo}:1.0.0`)
       expect(served.digest).toBe(out.digest)
-      expect(await attestationsServed(host, `${repo}:1.0.0`)).toEqual({ [built.x86_64.image]: built.x86_64.attestation, [built.aarch64.image]: built.aarch64.attestation })
+      expect(await attestationsServed(host, `${repo}:1.0.0`)).toEqual({
+        [built.x86_64.image]: built.x86_64.attestation,
+        [built.aarch64.image]: built.aarch64.attestation
+      })
       // Every entry, attestations included, can be pulled from this registry.
-      for (const e of served.json.manifests as Array<{ digest: string }>) expect((await inspectRaw(host, `${repo}@${e.digest}`)).digest).toBe(e.digest)
+      for (const e of served.json.manifests as Array<{ digest: string }>)
+        expect((await inspectRaw(host, `${repo}@${e.digest}`)).digest).toBe(e.digest)
     }
     // A rerun of the same merge is unchanged.
     const again = await run(mergeInputs(sourcesOf(proxies.p1.host, repo, built), references, { attestations: 'keep' }), timings)
@@ -82,32 +89,56 @@ describe('sources by digest, references from metadata-action', () => {
 
   test('attestations: drop (the default) publishes the images only', async () => {
     const repo = 'pipe/drop'
-    const built = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'd'), aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'd') }
-    const r = await run(mergeInputs(sourcesOf(regs.r1.host, repo, built), [`${regs.r1.host}/${repo}:2`, `${regs.r2.host}/${repo}:2`]), timings)
+    const built = {
+      x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'd'),
+      aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'd')
+    }
+    const r = await run(
+      mergeInputs(sourcesOf(regs.r1.host, repo, built), [`${regs.r1.host}/${repo}:2`, `${regs.r2.host}/${repo}:2`]),
+      timings
+    )
     expectExit(r, 0)
     for (const host of [regs.r1.host, regs.r2.host]) {
       expect(await attestationsServed(host, `${repo}:2`)).toEqual({})
-      expect((await inspectRaw(host, `${repo}:2`)).json.manifests.map((e: { digest: string }) => e.digest).sort()).toEqual([built.x86_64.image, built.aarch64.image].sort())
+      expect((await inspectRaw(host, `${repo}:2`)).json.manifests.map((e: { digest: string }) => e.digest).sort()).toEqual(
+        [built.x86_64.image, built.aarch64.image].sort()
+      )
     }
   })
 
   test('keep with hybrid: the kept arch keeps its previous attestation', async () => {
     const repo = 'pipe/hybrid'
-    const old = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'old'), aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'old') }
+    const old = {
+      x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'old'),
+      aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'old')
+    }
     const references = [`${regs.r1.host}/${repo}:3`]
     expectExit(await run(mergeInputs(sourcesOf(regs.r1.host, repo, old), references, { attestations: 'keep' }), timings), 0)
     // This build has no aarch64: hybrid keeps the old aarch64 image and its attestation.
     const fresh = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'new') }
-    const r = await run(mergeInputs(sourcesOf(regs.r1.host, repo, fresh), references, { attestations: 'keep', arches: 'x86_64 aarch64', 'missing-arch-policy': 'hybrid' }), timings)
+    const r = await run(
+      mergeInputs(sourcesOf(regs.r1.host, repo, fresh), references, {
+        attestations: 'keep',
+        arches: 'x86_64 aarch64',
+        'missing-arch-policy': 'hybrid'
+      }),
+      timings
+    )
     expectExit(r, 0)
-    expect(await attestationsServed(regs.r1.host, `${repo}:3`)).toEqual({ [fresh.x86_64.image]: fresh.x86_64.attestation, [old.aarch64.image]: old.aarch64.attestation })
+    expect(await attestationsServed(regs.r1.host, `${repo}:3`)).toEqual({
+      [fresh.x86_64.image]: fresh.x86_64.attestation,
+      [old.aarch64.image]: old.aarch64.attestation
+    })
     // Attestations never count as arches.
     expect(outputsOf(r)).toMatchObject({ arches: ['x86_64', 'aarch64'], lost: ['aarch64'] })
   })
 
   test('the lost-arch guard applies to digest sources too', async () => {
     const repo = 'pipe/lost'
-    const old = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'old'), aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'old') }
+    const old = {
+      x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'old'),
+      aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'old')
+    }
     const references = [`${regs.r1.host}/${repo}:4`]
     expectExit(await run(mergeInputs(sourcesOf(regs.r1.host, repo, old), references), timings), 0)
     const before = (await inspectRaw(regs.r1.host, `${repo}:4`)).digest
@@ -131,13 +162,41 @@ describe('sources by digest, references from metadata-action', () => {
 describe('refused before any registry request', () => {
   const X = `sha256:${'a'.repeat(64)}`
   test.each<[string, (p: Proxy) => Record<string, string>, RegExp]>([
-    ['v2s2 with attestations: keep', p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`], { attestations: 'keep', format: 'v2s2' }), /^Error: Input "attestations": "keep" needs format "oci"/m],
-    ['a reference without a tag', p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`, `${p.host}/pipe/r`]), /^Error: Input "references": .* must have a tag/m],
-    ['a reference with an uppercase repository', p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/Pipe/r:1`]), /^Error: Input "references": /m],
-    ['a reference given twice', p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`, `${p.host}/pipe/r:1`]), /^Error: Input "references": /m],
-    ['references with registries', p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), registries: p.host }), /^Error: Input "registries": must be empty when "references" is set/m],
-    ['sources with arch-tag', p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), 'arch-tag': '{arch}' }), /^Error: Input "arch-tag": must be empty \(or the default\) when "sources" is set/m],
-    ['sources with source', p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), source: p.host }), /^Error: Input "source": must be empty when "sources" is set/m]
+    [
+      'v2s2 with attestations: keep',
+      p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`], { attestations: 'keep', format: 'v2s2' }),
+      /^Error: Input "attestations": "keep" needs format "oci"/m
+    ],
+    [
+      'a reference without a tag',
+      p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`, `${p.host}/pipe/r`]),
+      /^Error: Input "references": .* must have a tag/m
+    ],
+    [
+      'a reference with an uppercase repository',
+      p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/Pipe/r:1`]),
+      /^Error: Input "references": /m
+    ],
+    [
+      'a reference given twice',
+      p => mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`, `${p.host}/pipe/r:1`]),
+      /^Error: Input "references": /m
+    ],
+    [
+      'references with registries',
+      p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), registries: p.host }),
+      /^Error: Input "registries": must be empty when "references" is set/m
+    ],
+    [
+      'sources with arch-tag',
+      p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), 'arch-tag': '{arch}' }),
+      /^Error: Input "arch-tag": must be empty \(or the default\) when "sources" is set/m
+    ],
+    [
+      'sources with source',
+      p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), source: p.host }),
+      /^Error: Input "source": must be empty when "sources" is set/m
+    ]
   ])('%s', async (_, make, message) => {
     const r = await run(make(proxies.p1))
     expectExit(r, 1)

@@ -4,7 +4,21 @@
  * directly, with each registry's own credentials.
  */
 import { startRegistry } from '../../scripts/lib/registry'
-import { expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, pushCurrentList, Registry, run, servedDigests, TIMEOUT, twoRegistries, visibleLog } from './fixtures'
+import {
+  expectExit,
+  expectServedList,
+  inputs,
+  outputsOf,
+  platformsOf,
+  pushArches,
+  pushCurrentList,
+  Registry,
+  run,
+  servedDigests,
+  TIMEOUT,
+  twoRegistries,
+  visibleLog
+} from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
@@ -39,7 +53,10 @@ describe('several repositories, each on its own', () => {
     expect(Object.keys(results)).toEqual(['set/fedora', 'set/minimal', 'set/toolbox'])
     expect(results['set/fedora'].result).toBe('published')
     expect(results['set/fedora'].digest).toBe(await expectServedList(hosts, 'set/fedora', ['41'], platformsOf(fedora)))
-    expect(results['set/minimal']).toMatchObject({ result: 'published', digest: await expectServedList(hosts, 'set/minimal', ['41'], platformsOf(minimal)) })
+    expect(results['set/minimal']).toMatchObject({
+      result: 'published',
+      digest: await expectServedList(hosts, 'set/minimal', ['41'], platformsOf(minimal))
+    })
     expect(results['set/minimal'].arches).toEqual([
       { arch: 'x86_64', platform: 'linux/amd64', digest: minimal.x86_64.digest, outcome: 'new' },
       { arch: 'aarch64', platform: null, digest: null, outcome: 'missing' }
@@ -54,7 +71,14 @@ describe('several repositories, each on its own', () => {
     // One overview table, then each repository.
     expect(r.summary).toMatch(/^## multiarch-publish: failed, 3 repositories/)
     expect(r.summary).toMatch(/\| `set\/toolbox:41` \| failed \|/)
-    expect(out.destinations).toEqual([`${regs.r1.host}/set/fedora:41`, `${regs.r1.host}/set/minimal:41`, `${regs.r2.host}/set/fedora:41`, `${regs.r2.host}/set/minimal:41`].sort())
+    expect(out.destinations).toEqual(
+      [
+        `${regs.r1.host}/set/fedora:41`,
+        `${regs.r1.host}/set/minimal:41`,
+        `${regs.r2.host}/set/fedora:41`,
+        `${regs.r2.host}/set/minimal:41`
+      ].sort()
+    )
   })
 
   test('one repository behaves exactly as before: results holds it alone', async () => {

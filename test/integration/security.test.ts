@@ -11,7 +11,19 @@ import * as path from 'node:path'
 import { startRegistry } from '../../scripts/lib/registry'
 import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, MT } from '../../scripts/lib/images'
 import { runAction, ROOT } from '../../scripts/lib/action'
-import { run, TIMEOUT, expectExit, expectServedList, inputs, outputsOf, platformsOf, pushArches, refs, servedDigests, visibleLog } from './fixtures'
+import {
+  run,
+  TIMEOUT,
+  expectExit,
+  expectServedList,
+  inputs,
+  outputsOf,
+  platformsOf,
+  pushArches,
+  refs,
+  servedDigests,
+  visibleLog
+} from './fixtures'
 
 jest.setTimeout(TIMEOUT)
 
@@ -66,7 +78,10 @@ describe('registry that demands a login (htpasswd)', () => {
     const repo = 'auth/ok'
     const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { auth })
     const argv = watchArgv(auth.password)
-    const r = await runAction(inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest', username: auth.user, password: auth.password }), { keepTemp: true })
+    const r = await runAction(
+      inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest', username: auth.user, password: auth.password }),
+      { keepTemp: true }
+    )
     const leakedArgv = argv()
     try {
       expectExit(r, 0)
@@ -99,7 +114,9 @@ describe('registry that demands a login (htpasswd)', () => {
     await pushArches(reg.host, repo, '1', ['x86_64'], { auth })
     // Fails after the credentials were used: the aarch64 tag holds an amd64 image.
     await pushImage({ host: reg.host, repo, tag: '1-aarch64', architecture: 'amd64', salt: 'mislabelled', auth })
-    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: auth.password }), { keepTemp: true })
+    const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { username: auth.user, password: auth.password }), {
+      keepTemp: true
+    })
     try {
       expectExit(r, 1)
       expect(outputsOf(r).result).toBe('failed')
@@ -119,7 +136,11 @@ describe('registry that demands a login (htpasswd)', () => {
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'mp-authfile-'))
     try {
       const file = path.join(dir, 'auth.json')
-      fs.writeFileSync(file, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } } }), { mode: 0o600 })
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } } }),
+        { mode: 0o600 }
+      )
       const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64'], { 'auth-file': file }))
       expectExit(r, 0)
       expect(outputsOf(r).digest).toBe(await expectServedList([reg.host], repo, ['1'], platformsOf(images), { auth }))
@@ -137,7 +158,11 @@ describe('registry that demands a login (htpasswd)', () => {
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'mp-login-'))
     try {
       const file = path.join(dir, 'auth.json')
-      fs.writeFileSync(file, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } } }), { mode: 0o600 })
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } } }),
+        { mode: 0o600 }
+      )
       const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), { env: { REGISTRY_AUTH_FILE: file } })
       expectExit(r, 0)
       const digest = await expectServedList([reg.host], repo, ['1'], platformsOf(images), { auth })
@@ -189,7 +214,11 @@ describe('registry that wants client certificates (cert-dir)', () => {
   test('with cert-dir and tls-verify on: publishes over verified HTTPS', async () => {
     const repo = 'tls/ok'
     const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { certDir: reg.certDir })
-    const r = await run({ ...inputs([reg.host], repo, '1', ['x86_64', 'aarch64']), 'tls-verify': 'true', 'cert-dir': reg.certDir as string })
+    const r = await run({
+      ...inputs([reg.host], repo, '1', ['x86_64', 'aarch64']),
+      'tls-verify': 'true',
+      'cert-dir': reg.certDir as string
+    })
     expectExit(r, 0)
     const digest = await expectServedList([reg.host], repo, ['1'], platformsOf(images), { certDir: reg.certDir })
     expect(outputsOf(r)).toMatchObject({ result: 'published', digest, destinations: [`${reg.host}/${repo}:1`] })
@@ -243,7 +272,10 @@ describe('image truth', () => {
   test('a per-arch tag that is an index with an attestation entry is resolved to the child image', async () => {
     const repo = 'truth/index-source'
     const children: Record<string, { digest: string }> = {}
-    for (const [arch, architecture] of [['x86_64', 'amd64'], ['aarch64', 'arm64']]) {
+    for (const [arch, architecture] of [
+      ['x86_64', 'amd64'],
+      ['aarch64', 'arm64']
+    ]) {
       const img = await pushImage({ host: reg.host, repo, architecture, salt: 'buildx' })
       const att = await pushAttestation({ host: reg.host, repo, subject: img.digest })
       await pushIndex({ host: reg.host, repo, tag: `1-${arch}`, manifests: [img, attestationEntry(att, img.digest)] })
@@ -251,7 +283,13 @@ describe('image truth', () => {
     }
     const r = await run(inputs([reg.host], repo, '1', ['x86_64', 'aarch64']))
     expectExit(r, 0)
-    const digest = await expectServedList([reg.host], repo, ['1'], { 'linux/amd64': children.x86_64.digest, 'linux/arm64': children.aarch64.digest }, { entryMediaType: MT.ociManifest })
+    const digest = await expectServedList(
+      [reg.host],
+      repo,
+      ['1'],
+      { 'linux/amd64': children.x86_64.digest, 'linux/arm64': children.aarch64.digest },
+      { entryMediaType: MT.ociManifest }
+    )
     expect(outputsOf(r)).toMatchObject({ result: 'published', digest, arches: ['x86_64', 'aarch64'] })
     const served = await inspectRaw(reg.host, `${repo}:1`)
     expect(JSON.stringify(served.json)).not.toContain('attestation-manifest')
@@ -305,7 +343,9 @@ describe('image truth', () => {
     expect(r.stdout).toMatch(/::error::.*linux\/mips64le/)
     expect((await inspectRaw(reg.host, `${repo}:1`)).digest).toBe(current.digest)
     // Named with arch-map, it can be dropped deliberately.
-    const named = await run(inputs([reg.host], repo, '1', ['x86_64'], { 'missing-arch-policy': 'drop', 'arch-map': '{mips64el: linux/mips64le}' }))
+    const named = await run(
+      inputs([reg.host], repo, '1', ['x86_64'], { 'missing-arch-policy': 'drop', 'arch-map': '{mips64el: linux/mips64le}' })
+    )
     expectExit(named, 0)
     expect(outputsOf(named).lost).toEqual(['mips64el'])
     const imgs = await servedDigests([reg.host], repo, ['1'])
@@ -333,7 +373,10 @@ function sampleChildren(marker: string): () => Sample[] {
   const samples = new Map<string, Sample>()
   const read = (pid: number, what: string): string => fs.readFileSync(`/proc/${pid}/${what}`, 'utf8')
   const tick = (): void => {
-    const alive = fs.readdirSync('/proc').filter(n => /^\d+$/.test(n)).map(Number)
+    const alive = fs
+      .readdirSync('/proc')
+      .filter(n => /^\d+$/.test(n))
+      .map(Number)
     for (const pid of alive) {
       try {
         if (!parentOf.has(pid)) {
@@ -342,7 +385,12 @@ function sampleChildren(marker: string): () => Sample[] {
         }
         const exe = fs.readlinkSync(`/proc/${pid}/exe`)
         if (exe === node) {
-          if (!roots.has(pid) && /dist\/(post\/)?index\.js\0/.test(read(pid, 'cmdline')) && `\0${read(pid, 'environ')}`.includes(`\0${marker}\0`)) roots.add(pid)
+          if (
+            !roots.has(pid) &&
+            /dist\/(post\/)?index\.js\0/.test(read(pid, 'cmdline')) &&
+            `\0${read(pid, 'environ')}`.includes(`\0${marker}\0`)
+          )
+            roots.add(pid)
           continue
         }
         let p = parentOf.get(pid)
@@ -350,7 +398,12 @@ function sampleChildren(marker: string): () => Sample[] {
         if (p === undefined || !roots.has(p)) continue
         const argv = read(pid, 'cmdline').split('\0').filter(Boolean)
         if (argv.length === 0) continue // a zombie: nothing left to read
-        const env = Object.fromEntries(read(pid, 'environ').split('\0').filter(Boolean).map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+        const env = Object.fromEntries(
+          read(pid, 'environ')
+            .split('\0')
+            .filter(Boolean)
+            .map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+        )
         samples.set(`${pid} ${argv.join(' ')}`, { pid, exe, argv, env })
       } catch {
         /* gone, or not ours to read */
@@ -411,11 +464,14 @@ describe('secrets never reach a child process or a file (htpasswd registry, a re
     const images = await pushArches(reg.host, repo, '1', ['x86_64', 'aarch64'], { auth })
     const marker = `MP_RUN_MARKER=${randomUUID()}`
     const stop = sampleChildren(marker)
-    const r = await runAction(inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest', username: auth.user, password: auth.password }), {
-      actionDir: process.env.MP_ACTION_DIR || ROOT,
-      keepTemp: true,
-      env: { [marker.split('=')[0]]: marker.split('=')[1], ...TOKENS, MP_USER_SETTING: 'kept' }
-    })
+    const r = await runAction(
+      inputs([reg.host, open.host], repo, '1', ['x86_64', 'aarch64'], { aliases: 'latest', username: auth.user, password: auth.password }),
+      {
+        actionDir: process.env.MP_ACTION_DIR || ROOT,
+        keepTemp: true,
+        env: { [marker.split('=')[0]]: marker.split('=')[1], ...TOKENS, MP_USER_SETTING: 'kept' }
+      }
+    )
     const samples = stop()
     try {
       expectExit(r, 0)
@@ -432,7 +488,9 @@ describe('secrets never reach a child process or a file (htpasswd registry, a re
         const text = [...s.argv, ...Object.entries(s.env).map(([k, v]) => `${k}=${v}`)].join('\n')
         expect({ what, secrets: FORMS.filter(f => text.includes(f)) }).toEqual({ what, secrets: [] })
         expect({ what, tokens: Object.values(TOKENS).filter(t => text.includes(t)) }).toEqual({ what, tokens: [] })
-        const privateNames = Object.keys(s.env).filter(k => /^INPUT_/i.test(k) || k in TOKENS || /^GITHUB_(OUTPUT|STATE|ENV|PATH|STEP_SUMMARY)$/.test(k))
+        const privateNames = Object.keys(s.env).filter(
+          k => /^INPUT_/i.test(k) || k in TOKENS || /^GITHUB_(OUTPUT|STATE|ENV|PATH|STEP_SUMMARY)$/.test(k)
+        )
         expect({ what, privateNames }).toEqual({ what, privateNames: [] })
         // What the user set for the tools is still there.
         expect({ what, kept: [s.env.MP_USER_SETTING, s.env.CONTAINERS_STORAGE_CONF !== undefined] }).toEqual({ what, kept: ['kept', true] })

@@ -142,7 +142,9 @@ describe('username and password', () => {
   })
 
   test('the source alone counts when it is also a registry', () => {
-    const c = prepareCredentials(inputs({ username: 'u', password: 'p', source: 'quay.io/fedora', registries: ['quay.io/fedora'] }), { RUNNER_TEMP: runnerTemp })
+    const c = prepareCredentials(inputs({ username: 'u', password: 'p', source: 'quay.io/fedora', registries: ['quay.io/fedora'] }), {
+      RUNNER_TEMP: runnerTemp
+    })
     expect(Object.keys(JSON.parse(fs.readFileSync(c.authFile as string, 'utf8')).auths)).toEqual(['quay.io'])
     removeCredentials(c)
   })
@@ -190,7 +192,13 @@ describe('auth-file', () => {
   test("the file's credentials are masked, the password inside `auth` too", () => {
     const file = path.join(runnerTemp, 'my-auth.json')
     const auth = Buffer.from('bot:file-pw').toString('base64')
-    fs.writeFileSync(file, JSON.stringify({ auths: { 'quay.io': { auth }, 'ghcr.io': { identitytoken: 'idt' }, 'x.io': { registrytoken: 'rt', password: 'pw' }, 'y.io': {} }, credHelpers: { 'z.io': 'pass' } }))
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        auths: { 'quay.io': { auth }, 'ghcr.io': { identitytoken: 'idt' }, 'x.io': { registrytoken: 'rt', password: 'pw' }, 'y.io': {} },
+        credHelpers: { 'z.io': 'pass' }
+      })
+    )
     expect(secretsIn(file).sort()).toEqual([auth, 'file-pw', 'idt', 'pw', 'rt'].sort())
     prepareCredentials(inputs({ authFile: file }), { RUNNER_TEMP: runnerTemp })
     for (const secret of [auth, 'file-pw', 'idt', 'pw', 'rt']) expect(setSecret).toHaveBeenCalledWith(secret)
@@ -212,7 +220,12 @@ describe('auth-file', () => {
 
 describe('neither', () => {
   test('no auth file; the environment (a prior login) is passed on untouched', () => {
-    const env = { PATH: '/usr/bin', RUNNER_TEMP: runnerTemp, REGISTRY_AUTH_FILE: '/run/containers/0/auth.json', DOCKER_CONFIG: '/home/u/.docker' }
+    const env = {
+      PATH: '/usr/bin',
+      RUNNER_TEMP: runnerTemp,
+      REGISTRY_AUTH_FILE: '/run/containers/0/auth.json',
+      DOCKER_CONFIG: '/home/u/.docker'
+    }
     const c = prepareCredentials(inputs({}), env)
     expect(c).toEqual({ env })
     expect(c.authFile).toBeUndefined()
@@ -223,7 +236,13 @@ describe('neither', () => {
   })
 
   test('children do not get the inputs or the runner tokens', () => {
-    const env = { PATH: '/usr/bin', REGISTRY_AUTH_FILE: '/run/containers/0/auth.json', INPUT_TAG: '40', ACTIONS_RUNTIME_TOKEN: 'rt', GITHUB_STATE: '/s' }
+    const env = {
+      PATH: '/usr/bin',
+      REGISTRY_AUTH_FILE: '/run/containers/0/auth.json',
+      INPUT_TAG: '40',
+      ACTIONS_RUNTIME_TOKEN: 'rt',
+      GITHUB_STATE: '/s'
+    }
     expect(prepareCredentials(inputs({}), env).env).toEqual({ PATH: '/usr/bin', REGISTRY_AUTH_FILE: '/run/containers/0/auth.json' })
   })
 
@@ -257,12 +276,16 @@ describe('registry-auth: each registry its own login', () => {
       '[::1]:5000': 'everyone:common-pw'
     })
     const masked = setSecret.mock.calls.map(call => call[0] as string)
-    expect(masked).toEqual(expect.arrayContaining(['robot-token', 'common-pw', Buffer.from('fedora+releng:robot-token').toString('base64')]))
+    expect(masked).toEqual(
+      expect.arrayContaining(['robot-token', 'common-pw', Buffer.from('fedora+releng:robot-token').toString('base64')])
+    )
     removeCredentials(c)
   })
 
   test('registry-auth logins alone, without a step-wide one', () => {
-    const c = prepareCredentials(inputs({ registryAuth: [{ prefix: 'quay.io/fedora', username: 'robot', password: 'tok' }] }), { RUNNER_TEMP: runnerTemp })
+    const c = prepareCredentials(inputs({ registryAuth: [{ prefix: 'quay.io/fedora', username: 'robot', password: 'tok' }] }), {
+      RUNNER_TEMP: runnerTemp
+    })
     expect(Object.keys((JSON.parse(fs.readFileSync(c.authFile as string, 'utf8')) as { auths: object }).auths)).toEqual(['quay.io/fedora'])
     removeCredentials(c)
   })

@@ -4,7 +4,17 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { Platform } from '../../src/arch'
-import { atLeast, Buildah, checkSupported, detectVersion, features, localListName, MINIMUM_VERSION, parseVersion, Version } from '../../src/buildah'
+import {
+  atLeast,
+  Buildah,
+  checkSupported,
+  detectVersion,
+  features,
+  localListName,
+  MINIMUM_VERSION,
+  parseVersion,
+  Version
+} from '../../src/buildah'
 import { CommandError } from '../../src/exec'
 import type { Entry } from '../../src/plan'
 import { AccessOptions } from '../../src/skopeo'
@@ -15,7 +25,7 @@ jest.mock('@actions/exec')
 const v = (text: string): Version => parseVersion(text) as Version
 
 describe('parseVersion', () => {
-  test.each<[string, Omit<Version, 'text'> & { text: string } | undefined]>([
+  test.each<[string, (Omit<Version, 'text'> & { text: string }) | undefined]>([
     ['1.28.2', { major: 1, minor: 28, patch: 2, text: '1.28.2' }],
     ['buildah version 1.23.1 (image-spec 1.0.1-dev, runtime-spec 1.0.2-dev)', { major: 1, minor: 23, patch: 1, text: '1.23.1' }],
     ['1.45.0-dev', { major: 1, minor: 45, patch: 0, text: '1.45.0' }],
@@ -75,7 +85,9 @@ describe('features and checkSupported', () => {
 
   test.each(['1.23.0', '1.34.9'])('annotations on buildah %s are refused, naming the input and the version', text => {
     expect(() => checkSupported(v(text), true)).toThrow(
-      new RegExp(`^input "annotations" needs buildah 1\\.35 or newer for index annotations; this runner has ${text.replace(/\./g, '\\.')}\\.`)
+      new RegExp(
+        `^input "annotations" needs buildah 1\\.35 or newer for index annotations; this runner has ${text.replace(/\./g, '\\.')}\\.`
+      )
     )
   })
 
@@ -110,20 +122,78 @@ describe('localListName', () => {
 })
 
 describe('checkLocal', () => {
-  const entry = (arch: string, platform: Platform, digest: string): Entry => ({ arch, platform, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', ref: `r@${digest}`, kept: false })
+  const entry = (arch: string, platform: Platform, digest: string): Entry => ({
+    arch,
+    platform,
+    digest,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    ref: `r@${digest}`,
+    kept: false
+  })
   const amd = entry('x86_64', { os: 'linux', architecture: 'amd64' }, 'sha256:aa')
   const arm = entry('aarch64', { os: 'linux', architecture: 'arm64' }, 'sha256:bb')
 
   test.each<[string, Array<{ digest: string; platform?: Platform }>, string | undefined]>([
-    ['same entries, same order', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }], undefined],
-    ['same entries, other order', [{ digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }], undefined],
-    ['arm64/v8 is arm64', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }], undefined],
-    ['an entry short', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }], 'the local list holds [linux/amd64@sha256:aa] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
+    [
+      'same entries, same order',
+      [
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }
+      ],
+      undefined
+    ],
+    [
+      'same entries, other order',
+      [
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } },
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }
+      ],
+      undefined
+    ],
+    [
+      'arm64/v8 is arm64',
+      [
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }
+      ],
+      undefined
+    ],
+    [
+      'an entry short',
+      [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }],
+      'the local list holds [linux/amd64@sha256:aa] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
+    ],
     ['empty', [], 'the local list holds [] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
-    ['a wrong digest', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:cc', platform: { os: 'linux', architecture: 'arm64' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:cc] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
-    ['a wrong platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm/v7@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
-    ['no platform', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb' }], 'the local list holds [linux/amd64@sha256:aa, no platform@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
-    ['an extra entry', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }], 'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:bb, linux/arm64@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]']
+    [
+      'a wrong digest',
+      [
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:cc', platform: { os: 'linux', architecture: 'arm64' } }
+      ],
+      'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:cc] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
+    ],
+    [
+      'a wrong platform',
+      [
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }
+      ],
+      'the local list holds [linux/amd64@sha256:aa, linux/arm/v7@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
+    ],
+    [
+      'no platform',
+      [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb' }],
+      'the local list holds [linux/amd64@sha256:aa, no platform@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
+    ],
+    [
+      'an extra entry',
+      [
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } },
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }
+      ],
+      'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:bb, linux/arm64@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
+    ]
   ])('%s', (_, local, expected) => {
     expect(checkLocal(local, [amd, arm])).toBe(expected)
   })
@@ -219,8 +289,14 @@ describe('detectVersion', () => {
   })
 
   test('a missing buildah says so', async () => {
-    replies.push({ throws: new Error("Unable to locate executable file: buildah. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.") })
-    await expect(detectVersion({})).rejects.toThrow(/^buildah is not installed or not on PATH \(Unable to locate executable file: buildah\); install it, e\.g\. apt-get install buildah$/)
+    replies.push({
+      throws: new Error(
+        'Unable to locate executable file: buildah. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.'
+      )
+    })
+    await expect(detectVersion({})).rejects.toThrow(
+      /^buildah is not installed or not on PATH \(Unable to locate executable file: buildah\); install it, e\.g\. apt-get install buildah$/
+    )
     expect(calls).toHaveLength(1)
   })
 
@@ -277,8 +353,18 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     expect(calls).toHaveLength(1)
     const args = calls[0].args
     expect(args).toEqual([
-      'manifest', 'push', '--all', '--format', format, '--quiet', ...retry, ...flags,
-      '--digestfile', expect.stringMatching(/\/digest$/), NAME, 'docker://registry.example.org:5000/fedora:40'
+      'manifest',
+      'push',
+      '--all',
+      '--format',
+      format,
+      '--quiet',
+      ...retry,
+      ...flags,
+      '--digestfile',
+      expect.stringMatching(/\/digest$/),
+      NAME,
+      'docker://registry.example.org:5000/fedora:40'
     ])
     const digestFile = args[args.indexOf('--digestfile') + 1]
     expect(digestFile.startsWith(`${runnerTemp}/multiarch-publish-push-`)).toBe(true)
@@ -307,7 +393,19 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     const digest = await new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci', true)
     expect(digest).toBe('')
     expect(calls.map(c => c.args)).toEqual([
-      ['manifest', 'push', '--all', '--format', 'oci', '--quiet', ...retry, '--digestfile', expect.any(String), NAME, 'docker://localhost:5000/fedora:40'],
+      [
+        'manifest',
+        'push',
+        '--all',
+        '--format',
+        'oci',
+        '--quiet',
+        ...retry,
+        '--digestfile',
+        expect.any(String),
+        NAME,
+        'docker://localhost:5000/fedora:40'
+      ],
       ['manifest', 'push', '--all', '--format', 'oci', '--quiet', ...retry, NAME, 'docker://localhost:5000/fedora:40']
     ])
   })
@@ -325,7 +423,9 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     replies.push({ code: 125, stderr: 'Error: writing manifest: denied: requested access to the resource is denied\n' })
     const push = new Buildah(version, plainAccess()).push(NAME, 'localhost:5000/fedora:40', 'oci', true)
     await expect(push).rejects.toBeInstanceOf(CommandError)
-    await expect(push).rejects.toThrow('buildah manifest push exited with 125: writing manifest: denied: requested access to the resource is denied')
+    await expect(push).rejects.toThrow(
+      'buildah manifest push exited with 125: writing manifest: denied: requested access to the resource is denied'
+    )
     expect(calls).toHaveLength(2)
   })
 
@@ -343,12 +443,17 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
   })
 
   test('entries reads `manifest inspect`', async () => {
-    replies.push({ stdout: JSON.stringify({ schemaVersion: 2, manifests: [{ digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } }] }) })
+    replies.push({
+      stdout: JSON.stringify({ schemaVersion: 2, manifests: [{ digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } }] })
+    })
     replies.push({ stdout: JSON.stringify({ schemaVersion: 2, manifests: null }) })
     const b = new Buildah(version, plainAccess())
     await expect(b.entries(NAME)).resolves.toEqual([{ digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } }])
     await expect(b.entries(NAME)).resolves.toEqual([])
-    expect(calls.map(c => c.args)).toEqual([['manifest', 'inspect', NAME], ['manifest', 'inspect', NAME]])
+    expect(calls.map(c => c.args)).toEqual([
+      ['manifest', 'inspect', NAME],
+      ['manifest', 'inspect', NAME]
+    ])
   })
 
   test('create with images: the list is removed first (a failed create leaves it behind), TLS as the registry wants', async () => {
@@ -370,16 +475,18 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     expect(calls[0].env).toEqual(fullAccess().env)
   })
 
-  test.each([
-    `Error: ${NAME}: image not known\n`,
-    `error removing manifest list "${NAME}": ${NAME}: Image Not Known\n`
-  ])('remove tolerates %j', async stderr => {
-    replies.push({ code: 125, stderr })
-    await expect(new Buildah(version, plainAccess()).remove(NAME)).resolves.toBeUndefined()
-  })
+  test.each([`Error: ${NAME}: image not known\n`, `error removing manifest list "${NAME}": ${NAME}: Image Not Known\n`])(
+    'remove tolerates %j',
+    async stderr => {
+      replies.push({ code: 125, stderr })
+      await expect(new Buildah(version, plainAccess()).remove(NAME)).resolves.toBeUndefined()
+    }
+  )
 
   test('remove throws other errors', async () => {
     replies.push({ code: 125, stderr: 'Error: acquiring lock: permission denied\n' })
-    await expect(new Buildah(version, plainAccess()).remove(NAME)).rejects.toThrow('buildah manifest rm exited with 125: acquiring lock: permission denied')
+    await expect(new Buildah(version, plainAccess()).remove(NAME)).rejects.toThrow(
+      'buildah manifest rm exited with 125: acquiring lock: permission denied'
+    )
   })
 })

@@ -19,17 +19,36 @@ jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: 
 const digest = (c: string): string => `sha256:${c.repeat(64)}`
 const amd64: Platform = { os: 'linux', architecture: 'amd64' }
 const arm64: Platform = { os: 'linux', architecture: 'arm64' }
-const entry = (arch: string, platform: Platform, d: string): Entry => ({ arch, platform, digest: d, mediaType: MEDIA.ociManifest, ref: `src.example/r@${d}`, kept: false })
+const entry = (arch: string, platform: Platform, d: string): Entry => ({
+  arch,
+  platform,
+  digest: d,
+  mediaType: MEDIA.ociManifest,
+  ref: `src.example/r@${d}`,
+  kept: false
+})
 const NEW = [entry('x86_64', amd64, digest('a')), entry('aarch64', arm64, digest('b'))]
 const OLD = [entry('x86_64', amd64, digest('c')), entry('aarch64', arm64, digest('d'))]
 
 function listRaw(entries: Entry[], extra: Record<string, unknown> = {}): Buffer {
   return Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: entries.map(e => ({ mediaType: e.mediaType, digest: e.digest, size: 100, platform: e.platform })), ...extra })
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: entries.map(e => ({ mediaType: e.mediaType, digest: e.digest, size: 100, platform: e.platform })),
+      ...extra
+    })
   )
 }
 const imageRaw = (d: string): Buffer =>
-  Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d, size: 2 }, layers: [] }))
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d, size: 2 },
+      layers: []
+    })
+  )
 const NEW_LIST = listRaw(NEW)
 const OLD_LIST = listRaw(OLD)
 /** Another writer's list: the same images, other bytes. */
@@ -123,7 +142,15 @@ const plan = (push: string[], upToDate: string[] = []): Plan => ({
 /** Observes the fake registry as the run would, then commits `push` (every ref, unless told); `between` runs in between. */
 async function commitTo(
   reg: FakeRegistry,
-  o: { refs: string[]; push?: string[]; upToDate?: string[]; atomic?: boolean; withImages?: boolean; signal?: AbortSignal; between?: () => void }
+  o: {
+    refs: string[]
+    push?: string[]
+    upToDate?: string[]
+    atomic?: boolean
+    withImages?: boolean
+    signal?: AbortSignal
+    between?: () => void
+  }
 ): Promise<{ report: Report; result: Promise<void>; options: CommitOptions }> {
   const current = (await observeCurrent(reg.skopeo, o.refs)).value
   reg.skopeo.manifest.mockClear()
@@ -190,7 +217,11 @@ describe('commit: cancelled', () => {
   test('while a tag is re-checked: it is not moved', async () => {
     const reg = new FakeRegistry({ [A1]: OLD_LIST })
     const cancel = new AbortController()
-    const { report, result } = await commitTo(reg, { refs: [A1], signal: cancel.signal, between: () => (reg.onRead = () => cancel.abort()) })
+    const { report, result } = await commitTo(reg, {
+      refs: [A1],
+      signal: cancel.signal,
+      between: () => (reg.onRead = () => cancel.abort())
+    })
     await expect(result).rejects.toThrow(/failed: a\.example\/r:1 \(The run was cancelled\)/)
     expect(reg.buildah.push).not.toHaveBeenCalled()
     expect(statusOf(report)).toEqual({ [A1]: 'failed' })
@@ -218,7 +249,9 @@ describe('commit: rollback', () => {
       if (ref === B1) throw new Error('received unexpected HTTP status: 500 Internal Server Error')
     }
     const { report, result } = await commitTo(reg, { refs: [A1, B1] })
-    await expect(result).rejects.toThrow(/^Published to 1 of 2 destinations; failed: b\.example\/r:1 \(received unexpected HTTP status: 500/)
+    await expect(result).rejects.toThrow(
+      /^Published to 1 of 2 destinations; failed: b\.example\/r:1 \(received unexpected HTTP status: 500/
+    )
     expect([reg.served(A1), reg.served(B1)]).toEqual([sha256(OLD_LIST), sha256(OLD_LIST)])
     expect(report.rolledBack).toEqual([A1])
     expect(statusOf(report)).toEqual({ [A1]: 'rolled back', [B1]: 'failed' })
@@ -275,7 +308,9 @@ describe('commit: rollback', () => {
     await expect(result).rejects.toThrow(`buildah pushed ${digest('e')} but the registry serves ${sha256(NEW_LIST)}`)
     expect(reg.served(A1)).toBe(sha256(OLD_LIST))
     expect(report.rolledBack).toEqual([A1])
-    expect(detailOf(report, A1)).toBe(`put back to ${sha256(OLD_LIST)}; buildah pushed ${digest('e')} but the registry serves ${sha256(NEW_LIST)}`)
+    expect(detailOf(report, A1)).toBe(
+      `put back to ${sha256(OLD_LIST)}; buildah pushed ${digest('e')} but the registry serves ${sha256(NEW_LIST)}`
+    )
   })
 
   test('a first publish cannot be undone: it keeps the new list, and says so', async () => {

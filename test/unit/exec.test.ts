@@ -3,17 +3,29 @@ import { CHILD_MEMORY, concurrencyFor, limiter, MAX_CONCURRENCY, MIN_CONCURRENCY
 
 describe('errorLine: the line that says what went wrong', () => {
   test.each([
-    ['buildah: the last Error: line, after progress noise', 'Getting image source signatures\nCopying blob sha256:ab\nError: writing manifest: denied: access denied\n', 'writing manifest: denied: access denied'],
+    [
+      'buildah: the last Error: line, after progress noise',
+      'Getting image source signatures\nCopying blob sha256:ab\nError: writing manifest: denied: access denied\n',
+      'writing manifest: denied: access denied'
+    ],
     [
       'skopeo < 1.10: logrus fatal, quotes unescaped, the misleading prefix gone',
       'time="2026-11-23T21:23:27Z" level=fatal msg="Error parsing image name \\"docker://127.0.0.1:5000/x:1\\": pinging container registry 127.0.0.1:5000: invalid status code from registry 503 (Service Unavailable)"\n',
       'pinging container registry 127.0.0.1:5000: invalid status code from registry 503 (Service Unavailable)'
     ],
-    ['a 1.28 warning before the error is not the error', 'level=warning msg="falling back"\nError: reading manifest 40 in x: manifest unknown\n', 'reading manifest 40 in x: manifest unknown'],
+    [
+      'a 1.28 warning before the error is not the error',
+      'level=warning msg="falling back"\nError: reading manifest 40 in x: manifest unknown\n',
+      'reading manifest 40 in x: manifest unknown'
+    ],
     ['no Error: line: the last line', 'something odd happened\nand then this\n', 'and then this'],
     ['nothing', '', ''],
     // A registry's text inside logrus quotes: its escapes stay escapes, never real line breaks.
-    ['logrus escapes stay as they are', 'level=fatal msg="reading manifest: denied: x\\n::set-output name=a::b"\n', 'reading manifest: denied: x\\n::set-output name=a::b']
+    [
+      'logrus escapes stay as they are',
+      'level=fatal msg="reading manifest: denied: x\\n::set-output name=a::b"\n',
+      'reading manifest: denied: x\\n::set-output name=a::b'
+    ]
   ])('%s', (_name, stderr, line) => {
     expect(errorLine(stderr)).toBe(line)
   })

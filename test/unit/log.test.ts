@@ -67,10 +67,12 @@ describe('printing', () => {
   })
 
   test('group names are inert; the group ends when fn throws', async () => {
-    await expect(log.group('build\n::add-mask::x', async () => {
-      log.info('inside')
-      throw new Error('boom')
-    })).rejects.toThrow('boom')
+    await expect(
+      log.group('build\n::add-mask::x', async () => {
+        log.info('inside')
+        throw new Error('boom')
+      })
+    ).rejects.toThrow('boom')
     expect(lines()).toEqual(['::group::build\\n::add-mask::x', 'inside', '::endgroup::'])
     expect(foreignCommands(stdout)).toEqual([])
   })
@@ -85,7 +87,9 @@ describe('setOutput', () => {
 
   test('a plain value with line breaks and a heredoc delimiter stays one output, one line', () => {
     log.setOutput('digest', 'sha256:1\nghadelimiter_0b6f1d0c-0000-4000-8000-000000000000\ndigest=evil\r\nresult=published')
-    expect(outputs()).toEqual({ digest: 'sha256:1\\nghadelimiter_0b6f1d0c-0000-4000-8000-000000000000\\ndigest=evil\\r\\nresult=published' })
+    expect(outputs()).toEqual({
+      digest: 'sha256:1\\nghadelimiter_0b6f1d0c-0000-4000-8000-000000000000\\ndigest=evil\\r\\nresult=published'
+    })
   })
 
   test('a JSON value keeps its meaning', () => {
@@ -103,12 +107,17 @@ describe('setOutput', () => {
     delete process.env.GITHUB_OUTPUT
     log.setOutput('digest', 'a\n::set-output name=b::c')
     expect(foreignCommands(stdout).filter(c => c.name !== 'set-output')).toEqual([])
-    expect(parseCommands(stdout).map(c => [c.name, c.properties, c.data])).toEqual([['set-output', { name: 'digest' }, 'a\\n::set-output name=b::c']])
+    expect(parseCommands(stdout).map(c => [c.name, c.properties, c.data])).toEqual([
+      ['set-output', { name: 'digest' }, 'a\\n::set-output name=b::c']
+    ])
   })
 })
 
 describe('setSecret', () => {
-  const masks = (): string[] => parseCommands(stdout).filter(c => c.name === 'add-mask').map(c => c.data)
+  const masks = (): string[] =>
+    parseCommands(stdout)
+      .filter(c => c.name === 'add-mask')
+      .map(c => c.data)
 
   test('a one-line secret: masked once', () => {
     log.setSecret('s3cret')
@@ -119,7 +128,15 @@ describe('setSecret', () => {
     const secret = '-----BEGIN KEY-----\r\nabc123\n  def456  \n\n-----END KEY-----'
     log.setSecret(secret)
     expect(masks().sort()).toEqual(
-      [secret, '-----BEGIN KEY-----\\r\\nabc123\\n  def456  \\n\\n-----END KEY-----', '-----BEGIN KEY-----', 'abc123', '  def456  ', 'def456', '-----END KEY-----'].sort()
+      [
+        secret,
+        '-----BEGIN KEY-----\\r\\nabc123\\n  def456  \\n\\n-----END KEY-----',
+        '-----BEGIN KEY-----',
+        'abc123',
+        '  def456  ',
+        'def456',
+        '-----END KEY-----'
+      ].sort()
     )
     // Each mask command is one line of stdout.
     expect(lines().every(l => l.startsWith('::add-mask::'))).toBe(true)
@@ -181,7 +198,11 @@ describe('lint: nothing in src/ prints around src/log.ts', () => {
       const eslint = new ESLint()
       Promise.all(cases.map(([filePath, code]) => eslint.lintText(code, { filePath })))
         .then(rs => process.stdout.write(JSON.stringify(rs.map(([r]) => r.messages.map(m => m.ruleId + ': ' + m.message)))))`
-    const r = spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '../..'), input: JSON.stringify(cases), encoding: 'utf8' })
+    const r = spawnSync(process.execPath, ['-e', script], {
+      cwd: path.join(__dirname, '../..'),
+      input: JSON.stringify(cases),
+      encoding: 'utf8'
+    })
     if (r.status !== 0) throw new Error(`eslint failed: ${r.stderr}`)
     results = JSON.parse(r.stdout) as string[][]
   }, 60_000)

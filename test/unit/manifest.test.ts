@@ -8,8 +8,18 @@ const ociIndex = {
   schemaVersion: 2,
   mediaType: 'application/vnd.oci.image.index.v1+json',
   manifests: [
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: D('1'), size: 500, platform: { os: 'linux', architecture: 'amd64' } },
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: D('2'), size: 501, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: D('1'),
+      size: 500,
+      platform: { os: 'linux', architecture: 'amd64' }
+    },
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: D('2'),
+      size: 501,
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }
+    }
   ],
   annotations: { 'org.opencontainers.image.source': 'https://example.org/x' }
 }
@@ -18,8 +28,18 @@ const dockerList = {
   schemaVersion: 2,
   mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
   manifests: [
-    { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: D('3'), size: 428, platform: { architecture: 'ppc64le', os: 'linux' } },
-    { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: D('4'), size: 428, platform: { architecture: 'arm', os: 'linux', variant: 'v7' } }
+    {
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest: D('3'),
+      size: 428,
+      platform: { architecture: 'ppc64le', os: 'linux' }
+    },
+    {
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest: D('4'),
+      size: 428,
+      platform: { architecture: 'arm', os: 'linux', variant: 'v7' }
+    }
   ]
 }
 
@@ -35,7 +55,12 @@ const buildxIndex = {
   schemaVersion: 2,
   mediaType: 'application/vnd.oci.image.index.v1+json',
   manifests: [
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: D('5'), size: 673, platform: { architecture: 'arm64', os: 'linux' } },
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: D('5'),
+      size: 673,
+      platform: { architecture: 'arm64', os: 'linux' }
+    },
     {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       digest: D('6'),
@@ -94,7 +119,15 @@ describe('parseManifest', () => {
 
   test('a single image', () => {
     const bytes = raw(singleImage)
-    expect(parseManifest(bytes)).toEqual({ digest: sha256(bytes), mediaType: MEDIA.ociManifest, isList: false, entries: [], attestations: [], annotations: {}, size: bytes.length })
+    expect(parseManifest(bytes)).toEqual({
+      digest: sha256(bytes),
+      mediaType: MEDIA.ociManifest,
+      isList: false,
+      entries: [],
+      attestations: [],
+      annotations: {},
+      size: bytes.length
+    })
   })
 
   test('a Docker v2s2 image', () => {
@@ -149,16 +182,42 @@ describe('pickEntry', () => {
     mediaType: MEDIA.ociIndex,
     isList: true,
     attestations: [],
-    entries: platforms.map((platform, i) => ({ mediaType: MEDIA.ociManifest, digest: D(String(i)), size: 1, ...(platform ? { platform } : {}) })),
+    entries: platforms.map((platform, i) => ({
+      mediaType: MEDIA.ociManifest,
+      digest: D(String(i)),
+      size: 1,
+      ...(platform ? { platform } : {})
+    })),
     annotations: {},
     size: 1
   })
 
   test.each<[string, Array<Platform | undefined>, Platform, string]>([
     ['the only entry', [{ os: 'linux', architecture: 'arm64' }], { os: 'linux', architecture: 'arm64' }, D('0')],
-    ['arm64/v8 in the list for arm64', [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }], { os: 'linux', architecture: 'arm64' }, D('1')],
-    ['arm64 in the list for arm64/v8', [{ os: 'linux', architecture: 'arm64' }], { os: 'linux', architecture: 'arm64', variant: 'v8' }, D('0')],
-    ['arm/v7 among arm/v6 and arm/v7', [{ os: 'linux', architecture: 'arm', variant: 'v6' }, { os: 'linux', architecture: 'arm', variant: 'v7' }], { os: 'linux', architecture: 'arm', variant: 'v7' }, D('1')]
+    [
+      'arm64/v8 in the list for arm64',
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64', variant: 'v8' }
+      ],
+      { os: 'linux', architecture: 'arm64' },
+      D('1')
+    ],
+    [
+      'arm64 in the list for arm64/v8',
+      [{ os: 'linux', architecture: 'arm64' }],
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      D('0')
+    ],
+    [
+      'arm/v7 among arm/v6 and arm/v7',
+      [
+        { os: 'linux', architecture: 'arm', variant: 'v6' },
+        { os: 'linux', architecture: 'arm', variant: 'v7' }
+      ],
+      { os: 'linux', architecture: 'arm', variant: 'v7' },
+      D('1')
+    ]
   ])('%s', (_, platforms, want, digest) => {
     expect(pickEntry(list(platforms), want).digest).toBe(digest)
   })
@@ -168,12 +227,47 @@ describe('pickEntry', () => {
   })
 
   test.each<[string, Array<Platform | undefined>, Platform, string]>([
-    ['no match', [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }], { os: 'linux', architecture: 's390x' }, 'it is a list without a linux/s390x image (it has linux/amd64, linux/arm64)'],
-    ['arm/v6 is not arm/v7', [{ os: 'linux', architecture: 'arm', variant: 'v6' }], { os: 'linux', architecture: 'arm', variant: 'v7' }, 'it is a list without a linux/arm/v7 image (it has linux/arm/v6)'],
+    [
+      'no match',
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64' }
+      ],
+      { os: 'linux', architecture: 's390x' },
+      'it is a list without a linux/s390x image (it has linux/amd64, linux/arm64)'
+    ],
+    [
+      'arm/v6 is not arm/v7',
+      [{ os: 'linux', architecture: 'arm', variant: 'v6' }],
+      { os: 'linux', architecture: 'arm', variant: 'v7' },
+      'it is a list without a linux/arm/v7 image (it has linux/arm/v6)'
+    ],
     ['an empty list', [], { os: 'linux', architecture: 'amd64' }, 'it is a list without a linux/amd64 image (it has no platforms)'],
-    ['an entry without platform', [undefined], { os: 'linux', architecture: 'amd64' }, 'it is a list without a linux/amd64 image (it has ?)'],
-    ['two matches', [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'amd64', variant: 'v1' }], { os: 'linux', architecture: 'amd64' }, 'it is a list with 2 entries for linux/amd64'],
-    ['three matches', [{ os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }], { os: 'linux', architecture: 'arm64' }, 'it is a list with 3 entries for linux/arm64']
+    [
+      'an entry without platform',
+      [undefined],
+      { os: 'linux', architecture: 'amd64' },
+      'it is a list without a linux/amd64 image (it has ?)'
+    ],
+    [
+      'two matches',
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'amd64', variant: 'v1' }
+      ],
+      { os: 'linux', architecture: 'amd64' },
+      'it is a list with 2 entries for linux/amd64'
+    ],
+    [
+      'three matches',
+      [
+        { os: 'linux', architecture: 'arm64' },
+        { os: 'linux', architecture: 'arm64' },
+        { os: 'linux', architecture: 'arm64', variant: 'v8' }
+      ],
+      { os: 'linux', architecture: 'arm64' },
+      'it is a list with 3 entries for linux/arm64'
+    ]
   ])('%s', (_, platforms, want, message) => {
     expect(() => pickEntry(list(platforms), want)).toThrow(message)
   })
@@ -181,9 +275,18 @@ describe('pickEntry', () => {
 
 describe('configPlatform', () => {
   test.each<[object, Platform]>([
-    [{ architecture: 'amd64', os: 'linux', rootfs: {} }, { os: 'linux', architecture: 'amd64' }],
-    [{ architecture: 'arm', os: 'linux', variant: 'v7' }, { os: 'linux', architecture: 'arm', variant: 'v7' }],
-    [{ architecture: 'arm64', os: 'linux', variant: '' }, { os: 'linux', architecture: 'arm64' }],
+    [
+      { architecture: 'amd64', os: 'linux', rootfs: {} },
+      { os: 'linux', architecture: 'amd64' }
+    ],
+    [
+      { architecture: 'arm', os: 'linux', variant: 'v7' },
+      { os: 'linux', architecture: 'arm', variant: 'v7' }
+    ],
+    [
+      { architecture: 'arm64', os: 'linux', variant: '' },
+      { os: 'linux', architecture: 'arm64' }
+    ],
     [{ rootfs: {} }, { os: '', architecture: '' }]
   ])('%j → %j', (doc, platform) => {
     expect(configPlatform(raw(doc))).toEqual(platform)
@@ -193,13 +296,23 @@ describe('configPlatform', () => {
 test('FORMAT_MEDIA', () => {
   expect(FORMAT_MEDIA).toEqual({
     oci: { list: 'application/vnd.oci.image.index.v1+json', entry: 'application/vnd.oci.image.manifest.v1+json' },
-    v2s2: { list: 'application/vnd.docker.distribution.manifest.list.v2+json', entry: 'application/vnd.docker.distribution.manifest.v2+json' }
+    v2s2: {
+      list: 'application/vnd.docker.distribution.manifest.list.v2+json',
+      entry: 'application/vnd.docker.distribution.manifest.v2+json'
+    }
   })
 })
 
 describe('registry content is validated before use', () => {
-  const entry = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ mediaType: MEDIA.ociManifest, digest: D('1'), size: 500, platform: { os: 'linux', architecture: 'amd64' }, ...over })
-  const index = (manifests: unknown[], over: Record<string, unknown> = {}): Buffer => raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests, ...over })
+  const entry = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    mediaType: MEDIA.ociManifest,
+    digest: D('1'),
+    size: 500,
+    platform: { os: 'linux', architecture: 'amd64' },
+    ...over
+  })
+  const index = (manifests: unknown[], over: Record<string, unknown> = {}): Buffer =>
+    raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests, ...over })
   const refusal = (bytes: Buffer): string => {
     try {
       parseManifest(bytes)
@@ -211,38 +324,110 @@ describe('registry content is validated before use', () => {
   }
 
   test.each<[string, Buffer, string]>([
-    ['an architecture with a workflow command', index([entry({ platform: { os: 'linux', architecture: 'amd64\n::set-output name=digest::evil' } })]), 'the list\'s entry 1 has platform architecture "amd64\\n::set-output name=digest::evil", which is not a platform value'],
-    ['an os with a mask command', index([entry({ platform: { os: 'linux\r\n::add-mask::linux', architecture: 'amd64' } })]), 'has platform os "linux\\r\\n::add-mask::linux"'],
-    ['a variant with an escape sequence', index([entry(), entry({ digest: D('2'), platform: { os: 'linux', architecture: 'arm', variant: 'v7\u001b[2J' } })]), 'the list\'s entry 2 has platform variant "v7\\u001b[2J"'],
-    ['an os.version with a newline', index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0\n::x::y' } })]), 'has platform os.version "10.0\\n::x::y"'],
-    ['os.features that are not strings', index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.features': [{}] } })]), 'has platform os.features {}'],
-    ['a 65-character architecture', index([entry({ platform: { os: 'linux', architecture: 'a'.repeat(65) } })]), 'has platform architecture "aaaa'],
+    [
+      'an architecture with a workflow command',
+      index([entry({ platform: { os: 'linux', architecture: 'amd64\n::set-output name=digest::evil' } })]),
+      'the list\'s entry 1 has platform architecture "amd64\\n::set-output name=digest::evil", which is not a platform value'
+    ],
+    [
+      'an os with a mask command',
+      index([entry({ platform: { os: 'linux\r\n::add-mask::linux', architecture: 'amd64' } })]),
+      'has platform os "linux\\r\\n::add-mask::linux"'
+    ],
+    [
+      'a variant with an escape sequence',
+      index([entry(), entry({ digest: D('2'), platform: { os: 'linux', architecture: 'arm', variant: 'v7\u001b[2J' } })]),
+      'the list\'s entry 2 has platform variant "v7\\u001b[2J"'
+    ],
+    [
+      'an os.version with a newline',
+      index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0\n::x::y' } })]),
+      'has platform os.version "10.0\\n::x::y"'
+    ],
+    [
+      'os.features that are not strings',
+      index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.features': [{}] } })]),
+      'has platform os.features {}'
+    ],
+    [
+      'a 65-character architecture',
+      index([entry({ platform: { os: 'linux', architecture: 'a'.repeat(65) } })]),
+      'has platform architecture "aaaa'
+    ],
     ['an architecture that is a number', index([entry({ platform: { os: 'linux', architecture: 64 } })]), 'has platform architecture 64'],
     ['an empty architecture', index([entry({ platform: { os: 'linux', architecture: '' } })]), 'has platform architecture ""'],
     ['a platform that is a string', index([entry({ platform: 'linux/amd64' })]), 'has a platform that is not an object: "linux/amd64"'],
-    ['a right-to-left override in a platform', index([entry({ platform: { os: 'linux', architecture: '\u202e46dma' } })]), 'has platform architecture "\\u202e46dma"'],
+    [
+      'a right-to-left override in a platform',
+      index([entry({ platform: { os: 'linux', architecture: '\u202e46dma' } })]),
+      'has platform architecture "\\u202e46dma"'
+    ],
     ['an absurd size', index([entry({ size: 1e300 })]), 'has the size 1e+300; a manifest is 1 to 4194304 bytes'],
     ['a negative size', index([entry({ size: -1 })]), 'has the size -1'],
     ['a fractional size', index([entry({ size: 1.5 })]), 'has the size 1.5'],
     ['a size that is a string', index([entry({ size: '500' })]), 'has the size "500"'],
-    ['an unknown entry media type', index([entry({ mediaType: 'application/x-evil\n::set-output name=a::b' })]), 'the list\'s entry 1 has the unknown media type "application/x-evil\\n::set-output name=a::b"'],
-    ['a schema 1 entry', index([entry({ mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })]), 'has the unknown media type "application/vnd.docker.distribution.manifest.v1+json"'],
+    [
+      'an unknown entry media type',
+      index([entry({ mediaType: 'application/x-evil\n::set-output name=a::b' })]),
+      'the list\'s entry 1 has the unknown media type "application/x-evil\\n::set-output name=a::b"'
+    ],
+    [
+      'a schema 1 entry',
+      index([entry({ mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })]),
+      'has the unknown media type "application/vnd.docker.distribution.manifest.v1+json"'
+    ],
     ['an unknown list media type', index([entry()], { mediaType: 'text/html' }), 'the registry served the unknown media type "text/html"'],
-    ['a list labelled as a manifest', index([entry()], { mediaType: MEDIA.ociManifest }), 'the registry served a list labelled "application/vnd.oci.image.manifest.v1+json"'],
-    ['a manifest labelled as a list', raw({ ...singleImage, mediaType: MEDIA.dockerList }), 'the registry served a single manifest labelled "application/vnd.docker.distribution.manifest.list.v2+json"'],
+    [
+      'a list labelled as a manifest',
+      index([entry()], { mediaType: MEDIA.ociManifest }),
+      'the registry served a list labelled "application/vnd.oci.image.manifest.v1+json"'
+    ],
+    [
+      'a manifest labelled as a list',
+      raw({ ...singleImage, mediaType: MEDIA.dockerList }),
+      'the registry served a single manifest labelled "application/vnd.docker.distribution.manifest.list.v2+json"'
+    ],
     ['a digest with uppercase hex', index([entry({ digest: `sha256:${'A'.repeat(64)}` })]), 'has the digest "sha256:AAAA'],
-    ['a short digest', index([entry({ digest: 'sha256:abc' })]), 'has the digest "sha256:abc", which is not sha256:<64 hex> or sha512:<128 hex>'],
+    [
+      'a short digest',
+      index([entry({ digest: 'sha256:abc' })]),
+      'has the digest "sha256:abc", which is not sha256:<64 hex> or sha512:<128 hex>'
+    ],
     ['an unknown algorithm', index([entry({ digest: `md5:${'a'.repeat(32)}` })]), 'has the digest "md5:'],
     ['a digest with a newline', index([entry({ digest: `${D('1')}\n::add-mask::x` })]), '\\n::add-mask::x"'],
     ['no digest', index([entry({ digest: undefined })]), 'has the digest undefined'],
     ['an entry that is not an object', index(['sha256:1']), 'the list\'s entry 1 is not an object: "sha256:1"'],
     ['manifests that are not an array', raw({ schemaVersion: 2, manifests: { a: 1 } }), 'whose "manifests" is not an array: {"a":1}'],
-    ['an annotation key with a newline', index([entry()], { annotations: { 'a\n::add-mask::b': 'x' } }), 'the manifest has the annotation key "a\\n::add-mask::b": it must be 1 to 256 printable characters'],
-    ['an entry annotation key with a newline', index([entry({ annotations: { 'k\r::set-output name=a::b': 'v' } })]), 'the list\'s entry 1 has the annotation key "k\\r::set-output name=a::b"'],
-    ['an annotation value that is not a string', index([entry()], { annotations: { k: 1 } }), 'the manifest has the annotation "k" = 1: it must be a string'],
-    ['an annotation value of 20 kB', index([entry()], { annotations: { k: 'v'.repeat(20_000) } }), 'the manifest has the annotation "k" = "vvv'],
-    ['300 annotations', index([entry()], { annotations: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'v'])) }), 'the manifest has 300 annotations; at most 256'],
-    ['annotations that are an array', index([entry()], { annotations: ['a'] }), 'the manifest has annotations that are not an object: ["a"]'],
+    [
+      'an annotation key with a newline',
+      index([entry()], { annotations: { 'a\n::add-mask::b': 'x' } }),
+      'the manifest has the annotation key "a\\n::add-mask::b": it must be 1 to 256 printable characters'
+    ],
+    [
+      'an entry annotation key with a newline',
+      index([entry({ annotations: { 'k\r::set-output name=a::b': 'v' } })]),
+      'the list\'s entry 1 has the annotation key "k\\r::set-output name=a::b"'
+    ],
+    [
+      'an annotation value that is not a string',
+      index([entry()], { annotations: { k: 1 } }),
+      'the manifest has the annotation "k" = 1: it must be a string'
+    ],
+    [
+      'an annotation value of 20 kB',
+      index([entry()], { annotations: { k: 'v'.repeat(20_000) } }),
+      'the manifest has the annotation "k" = "vvv'
+    ],
+    [
+      '300 annotations',
+      index([entry()], { annotations: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'v'])) }),
+      'the manifest has 300 annotations; at most 256'
+    ],
+    [
+      'annotations that are an array',
+      index([entry()], { annotations: ['a'] }),
+      'the manifest has annotations that are not an object: ["a"]'
+    ],
     ['1001 entries', index(Array.from({ length: 1001 }, () => entry())), 'the registry served a list of 1001 entries; at most 1000'],
     ['a JSON array', raw([1]), 'the registry served a manifest that is not a JSON object'],
     ['a manifest over 4 MiB', Buffer.alloc((4 << 20) + 1, 32), 'the registry served a manifest of 4194305 bytes; at most 4194304']
@@ -259,13 +444,26 @@ describe('registry content is validated before use', () => {
   })
 
   test('sha512 digests, os.version and features are accepted', () => {
-    const m = parseManifest(index([entry({ digest: `sha512:${'a'.repeat(128)}`, platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0.20348.2340', 'os.features': ['win32k'] } })]))
-    expect(m.entries).toEqual([{ mediaType: MEDIA.ociManifest, digest: `sha512:${'a'.repeat(128)}`, size: 500, platform: { os: 'windows', architecture: 'amd64' } }])
+    const m = parseManifest(
+      index([
+        entry({
+          digest: `sha512:${'a'.repeat(128)}`,
+          platform: { os: 'windows', architecture: 'amd64', 'os.version': '10.0.20348.2340', 'os.features': ['win32k'] }
+        })
+      ])
+    )
+    expect(m.entries).toEqual([
+      { mediaType: MEDIA.ociManifest, digest: `sha512:${'a'.repeat(128)}`, size: 500, platform: { os: 'windows', architecture: 'amd64' } }
+    ])
   })
 
   test('unknown fields are not carried along', () => {
-    const m = parseManifest(index([entry({ urls: ['http://evil'], data: 'xx', platform: { os: 'linux', architecture: 'amd64', extra: '\n::x::y' } })]))
-    expect(m.entries).toEqual([{ mediaType: MEDIA.ociManifest, digest: D('1'), size: 500, platform: { os: 'linux', architecture: 'amd64' } }])
+    const m = parseManifest(
+      index([entry({ urls: ['http://evil'], data: 'xx', platform: { os: 'linux', architecture: 'amd64', extra: '\n::x::y' } })])
+    )
+    expect(m.entries).toEqual([
+      { mediaType: MEDIA.ociManifest, digest: D('1'), size: 500, platform: { os: 'linux', architecture: 'amd64' } }
+    ])
   })
 
   test('a nested index entry has a known media type', () => {
@@ -273,7 +471,9 @@ describe('registry content is validated before use', () => {
   })
 
   test('isDigest', () => {
-    expect([D('a'), `sha512:${'0'.repeat(128)}`, 'sha256:', `sha256:${'g'.repeat(64)}`, `sha256:${'a'.repeat(63)}`, 42].map(isDigest)).toEqual([true, true, false, false, false, false])
+    expect(
+      [D('a'), `sha512:${'0'.repeat(128)}`, 'sha256:', `sha256:${'g'.repeat(64)}`, `sha256:${'a'.repeat(63)}`, 42].map(isDigest)
+    ).toEqual([true, true, false, false, false, false])
   })
 })
 
@@ -281,8 +481,16 @@ describe('configPlatform validates too', () => {
   test.each<[string, Buffer, string]>([
     ['not JSON', Buffer.from('{'), 'the registry served an image config that is not JSON'],
     ['not an object', raw('amd64'), 'the registry served an image config that is not a JSON object'],
-    ['a hostile architecture', raw({ os: 'linux', architecture: 'amd64\n::set-output name=digest::evil' }), 'the image config has platform architecture "amd64\\n::set-output name=digest::evil"'],
-    ['a variant that is an object', raw({ os: 'linux', architecture: 'arm', variant: { v: 7 } }), 'the image config has platform variant {"v":7}']
+    [
+      'a hostile architecture',
+      raw({ os: 'linux', architecture: 'amd64\n::set-output name=digest::evil' }),
+      'the image config has platform architecture "amd64\\n::set-output name=digest::evil"'
+    ],
+    [
+      'a variant that is an object',
+      raw({ os: 'linux', architecture: 'arm', variant: { v: 7 } }),
+      'the image config has platform variant {"v":7}'
+    ]
   ])('%s is refused', (_, bytes, message) => {
     expect(() => configPlatform(bytes)).toThrow(message)
   })
@@ -301,12 +509,14 @@ describe('parseManifest: attestations', () => {
   test('an attestation entry is kept apart, with the image it attests; it is no platform entry', () => {
     const m = parseManifest(raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [image, attestation(D('1'))] }))
     expect(m.entries.map(e => e.digest)).toEqual([D('1')])
-    expect(m.attestations).toEqual([{ digest: D('2'), mediaType: MEDIA.ociManifest, subject: D('1'), annotations: attestation(D('1')).annotations }])
+    expect(m.attestations).toEqual([
+      { digest: D('2'), mediaType: MEDIA.ociManifest, subject: D('1'), annotations: attestation(D('1')).annotations }
+    ])
   })
 
   test('an attestation whose subject is no digest is refused, quoted inert', () => {
-    expect(() => parseManifest(raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [image, attestation('x\n::set-output name=a::b')] }))).toThrow(
-      /an attestation names the image "x\\n::set-output name=a::b", which is not a digest/
-    )
+    expect(() =>
+      parseManifest(raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [image, attestation('x\n::set-output name=a::b')] }))
+    ).toThrow(/an attestation names the image "x\\n::set-output name=a::b", which is not a digest/)
   })
 })

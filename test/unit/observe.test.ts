@@ -16,10 +16,24 @@ const amd64: Platform = { os: 'linux', architecture: 'amd64' }
 const arm64: Platform = { os: 'linux', architecture: 'arm64' }
 
 const image = (config: string): Buffer =>
-  Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 }, layers: [] }))
-const config = (p: Platform | Record<string, string>): Buffer => Buffer.from(JSON.stringify({ ...p, rootfs: { type: 'layers', diff_ids: [] } }))
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 },
+      layers: []
+    })
+  )
+const config = (p: Platform | Record<string, string>): Buffer =>
+  Buffer.from(JSON.stringify({ ...p, rootfs: { type: 'layers', diff_ids: [] } }))
 const index = (manifests: Array<{ digest: string; platform: Platform }>): Buffer =>
-  Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: manifests.map(m => ({ mediaType: MEDIA.ociManifest, size: 100, ...m })) }))
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: manifests.map(m => ({ mediaType: MEDIA.ociManifest, size: 100, ...m }))
+    })
+  )
 
 /** A skopeo reading from `manifests` and `configs` (by ref); anything else does not exist. An Error is thrown. */
 function fakeSkopeo(manifests: Record<string, Buffer | Error>, configs: Record<string, Buffer> = {}) {
@@ -37,7 +51,16 @@ function fakeSkopeo(manifests: Record<string, Buffer | Error>, configs: Record<s
   return fake as typeof fake & Skopeo
 }
 
-const inputs = (arches: string[]): Inputs => ({ repo: 'fedora', tag: '40', arches, source: 'src.example', archTag: '{tag}-{arch}', archTable: new ArchTable(), sources: {} }) as unknown as Inputs
+const inputs = (arches: string[]): Inputs =>
+  ({
+    repo: 'fedora',
+    tag: '40',
+    arches,
+    source: 'src.example',
+    archTag: '{tag}-{arch}',
+    archTable: new ArchTable(),
+    sources: {}
+  }) as unknown as Inputs
 
 describe('observeImages: each per-arch image, checked against the arch it claims to be', () => {
   const AMD = image(digest('1'))
@@ -63,7 +86,13 @@ describe('observeImages: each per-arch image, checked against the arch it claims
     ])
     expect(Object.fromEntries(images)).toEqual({
       x86_64: { digest: sha256(AMD), mediaType: MEDIA.ociManifest, platform: amd64, repository: 'src.example/fedora', attestations: [] },
-      aarch64: { digest: sha256(ARM), mediaType: MEDIA.ociManifest, platform: { ...arm64, variant: 'v8' }, repository: 'src.example/fedora', attestations: [] },
+      aarch64: {
+        digest: sha256(ARM),
+        mediaType: MEDIA.ociManifest,
+        platform: { ...arm64, variant: 'v8' },
+        repository: 'src.example/fedora',
+        attestations: []
+      },
       s390x: undefined
     })
   })
@@ -78,7 +107,11 @@ describe('observeImages: each per-arch image, checked against the arch it claims
   })
 
   test.each<[string, Record<string, string>, RegExp]>([
-    ['another architecture', { os: 'linux', architecture: 'amd64' }, /^The aarch64 image src\.example\/fedora:40-aarch64: it is published as aarch64 \(linux\/arm64\) but its config says linux\/amd64$/],
+    [
+      'another architecture',
+      { os: 'linux', architecture: 'amd64' },
+      /^The aarch64 image src\.example\/fedora:40-aarch64: it is published as aarch64 \(linux\/arm64\) but its config says linux\/amd64$/
+    ],
     ['another os', { os: 'windows', architecture: 'arm64' }, /but its config says windows\/arm64$/],
     ['another variant', { os: 'linux', architecture: 'arm64', variant: 'v7' }, /but its config says linux\/arm64\/v7$/],
     ['no platform at all', {}, /but its config says nothing$/]
@@ -92,8 +125,12 @@ describe('observeImages: each per-arch image, checked against the arch it claims
       'src.example/fedora:40-aarch64': index([{ digest: sha256(AMD), platform: amd64 }]),
       'src.example/fedora:40-x86_64': new Error('unauthorized: authentication required')
     })
-    await expect(observeImages(skopeo, inputs(['aarch64']))).rejects.toThrow(/^The aarch64 image src\.example\/fedora:40-aarch64: it is a list without a linux\/arm64 image/)
-    await expect(observeImages(skopeo, inputs(['x86_64']))).rejects.toThrow(/^The x86_64 image src\.example\/fedora:40-x86_64: unauthorized: authentication required/)
+    await expect(observeImages(skopeo, inputs(['aarch64']))).rejects.toThrow(
+      /^The aarch64 image src\.example\/fedora:40-aarch64: it is a list without a linux\/arm64 image/
+    )
+    await expect(observeImages(skopeo, inputs(['x86_64']))).rejects.toThrow(
+      /^The x86_64 image src\.example\/fedora:40-x86_64: unauthorized: authentication required/
+    )
   })
 })
 
@@ -105,14 +142,43 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
   test('a list, a single image (a list of one, its platform from the config), nothing', async () => {
     const single = image(digest('4'))
     const list = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [{ mediaType: MEDIA.ociManifest, size: 100, digest: digest('5'), platform: amd64 }], annotations: { k: 'v' } })
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.ociIndex,
+        manifests: [{ mediaType: MEDIA.ociManifest, size: 100, digest: digest('5'), platform: amd64 }],
+        annotations: { k: 'v' }
+      })
     )
     const skopeo = fakeSkopeo({ [A]: list, [B]: single }, { [`b.example:5000/fedora@${sha256(single)}`]: config(arm64) })
     const { value: current, lines } = await observeCurrent(skopeo, [A, B, C])
-    expect(lines).toEqual([`${A}: serves ${sha256(list)} (linux/amd64)`, `${B}: serves ${sha256(single)} (linux/arm64)`, `${C}: no list yet`])
+    expect(lines).toEqual([
+      `${A}: serves ${sha256(list)} (linux/amd64)`,
+      `${B}: serves ${sha256(single)} (linux/arm64)`,
+      `${C}: no list yet`
+    ])
     expect(current).toEqual([
-      { ref: A, repository: 'a.example/fedora', exists: true, digest: sha256(list), mediaType: MEDIA.ociIndex, isList: true, entries: [{ platform: amd64, digest: digest('5'), mediaType: MEDIA.ociManifest }], attestations: [], annotations: { k: 'v' } },
-      { ref: B, repository: 'b.example:5000/fedora', exists: true, digest: sha256(single), mediaType: MEDIA.ociManifest, isList: false, entries: [{ platform: arm64, digest: sha256(single), mediaType: MEDIA.ociManifest }], attestations: [], annotations: {} },
+      {
+        ref: A,
+        repository: 'a.example/fedora',
+        exists: true,
+        digest: sha256(list),
+        mediaType: MEDIA.ociIndex,
+        isList: true,
+        entries: [{ platform: amd64, digest: digest('5'), mediaType: MEDIA.ociManifest }],
+        attestations: [],
+        annotations: { k: 'v' }
+      },
+      {
+        ref: B,
+        repository: 'b.example:5000/fedora',
+        exists: true,
+        digest: sha256(single),
+        mediaType: MEDIA.ociManifest,
+        isList: false,
+        entries: [{ platform: arm64, digest: sha256(single), mediaType: MEDIA.ociManifest }],
+        attestations: [],
+        annotations: {}
+      },
       { ref: C, repository: 'c.example/fedora', exists: false }
     ])
     for (const ref of [A, B, C]) expect(skopeo.manifest).toHaveBeenCalledWith(ref, { fresh: true })

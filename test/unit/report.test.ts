@@ -3,7 +3,17 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import type { Entry, Plan } from '../../src/plan'
-import { newReport, overallResult, renderRunSummary, renderSummary, Report, results, serving, setOutputs, writeSummary } from '../../src/report'
+import {
+  newReport,
+  overallResult,
+  renderRunSummary,
+  renderSummary,
+  Report,
+  results,
+  serving,
+  setOutputs,
+  writeSummary
+} from '../../src/report'
 
 const D1 = `sha256:${'1'.repeat(64)}`
 const D2 = `sha256:${'2'.repeat(64)}`
@@ -96,8 +106,16 @@ function failedReport(): Report {
   r.plan = { ...(r.plan as Plan), reason: 'Publishing x86_64, aarch64 to 3 destinations.', rows: (r.plan as Plan).rows.slice(0, 2) }
   r.destinations = [
     { ref: 'a.example/fedora:40', status: 'published' },
-    { ref: 'b.example/fedora:40', status: 'failed', detail: 'writing manifest: StatusCode: 503, "a | b"\n  <html>down</html> (retried 3 times)' },
-    { ref: 'c.example/fedora:40', status: 'failed', detail: 'after the push it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64]' }
+    {
+      ref: 'b.example/fedora:40',
+      status: 'failed',
+      detail: 'writing manifest: StatusCode: 503, "a | b"\n  <html>down</html> (retried 3 times)'
+    },
+    {
+      ref: 'c.example/fedora:40',
+      status: 'failed',
+      detail: 'after the push it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64]'
+    }
   ]
   r.error = 'Published to 1 of 3 destinations; failed: b.example/fedora:40 (x | y)'
   return r
@@ -185,8 +203,12 @@ describe('renderSummary', () => {
     const lines = renderSummary(failedReport()).split('\n')
     expect(lines[2]).toBe('**Error:** Published to 1 of 3 destinations; failed: b.example/fedora:40 (x \\| y)')
     expect(lines).toContain('| `a.example/fedora:40` | ? | `sha256:ffffffffffff` | published |')
-    expect(lines).toContain('| `b.example/fedora:40` | ? | none | failed: writing manifest: StatusCode: 503, "a \\| b"\\\\n  &lt;html&gt;down&lt;/html&gt; (retried 3 times) |')
-    expect(lines).toContain('| `c.example/fedora:40` | ? | none | failed: after the push it lists platforms \\[linux/amd64\\], planned \\[linux/amd64, linux/arm64\\] |')
+    expect(lines).toContain(
+      '| `b.example/fedora:40` | ? | none | failed: writing manifest: StatusCode: 503, "a \\| b"\\\\n  &lt;html&gt;down&lt;/html&gt; (retried 3 times) |'
+    )
+    expect(lines).toContain(
+      '| `c.example/fedora:40` | ? | none | failed: after the push it lists platforms \\[linux/amd64\\], planned \\[linux/amd64, linux/arm64\\] |'
+    )
     // Every table row has exactly the columns of its header: count unescaped pipes.
     for (const line of lines.filter(l => l.startsWith('| `'))) expect(line.replace(/\\\|/g, '').split('|').length - 1).toBe(5)
     const archRows = lines.filter(l => /^\| (x86\\_64|aarch64) \|/.test(l))
@@ -292,7 +314,12 @@ describe('writeSummary', () => {
     jest.spyOn(core, 'endGroup').mockImplementation(() => undefined)
     await writeSummary({ reports: [publishedReport()] })
     expect(group).toHaveBeenCalledWith('Summary (this runner has no job summary file)')
-    expect(jest.mocked(core.info).mock.calls.map(c => c[0]).join('\n')).toBe(renderSummary(publishedReport()))
+    expect(
+      jest
+        .mocked(core.info)
+        .mock.calls.map(c => c[0])
+        .join('\n')
+    ).toBe(renderSummary(publishedReport()))
     expect(fs.readdirSync(dir)).toEqual([])
   })
 
@@ -373,7 +400,10 @@ describe('several repositories (a release set)', () => {
   })
 
   test('the summary starts with one overview table, then each repository in detail', () => {
-    const text = renderRunSummary({ reports: [named(publishedReport(), 'fedora:40', 'published'), named(refusedReport(), 'fedora-minimal:40', 'failed')], durationMs: 2000 })
+    const text = renderRunSummary({
+      reports: [named(publishedReport(), 'fedora:40', 'published'), named(refusedReport(), 'fedora-minimal:40', 'failed')],
+      durationMs: 2000
+    })
     const lines = text.split('\n')
     expect(lines.slice(0, 6)).toEqual([
       '## multiarch-publish: failed, 2 repositories',

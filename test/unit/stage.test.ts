@@ -13,7 +13,19 @@ const entry = (arch: string, architecture: string, digest: string, mediaType = O
   kept: false
 })
 const planOf = (entries: Entry[]): Plan =>
-  ({ decision: 'publish', reason: '', entries, missing: [], lost: [], kept: [], dropped: [], push: [], upToDate: [], rows: [], attestations: [] }) as Plan
+  ({
+    decision: 'publish',
+    reason: '',
+    entries,
+    missing: [],
+    lost: [],
+    kept: [],
+    dropped: [],
+    push: [],
+    upToDate: [],
+    rows: [],
+    attestations: []
+  }) as Plan
 
 /** A fake buildah whose list ends up holding `holds` whatever was added (a lost add, a stray entry). */
 function fakeBuildah(holds?: Array<{ digest: string; platform?: Platform }>, together = false) {
@@ -47,7 +59,12 @@ describe('buildLocalList', () => {
   test('where buildah can, the new images go in with the create; kept ones are added with their platform', async () => {
     const kept = { ...entry('s390x', 's390x', 'sha256:cc'), kept: true }
     const buildah = fakeBuildah(undefined, true)
-    await buildLocalList(buildah, 'localhost/l', planOf([entry('x86_64', 'amd64', 'sha256:aa'), entry('aarch64', 'arm64', 'sha256:bb'), kept]), {})
+    await buildLocalList(
+      buildah,
+      'localhost/l',
+      planOf([entry('x86_64', 'amd64', 'sha256:aa'), entry('aarch64', 'arm64', 'sha256:bb'), kept]),
+      {}
+    )
     expect(buildah.create).toHaveBeenCalledWith('localhost/l', {}, ['r.example/x@sha256:aa', 'r.example/x@sha256:bb'])
     expect(buildah.add).toHaveBeenCalledTimes(1)
     expect(buildah.add).toHaveBeenCalledWith('localhost/l', 'r.example/x@sha256:cc', { os: 'linux', architecture: 's390x' })
@@ -56,9 +73,18 @@ describe('buildLocalList', () => {
   test.each<[string, Array<{ digest: string; platform?: Platform }>]>([
     ['an entry lost (parallel adds before 1.35)', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }]],
     ['empty (a failed create with images)', []],
-    ['a stray entry', [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }, { digest: 'sha256:cc', platform: { os: 'linux', architecture: 's390x' } }]]
+    [
+      'a stray entry',
+      [
+        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } },
+        { digest: 'sha256:cc', platform: { os: 'linux', architecture: 's390x' } }
+      ]
+    ]
   ])('refuses to go on when the local list is not the plan: %s', async (_, holds) => {
-    await expect(buildLocalList(fakeBuildah(holds), 'localhost/l', p, {})).rejects.toThrow(/^Refusing to push: the local list holds \[.*\] but the plan is \[linux\/amd64@sha256:aa, linux\/arm64@sha256:bb\]$/)
+    await expect(buildLocalList(fakeBuildah(holds), 'localhost/l', p, {})).rejects.toThrow(
+      /^Refusing to push: the local list holds \[.*\] but the plan is \[linux\/amd64@sha256:aa, linux\/arm64@sha256:bb\]$/
+    )
   })
 })
 

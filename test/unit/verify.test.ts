@@ -16,16 +16,31 @@ const OTHER = digest('c')
 const amd64: Platform = { os: 'linux', architecture: 'amd64' }
 const arm64: Platform = { os: 'linux', architecture: 'arm64' }
 
-const entry = (arch: string, platform: Platform, d: string, mediaType: string = MEDIA.ociManifest): Entry => ({ arch, platform, digest: d, mediaType, ref: `src.example/r@${d}`, kept: false })
+const entry = (arch: string, platform: Platform, d: string, mediaType: string = MEDIA.ociManifest): Entry => ({
+  arch,
+  platform,
+  digest: d,
+  mediaType,
+  ref: `src.example/r@${d}`,
+  kept: false
+})
 const ENTRIES = [entry('x86_64', amd64, AMD), entry('aarch64', arm64, ARM)]
 
 /** A list as a registry would serve it. */
-function listRaw(manifests: Array<{ digest: string; platform?: Platform; mediaType?: string }>, o: { mediaType?: string; annotations?: Record<string, string> } = {}): Buffer {
+function listRaw(
+  manifests: Array<{ digest: string; platform?: Platform; mediaType?: string }>,
+  o: { mediaType?: string; annotations?: Record<string, string> } = {}
+): Buffer {
   return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: o.mediaType ?? MEDIA.ociIndex,
-      manifests: manifests.map(m => ({ mediaType: m.mediaType ?? MEDIA.ociManifest, digest: m.digest, size: 100, ...(m.platform ? { platform: m.platform } : {}) })),
+      manifests: manifests.map(m => ({
+        mediaType: m.mediaType ?? MEDIA.ociManifest,
+        digest: m.digest,
+        size: 100,
+        ...(m.platform ? { platform: m.platform } : {})
+      })),
       ...(o.annotations ? { annotations: o.annotations } : {})
     })
   )
@@ -35,7 +50,14 @@ const PLANNED = [
   { digest: AMD, platform: amd64 },
   { digest: ARM, platform: arm64 }
 ]
-const imageRaw = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: AMD, size: 2 }, layers: [] }))
+const imageRaw = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: AMD, size: 2 },
+    layers: []
+  })
+)
 
 /** A skopeo whose manifest() answers from `answers` in turn (the last one repeats); an Error is thrown. */
 function fakeSkopeo(...answers: Array<Buffer | null | Error>) {
@@ -49,13 +71,20 @@ function fakeSkopeo(...answers: Array<Buffer | null | Error>) {
 
 describe('signature and checkLocal: the local list against the plan', () => {
   test('order does not matter; an entry without a platform is named so', () => {
-    expect(signature([{ digest: ARM, platform: arm64 }, { digest: AMD, platform: amd64 }])).toBe(signature(ENTRIES))
+    expect(
+      signature([
+        { digest: ARM, platform: arm64 },
+        { digest: AMD, platform: amd64 }
+      ])
+    ).toBe(signature(ENTRIES))
     expect(signature([{ digest: AMD }])).toBe(`no platform@${AMD}`)
   })
 
   test('exactly the plan passes; a lost, stray or unplatformed entry is named', () => {
     expect(checkLocal(PLANNED, ENTRIES)).toBeUndefined()
-    expect(checkLocal([PLANNED[0]], ENTRIES)).toBe(`the local list holds [linux/amd64@${AMD}] but the plan is [linux/amd64@${AMD}, linux/arm64@${ARM}]`)
+    expect(checkLocal([PLANNED[0]], ENTRIES)).toBe(
+      `the local list holds [linux/amd64@${AMD}] but the plan is [linux/amd64@${AMD}, linux/arm64@${ARM}]`
+    )
     expect(checkLocal([...PLANNED, { digest: OTHER, platform: { os: 'linux', architecture: 's390x' } }], ENTRIES)).toMatch(/linux\/s390x@/)
     expect(checkLocal([PLANNED[0], { digest: ARM }], ENTRIES)).toMatch(/no platform@/)
   })
@@ -84,7 +113,17 @@ describe('servesPlanned: is a destination already up to date?', () => {
     ['an annotation more (dropped from the input)', current({ annotations: { k: 'v' } }), {}, false],
     ['an annotation with another value', current({ annotations: { k: 'w' } }), { k: 'v' }, false],
     ['an entry fewer', current({ entries: [{ ...PLANNED[0], mediaType: MEDIA.ociManifest }] }), {}, false],
-    ['another image for an arch', current({ entries: [{ ...PLANNED[0], mediaType: MEDIA.ociManifest }, { digest: OTHER, platform: arm64, mediaType: MEDIA.ociManifest }] }), {}, false]
+    [
+      'another image for an arch',
+      current({
+        entries: [
+          { ...PLANNED[0], mediaType: MEDIA.ociManifest },
+          { digest: OTHER, platform: arm64, mediaType: MEDIA.ociManifest }
+        ]
+      }),
+      {},
+      false
+    ]
   ])('%s → %s', (_name, c, annotations, expected) => {
     expect(servesPlanned(c, ENTRIES, 'oci', annotations)).toBe(expected)
   })
@@ -93,13 +132,25 @@ describe('servesPlanned: is a destination already up to date?', () => {
 describe('checkServed: what a destination serves after the push', () => {
   test.each<[string, ReturnType<typeof list> | null, string | undefined]>([
     ['exactly the plan', list(PLANNED), undefined],
-    ['exactly the plan, other order, annotations the input did not ask for', list([...PLANNED].reverse(), { annotations: { extra: 'x' } }), undefined],
+    [
+      'exactly the plan, other order, annotations the input did not ask for',
+      list([...PLANNED].reverse(), { annotations: { extra: 'x' } }),
+      undefined
+    ],
     ['nothing', null, 'it serves nothing'],
     ['a single image', parseManifest(imageRaw), `it serves ${MEDIA.ociManifest}, not ${MEDIA.ociIndex}`],
     ['a Docker list', list(PLANNED, { mediaType: MEDIA.dockerList }), `it serves ${MEDIA.dockerList}, not ${MEDIA.ociIndex}`],
     ['an entry lost', list([PLANNED[0]]), 'it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64]'],
-    ['an entry more', list([...PLANNED, { digest: OTHER, platform: { os: 'linux', architecture: 's390x' } }]), 'it lists platforms [linux/amd64, linux/arm64, linux/s390x], planned [linux/amd64, linux/arm64]'],
-    ['an entry without a platform (not a platform entry, like an attestation)', list([PLANNED[0], { digest: ARM }]), 'it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64]'],
+    [
+      'an entry more',
+      list([...PLANNED, { digest: OTHER, platform: { os: 'linux', architecture: 's390x' } }]),
+      'it lists platforms [linux/amd64, linux/arm64, linux/s390x], planned [linux/amd64, linux/arm64]'
+    ],
+    [
+      'an entry without a platform (not a platform entry, like an attestation)',
+      list([PLANNED[0], { digest: ARM }]),
+      'it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64]'
+    ],
     ['another image for an arch', list([PLANNED[0], { digest: OTHER, platform: arm64 }]), `its aarch64 entry is ${OTHER}, planned ${ARM}`]
   ])('%s', (_name, served, problem) => {
     expect(checkServed(served, ENTRIES, 'oci')).toBe(problem)
@@ -109,7 +160,9 @@ describe('checkServed: what a destination serves after the push', () => {
     const want = { 'org.example.a': '1', 'org.example.b': '2' }
     expect(checkServed(list(PLANNED, { annotations: want }), ENTRIES, 'oci', want)).toBeUndefined()
     expect(checkServed(list(PLANNED), ENTRIES, 'oci', want)).toBe('its annotations lack org.example.a, org.example.b')
-    expect(checkServed(list(PLANNED, { annotations: { 'org.example.a': '1', 'org.example.b': 'other' } }), ENTRIES, 'oci', want)).toBe('its annotations lack org.example.b')
+    expect(checkServed(list(PLANNED, { annotations: { 'org.example.a': '1', 'org.example.b': 'other' } }), ENTRIES, 'oci', want)).toBe(
+      'its annotations lack org.example.b'
+    )
   })
 
   test('an entry buildah had to convert (OCI image into a v2s2 list) is compared by platform only', () => {
@@ -123,7 +176,13 @@ describe('checkServed: what a destination serves after the push', () => {
     const entries = [entry('x86_64', amd64, AMD), entry('aarch64', arm64, ARM, MEDIA.dockerManifest)]
     expect(checkServed(converted, entries, 'v2s2')).toBeUndefined()
     // The Docker entry was not converted: its digest must be the planned one.
-    const wrong = list([{ digest: AMD, platform: amd64, mediaType: MEDIA.dockerManifest }, { digest: OTHER, platform: arm64, mediaType: MEDIA.dockerManifest }], { mediaType: MEDIA.dockerList })
+    const wrong = list(
+      [
+        { digest: AMD, platform: amd64, mediaType: MEDIA.dockerManifest },
+        { digest: OTHER, platform: arm64, mediaType: MEDIA.dockerManifest }
+      ],
+      { mediaType: MEDIA.dockerList }
+    )
     expect(checkServed(wrong, entries, 'v2s2')).toBe(`its aarch64 entry is ${OTHER}, planned ${ARM}`)
   })
 })
@@ -178,7 +237,10 @@ describe('unservable: the last word before published', () => {
 
   test('an entry the repository does not have, and one it fails to serve, are named', async () => {
     const { skopeo } = fakeSkopeo(null, new Error('received unexpected HTTP status: 500 Internal Server Error'))
-    expect(await unservable(skopeo, 'r.example/x', ENTRIES)).toEqual(['x86_64', 'aarch64 (received unexpected HTTP status: 500 Internal Server Error)'])
+    expect(await unservable(skopeo, 'r.example/x', ENTRIES)).toEqual([
+      'x86_64',
+      'aarch64 (received unexpected HTTP status: 500 Internal Server Error)'
+    ])
   })
 })
 
@@ -201,7 +263,13 @@ describe('attestations (input attestations: keep): part of every comparison', ()
           mediaType: MEDIA.ociIndex,
           manifests: [
             ...PLANNED.map(p => ({ mediaType: MEDIA.ociManifest, digest: p.digest, size: 100, platform: p.platform })),
-            ...attestations.map(a => ({ mediaType: a.mediaType, digest: a.digest, size: 100, platform: unknown, annotations: a.annotations }))
+            ...attestations.map(a => ({
+              mediaType: a.mediaType,
+              digest: a.digest,
+              size: 100,
+              platform: unknown,
+              annotations: a.annotations
+            }))
           ]
         })
       )

