@@ -105,7 +105,10 @@ export function parseArchMap(text: string): Record<string, Platform> {
   for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {
     if (!SEGMENT.test(name)) throw new Error(`arch name ${quote(name)} must be lowercase letters, digits, '.', '_' or '-'`)
     const platform = typeof value === 'string' ? parsePlatform(value) : undefined
-    if (!platform) throw new Error(`${quote(`${name}: ${typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)}`)} must map to os/architecture[/variant], e.g. linux/riscv64`)
+    if (!platform)
+      throw new Error(
+        `${quote(`${name}: ${typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))}`)} must map to os/architecture[/variant], e.g. linux/riscv64`
+      )
     out[name] = platform
   }
   return out

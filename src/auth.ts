@@ -32,7 +32,9 @@ export function prepareCredentials(inputs: Inputs, env: NodeJS.ProcessEnv = proc
   }
   // Keys as written: containers-auth.json takes `host/namespace` keys (a namespaced robot account),
   // and the longest key that matches a reference is the one used.
-  const logins: Array<[string, string, string]> = inputs.registryAuth.flatMap(a => (a.username && a.password ? [[a.prefix, a.username, a.password] as [string, string, string]] : []))
+  const logins: Array<[string, string, string]> = inputs.registryAuth.flatMap(a =>
+    a.username && a.password ? [[a.prefix, a.username, a.password] as [string, string, string]] : []
+  )
   if (inputs.username) {
     const covered = new Set(logins.map(([key]) => key))
     for (const host of new Set([inputs.source, ...inputs.registries].map(registryHost))) {

@@ -59,16 +59,24 @@ export async function detectVersion(env: NodeJS.ProcessEnv): Promise<Version> {
 /** Throws a clear message when this buildah cannot do what the inputs ask. */
 export function checkSupported(v: Version, wantsAnnotations: boolean): void {
   if (!atLeast(v, MINIMUM_VERSION)) {
-    throw new Error(`buildah ${v.text} is too old: multiarch-publish needs ${MINIMUM_VERSION} or newer (its manifest rm can delete the images in a list)`)
+    throw new Error(
+      `buildah ${v.text} is too old: multiarch-publish needs ${MINIMUM_VERSION} or newer (its manifest rm can delete the images in a list)`
+    )
   }
   if (wantsAnnotations && !features(v).indexAnnotations) {
-    throw new Error(`input "annotations" needs buildah 1.35 or newer for index annotations; this runner has ${v.text}. Remove the annotations or use a newer runner (Debian 13, Fedora, Ubuntu 25.04+)`)
+    throw new Error(
+      `input "annotations" needs buildah 1.35 or newer for index annotations; this runner has ${v.text}. Remove the annotations or use a newer runner (Debian 13, Fedora, Ubuntu 25.04+)`
+    )
   }
 }
 
 /** `localhost/multiarch-publish-temp-<repo>-<tag>-<unique>`: clearly local, never a remote name. */
 export function localListName(repo: string, tag: string, unique = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`): string {
-  const clean = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')
+  const clean = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
   return `localhost/multiarch-publish-temp-${clean(repo)}-${clean(tag)}-${unique}`
 }
 
@@ -112,7 +120,8 @@ export class Buildah {
     // locations). An auth file given by path (input auth-file, a prior login's REGISTRY_AUTH_FILE)
     // does not, unless DOCKER_CONFIG holds its copy (the private file made for username/password).
     const authFile = this.access.authFile ?? this.access.env.REGISTRY_AUTH_FILE
-    const authReaches = !authFile || (this.access.env.DOCKER_CONFIG !== undefined && path.dirname(authFile) === path.resolve(this.access.env.DOCKER_CONFIG))
+    const authReaches =
+      !authFile || (this.access.env.DOCKER_CONFIG !== undefined && path.dirname(authFile) === path.resolve(this.access.env.DOCKER_CONFIG))
     return authReaches && features(this.version).createTlsVerify && images.every(ref => !tlsFor(this.access, ref).certDir)
   }
 
@@ -128,12 +137,18 @@ export class Buildah {
       ...(platform.variant ? ['--variant', platform.variant] : []),
       ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])
     ]
-    await withRetry(`add ${ref}`, () => this.run([...args, ...accessFlags(this.access, ref), name, `docker://${ref}`]), retryOptions(this.access))
+    await withRetry(
+      `add ${ref}`,
+      () => this.run([...args, ...accessFlags(this.access, ref), name, `docker://${ref}`]),
+      retryOptions(this.access)
+    )
   }
 
   /** The local list's entries: what will be pushed. */
   async entries(name: string): Promise<Array<{ digest: string; platform?: Platform }>> {
-    const doc = JSON.parse((await this.run(['manifest', 'inspect', name])).stdout.toString()) as { manifests?: Array<{ digest: string; platform?: Platform }> | null }
+    const doc = JSON.parse((await this.run(['manifest', 'inspect', name])).stdout.toString()) as {
+      manifests?: Array<{ digest: string; platform?: Platform }> | null
+    }
     return doc.manifests ?? []
   }
 

@@ -88,7 +88,10 @@ function markedTrees(prefix: string): number[] {
   const roots = procs.filter(p => {
     if (p.ppid !== process.pid) return false
     try {
-      return fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').some(v => v.startsWith(prefix))
+      return fs
+        .readFileSync(`/proc/${p.pid}/environ`, 'utf8')
+        .split('\0')
+        .some(v => v.startsWith(prefix))
     } catch {
       return false
     }

@@ -24,7 +24,9 @@ export class MovedByOther extends Error {
     expected: string | null,
     found: string | null
   ) {
-    super(`${ref} changed while this run was publishing (it served ${expected ?? 'nothing'}, now ${found ?? 'nothing'}): another run or person is writing to it`)
+    super(
+      `${ref} changed while this run was publishing (it served ${expected ?? 'nothing'}, now ${found ?? 'nothing'}): another run or person is writing to it`
+    )
     this.name = 'MovedByOther'
   }
 }
@@ -80,7 +82,8 @@ export async function commit(o: CommitOptions): Promise<void> {
     if (missing.length > 0) throw new Error(`${repository} cannot serve entries of the list: ${missing.join('; ')}`)
   }
 
-  const isPlanned = (m: Manifest | null): boolean => checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined
+  const isPlanned = (m: Manifest | null): boolean =>
+    checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined
 
   /** Re-check, push, read back until it serves the pushed list, check it. Returns the served digest. */
   const move = async (ref: string): Promise<string> => {
@@ -144,7 +147,9 @@ export async function commit(o: CommitOptions): Promise<void> {
   const stale = (): string[] => {
     const reference = [...served.values()][0]
     if (!reference) return []
-    return o.current.filter(c => o.plan.upToDate.includes(c.ref) && c.exists && c.digest !== reference && !attempted.includes(c.ref)).map(c => c.ref)
+    return o.current
+      .filter(c => o.plan.upToDate.includes(c.ref) && c.exists && c.digest !== reference && !attempted.includes(c.ref))
+      .map(c => c.ref)
   }
 
   try {
@@ -180,13 +185,20 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
         const raw = await o.skopeo.manifest(ref, { fresh: true })
         const now = raw ? parseManifest(raw) : null
         if (previous.exists ? now?.digest === previous.digest : now === null) return
-        const mine = now !== null && (ours.size > 0 ? ours.has(now.digest) : checkServed(now, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined)
+        const mine =
+          now !== null &&
+          (ours.size > 0
+            ? ours.has(now.digest)
+            : checkServed(now, o.plan.entries, o.format, o.annotations, o.plan.attestations) === undefined)
         if (!mine) {
           Object.assign(d, { status: 'failed', detail: `not put back: it now serves ${now?.digest ?? 'nothing'}, written by someone else` })
           return
         }
         if (!previous.exists) {
-          Object.assign(d, { status: 'published', detail: 'could not be undone: it had no list before, and registries offer no portable tag delete' })
+          Object.assign(d, {
+            status: 'published',
+            detail: 'could not be undone: it had no list before, and registries offer no portable tag delete'
+          })
           return
         }
         await o.skopeo.copy(`${previous.repository}@${previous.digest}`, ref, { indexOnly: previous.isList })
@@ -196,7 +208,10 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
         o.report.rolledBack.push(ref)
         log.info(`${ref}: put back to ${previous.digest}`)
       } catch (e) {
-        Object.assign(d, { status: 'failed', detail: `could not be put back to ${previous.exists ? previous.digest : 'its previous state'}: ${explain(e)}` })
+        Object.assign(d, {
+          status: 'failed',
+          detail: `could not be put back to ${previous.exists ? previous.digest : 'its previous state'}: ${explain(e)}`
+        })
       }
     })
   )

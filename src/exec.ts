@@ -134,7 +134,9 @@ export async function execute(tool: string, args: string[], options: ExecOptions
         listeners: { stdout: collect(stdout), stderr: collect(stderr) }
       })
     } catch (e) {
-      throw new Error(`${tool} is not installed or not on PATH (${(e as Error).message.split('.')[0]}); install it, e.g. apt-get install ${tool}`)
+      throw new Error(
+        `${tool} is not installed or not on PATH (${(e as Error).message.split('.')[0]}); install it, e.g. apt-get install ${tool}`
+      )
     } finally {
       unwatch(w)
     }

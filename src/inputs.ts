@@ -87,7 +87,8 @@ export function parseList(name: string, value: string): string[] {
     } catch {
       throw new InputError(name, `${quote(text)} is not a valid YAML flow list (aliases are not allowed)`)
     }
-    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string')) throw new InputError(name, `${quote(text)} must be a list of plain values`)
+    if (!Array.isArray(doc) || doc.some(v => typeof v !== 'string'))
+      throw new InputError(name, `${quote(text)} must be a list of plain values`)
     items = doc.map(v => (v as string).trim()).filter(Boolean)
   } else {
     items = text.split(/[\s,]+/).filter(Boolean)
@@ -128,7 +129,10 @@ function parseRegistry(name: string, value: string): string {
     throw new InputError(name, `${shown} must be a registry prefix without a scheme, e.g. quay.io/fedora`)
   }
   if (!REGISTRY.test(v)) {
-    throw new InputError(name, `${shown} is not a registry prefix such as registry.example.org or quay.io/fedora (path parts are lowercase)`)
+    throw new InputError(
+      name,
+      `${shown} is not a registry prefix such as registry.example.org or quay.io/fedora (path parts are lowercase)`
+    )
   }
   return v
 }
@@ -143,10 +147,14 @@ function registryKey(prefix: string): string {
 
 function parseAnnotations(value: string): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const line of value.split('\n').map(l => l.trim()).filter(Boolean)) {
+  for (const line of value
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean)) {
     const eq = line.indexOf('=')
     const key = eq > 0 ? line.slice(0, eq).trim() : ''
-    if (!ANNOTATION_KEY.test(key)) throw new InputError('annotations', `${quote(line)} must be key=value with a key like org.opencontainers.image.source`)
+    if (!ANNOTATION_KEY.test(key))
+      throw new InputError('annotations', `${quote(line)} must be key=value with a key like org.opencontainers.image.source`)
     if (key in out) throw new InputError('annotations', `${quote(key)} is given twice`)
     out[key] = line.slice(eq + 1).trim()
   }
@@ -177,7 +185,9 @@ export function getInputs(get: GetInput): Inputs {
     throw new InputError('arch-map', (e as Error).message)
   }
   const sources = parseSources(get('sources'), archTable)
-  const references = parseList('references', get('references')).map(r => parseReference('references', r, { tag: 'required', digest: 'never' }))
+  const references = parseList('references', get('references')).map(r =>
+    parseReference('references', r, { tag: 'required', digest: 'never' })
+  )
   const fromSources = Object.keys(sources).length > 0
 
   let repo: string, tag: string, aliases: string[], registries: string[], repos: string[]
@@ -200,12 +210,16 @@ export function getInputs(get: GetInput): Inputs {
     repos = parseList('repo', required('repo'))
     for (const r of repos) {
       if (!REPO.test(r)) {
-        throw new InputError('repo', `${quote(r)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`)
+        throw new InputError(
+          'repo',
+          `${quote(r)} is not a valid repository name (lowercase letters, digits, separators . _ __ -, parts joined by /)`
+        )
       }
     }
     repo = repos[0]
     tag = required('tag')
-    if (!TAG.test(tag)) throw new InputError('tag', `${quote(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
+    if (!TAG.test(tag))
+      throw new InputError('tag', `${quote(tag)} is not a valid tag (letters, digits, _ . -; at most 128; not starting with . or -)`)
     aliases = parseList('aliases', get('aliases'))
     for (const alias of aliases) {
       if (!TAG.test(alias)) throw new InputError('aliases', `${quote(alias)} is not a valid tag`)
@@ -215,7 +229,8 @@ export function getInputs(get: GetInput): Inputs {
     if (new Set(registries.map(registryKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
     for (const registry of registries) {
       for (const r of repos) {
-        if (`${registry}/${r}`.length > NAME_MAX) throw new InputError('repo', `${quote(`${registry}/${r}`)} is longer than ${NAME_MAX} characters`)
+        if (`${registry}/${r}`.length > NAME_MAX)
+          throw new InputError('repo', `${quote(`${registry}/${r}`)} is longer than ${NAME_MAX} characters`)
       }
     }
   }
@@ -224,7 +239,8 @@ export function getInputs(get: GetInput): Inputs {
   const sourceInput = get('source').trim()
   const archTagInput = get('arch-tag').trim()
   if (fromSources && sourceInput) throw new InputError('source', 'must be empty when "sources" is set: each arch names its own image there')
-  if (fromSources && archTagInput && archTagInput !== '{tag}-{arch}') throw new InputError('arch-tag', 'must be empty (or the default) when "sources" is set')
+  if (fromSources && archTagInput && archTagInput !== '{tag}-{arch}')
+    throw new InputError('arch-tag', 'must be empty (or the default) when "sources" is set')
   const source = fromSources ? Object.values(sources)[0].host : sourceInput ? parseRegistry('source', sourceInput) : registries[0]
 
   const arches = fromSources && !get('arches').trim() ? Object.keys(sources) : parseList('arches', required('arches'))
@@ -232,7 +248,10 @@ export function getInputs(get: GetInput): Inputs {
   for (const arch of arches) {
     const platform = archTable.platform(arch)
     if (!platform) {
-      throw new InputError('arches', `${quote(arch)} is not a known arch; known: ${archTable.names().join(' ')}; add others with input "arch-map"`)
+      throw new InputError(
+        'arches',
+        `${quote(arch)} is not a known arch; known: ${archTable.names().join(' ')}; add others with input "arch-map"`
+      )
     }
     const key = platformKey(platform)
     const other = byPlatform.get(key)
@@ -244,13 +263,19 @@ export function getInputs(get: GetInput): Inputs {
   }
 
   const archTag = archTagInput || '{tag}-{arch}'
-  const destinationRefs = repos.flatMap(r => destinations({ registries, repo: r, tag, aliases, references: references.map(ref => ref.text) }))
+  const destinationRefs = repos.flatMap(r =>
+    destinations({ registries, repo: r, tag, aliases, references: references.map(ref => ref.text) })
+  )
   const inputOf = (ref: string): string => (references.length > 0 ? 'references' : ref.endsWith(`:${tag}`) ? 'tag' : 'aliases')
   if (fromSources) {
     // Publishing the list under a tag this run reads an image from would replace that image.
     for (const [arch, ref] of Object.entries(sources)) {
       const same = destinationRefs.find(d => ref.tag !== undefined && d === `${ref.repository}:${ref.tag}`)
-      if (same) throw new InputError(inputOf(same), `${quote(same)} is where the ${arch} image is read from; publishing the list there would replace that image`)
+      if (same)
+        throw new InputError(
+          inputOf(same),
+          `${quote(same)} is where the ${arch} image is read from; publishing the list there would replace that image`
+        )
     }
   } else {
     if (!archTag.includes('{arch}')) throw new InputError('arch-tag', `${quote(archTag)} must contain {arch}`)
@@ -264,7 +289,10 @@ export function getInputs(get: GetInput): Inputs {
       if (same) {
         const name = inputOf(same)
         const value = references.length > 0 ? same : same.slice(same.lastIndexOf(':') + 1)
-        throw new InputError(name, `${quote(value)} is the per-arch tag of ${arch} (arch-tag ${quote(archTag)}); publishing the list there would replace that image`)
+        throw new InputError(
+          name,
+          `${quote(value)} is the per-arch tag of ${arch} (arch-tag ${quote(archTag)}); publishing the list there would replace that image`
+        )
       }
     }
   }
@@ -297,7 +325,8 @@ export function getInputs(get: GetInput): Inputs {
   if (authFile && username) throw new InputError('auth-file', 'cannot be combined with "username"/"password"; use one of them')
   if (authFile) checkAuthFile(authFile)
   const registryAuth = parseRegistryAuth(get('registry-auth', { trimWhitespace: false }))
-  if (authFile && registryAuth.some(a => a.username)) throw new InputError('registry-auth', 'cannot give usernames and passwords together with "auth-file"; put them in one of the two')
+  if (authFile && registryAuth.some(a => a.username))
+    throw new InputError('registry-auth', 'cannot give usernames and passwords together with "auth-file"; put them in one of the two')
   const certDir = get('cert-dir').trim()
   if (certDir && !isDirectory(certDir)) throw new InputError('cert-dir', `${quote(certDir)} is not a directory`)
 
@@ -346,7 +375,8 @@ function checkAuthFile(file: string): void {
   } catch {
     throw new InputError('auth-file', `${shown} is not a readable file`)
   }
-  if (Buffer.byteLength(text) > AUTH_FILE_MAX) throw new InputError('auth-file', `${shown} is larger than ${AUTH_FILE_MAX} bytes; it is not an auth file`)
+  if (Buffer.byteLength(text) > AUTH_FILE_MAX)
+    throw new InputError('auth-file', `${shown} is larger than ${AUTH_FILE_MAX} bytes; it is not an auth file`)
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -354,7 +384,10 @@ function checkAuthFile(file: string): void {
     throw new InputError('auth-file', `${shown} does not hold JSON; it must be a containers auth file (auth.json) or docker config.json`)
   }
   if (!isObject(doc) || !(isObject(doc.auths) || isObject(doc.credHelpers) || typeof doc.credsStore === 'string')) {
-    throw new InputError('auth-file', `${shown} has no "auths" or "credHelpers" object; it must be a containers auth file (auth.json) or docker config.json`)
+    throw new InputError(
+      'auth-file',
+      `${shown} has no "auths" or "credHelpers" object; it must be a containers auth file (auth.json) or docker config.json`
+    )
   }
 }
 
@@ -400,9 +433,14 @@ const DIGEST = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/
  * `host[:port]/path/repo[:tag][@digest]`. The host is required (no implicit docker.io: which
  * registry a release goes to is never a guess), and so is a tag or a digest, as `want` says.
  */
-export function parseReference(name: string, text: string, want: { tag: 'required' | 'optional'; digest: 'never' | 'optional' }): Reference {
+export function parseReference(
+  name: string,
+  text: string,
+  want: { tag: 'required' | 'optional'; digest: 'never' | 'optional' }
+): Reference {
   const shown = quote(withoutUserinfo(text))
-  if (/^[^/]*@/.test(text) || /:\/\//.test(text)) throw new InputError(name, `${shown} must be a plain reference such as ghcr.io/owner/app:1.0, without a scheme or credentials`)
+  if (/^[^/]*@/.test(text) || /:\/\//.test(text))
+    throw new InputError(name, `${shown} must be a plain reference such as ghcr.io/owner/app:1.0, without a scheme or credentials`)
   const at = text.indexOf('@')
   const digest = at >= 0 ? text.slice(at + 1) : undefined
   const named = at >= 0 ? text.slice(0, at) : text
@@ -413,14 +451,21 @@ export function parseReference(name: string, text: string, want: { tag: 'require
   const host = repository.split('/')[0]
   const path = repository.slice(host.length + 1)
   if (!new RegExp(`^${HOST}$`).test(host) || !(host.includes('.') || host.includes(':') || host === 'localhost') || !REPO.test(path)) {
-    throw new InputError(name, `${shown} is not a reference such as ghcr.io/owner/app:1.0 (a registry host, then a lowercase repository path)`)
+    throw new InputError(
+      name,
+      `${shown} is not a reference such as ghcr.io/owner/app:1.0 (a registry host, then a lowercase repository path)`
+    )
   }
   if (repository.length > NAME_MAX) throw new InputError(name, `${shown} is longer than ${NAME_MAX} characters`)
   if (tag !== undefined && !TAG.test(tag)) throw new InputError(name, `${shown} has an invalid tag`)
   if (digest !== undefined && (want.digest === 'never' || !DIGEST.test(digest))) {
-    throw new InputError(name, want.digest === 'never' ? `${shown} must name a tag, not a digest` : `${shown} has an invalid digest (sha256:<64 hex>)`)
+    throw new InputError(
+      name,
+      want.digest === 'never' ? `${shown} must name a tag, not a digest` : `${shown} has an invalid digest (sha256:<64 hex>)`
+    )
   }
-  if (tag === undefined && digest === undefined) throw new InputError(name, `${shown} must have a ${want.tag === 'required' ? 'tag' : 'tag or a digest'}`)
+  if (tag === undefined && digest === undefined)
+    throw new InputError(name, `${shown} must have a ${want.tag === 'required' ? 'tag' : 'tag or a digest'}`)
   if (tag === undefined && want.tag === 'required') throw new InputError(name, `${shown} must have a tag`)
   return { text, host, repository, tag, digest }
 }
@@ -444,7 +489,6 @@ function parseSources(text: string, table: ArchTable): Record<string, Reference>
   return out
 }
 
-
 /**
  * `registry-auth`: a YAML mapping from a registry prefix to its own `username`, `password`,
  * `cert-dir` and `tls-verify`. Its text holds passwords: it is never quoted back.
@@ -457,16 +501,28 @@ function parseRegistryAuth(text: string): RegistryAuth[] {
   } catch {
     throw new InputError('registry-auth', 'is not valid YAML (aliases are not allowed); its text is not shown, it may hold passwords')
   }
-  if (!isObject(doc)) throw new InputError('registry-auth', 'must be a mapping from a registry prefix to its settings, e.g. {quay.io/fedora: {username: …, password: …}}')
+  if (!isObject(doc))
+    throw new InputError(
+      'registry-auth',
+      'must be a mapping from a registry prefix to its settings, e.g. {quay.io/fedora: {username: …, password: …}}'
+    )
   const out: RegistryAuth[] = []
   const seen = new Set<string>()
   for (const [key, value] of Object.entries(doc)) {
     const prefix = parseRegistry('registry-auth', key)
     if (seen.has(registryKey(prefix))) throw new InputError('registry-auth', `${quote(prefix)} is given twice`)
     seen.add(registryKey(prefix))
-    if (!isObject(value)) throw new InputError('registry-auth', `the settings of ${quote(prefix)} must be a mapping of username, password, cert-dir, tls-verify`)
+    if (!isObject(value))
+      throw new InputError(
+        'registry-auth',
+        `the settings of ${quote(prefix)} must be a mapping of username, password, cert-dir, tls-verify`
+      )
     const unknown = Object.keys(value).filter(k => !['username', 'password', 'cert-dir', 'tls-verify'].includes(k))
-    if (unknown.length) throw new InputError('registry-auth', `${quote(prefix)} has unknown settings ${unknown.map(k => quote(k)).join(', ')}; known: username, password, cert-dir, tls-verify`)
+    if (unknown.length)
+      throw new InputError(
+        'registry-auth',
+        `${quote(prefix)} has unknown settings ${unknown.map(k => quote(k)).join(', ')}; known: username, password, cert-dir, tls-verify`
+      )
     const field = (name: string): string | undefined => {
       const v = value[name]
       if (v === undefined) return undefined
@@ -479,13 +535,17 @@ function parseRegistryAuth(text: string): RegistryAuth[] {
     if (username !== undefined || password !== undefined) {
       if (!username || !password) throw new InputError('registry-auth', `${quote(prefix)} needs both username and password`)
       if (username.length > 256 || /[:\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(username)) {
-        throw new InputError('registry-auth', `the username of ${quote(prefix)} must not hold ':' or control characters, and at most 256 characters`)
+        throw new InputError(
+          'registry-auth',
+          `the username of ${quote(prefix)} must not hold ':' or control characters, and at most 256 characters`
+        )
       }
       Object.assign(entry, { username, password })
     }
     const certDir = field('cert-dir')?.trim()
     if (certDir !== undefined) {
-      if (!isDirectory(certDir)) throw new InputError('registry-auth', `cert-dir of ${quote(prefix)}, ${quote(certDir)}, is not a directory`)
+      if (!isDirectory(certDir))
+        throw new InputError('registry-auth', `cert-dir of ${quote(prefix)}, ${quote(certDir)}, is not a directory`)
       entry.certDir = certDir
     }
     const tlsVerify = field('tls-verify')

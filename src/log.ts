@@ -89,7 +89,13 @@ export function appendSummary(markdownText: string): boolean {
     return false
   }
   try {
-    fs.appendFileSync(file, `${markdownText.split(/\r\n|\n/).map(escapeControls).join('\n')}\n`)
+    fs.appendFileSync(
+      file,
+      `${markdownText
+        .split(/\r\n|\n/)
+        .map(escapeControls)
+        .join('\n')}\n`
+    )
     return true
   } catch (e) {
     warning(`Could not write the job summary: ${(e as Error).message}`)

@@ -30,7 +30,12 @@ export async function run(): Promise<void> {
     summary = inputs.summary
     await publish(inputs, run, cancel.signal)
   } catch (e) {
-    const message = cancel.signal.aborted && !(e instanceof Cancelled) ? `The run was cancelled: ${(e as Error).message}` : e instanceof Error ? e.message : String(e)
+    const message =
+      cancel.signal.aborted && !(e instanceof Cancelled)
+        ? `The run was cancelled: ${(e as Error).message}`
+        : e instanceof Error
+          ? e.message
+          : String(e)
     // The repositories' own reports say what failed; an error before any (bad input) is the run's.
     if (run.reports.length !== 1) run.error = message
     else run.reports[0].error ??= message

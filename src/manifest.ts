@@ -32,7 +32,11 @@ export interface Attestation {
   annotations: Record<string, string>
 }
 
-export const ATTESTATION = { type: 'vnd.docker.reference.type', subject: 'vnd.docker.reference.digest', kind: 'attestation-manifest' } as const
+export const ATTESTATION = {
+  type: 'vnd.docker.reference.type',
+  subject: 'vnd.docker.reference.digest',
+  kind: 'attestation-manifest'
+} as const
 
 /** A manifest as a registry served it: the digest is of these exact bytes. */
 export interface Manifest {
@@ -90,7 +94,9 @@ export function isDigest(value: unknown): value is string {
 function platformValue(where: string, field: string, value: unknown, required: boolean): string | undefined {
   if (value === undefined && !required) return undefined
   if (typeof value !== 'string' || !PLATFORM_VALUE.test(value)) {
-    throw new ContentError(`${where} has platform ${field} ${show(value)}, which is not a platform value (letters, digits, _ . -; at most 64)`)
+    throw new ContentError(
+      `${where} has platform ${field} ${show(value)}, which is not a platform value (letters, digits, _ . -; at most 64)`
+    )
   }
   return value
 }
@@ -104,7 +110,8 @@ function parsePlatformObject(where: string, value: unknown): Platform {
   for (const field of ['os.features', 'features']) {
     const list = value[field]
     if (list === undefined) continue
-    if (!Array.isArray(list) || list.length > 64) throw new ContentError(`${where} has platform ${field} ${show(list)}, which is not a short list`)
+    if (!Array.isArray(list) || list.length > 64)
+      throw new ContentError(`${where} has platform ${field} ${show(list)}, which is not a short list`)
     for (const item of list) platformValue(where, field, item, true)
   }
   return variant ? { os, architecture, variant } : { os, architecture }
@@ -122,7 +129,9 @@ function parseAnnotations(where: string, value: unknown): Record<string, string>
     }
     // Values may span lines (descriptions do); they are only ever shown through inert().
     if (typeof v !== 'string' || v.length > ANNOTATION_VALUE_MAX) {
-      throw new ContentError(`${where} has the annotation ${quote(key)} = ${show(v)}: it must be a string of at most ${ANNOTATION_VALUE_MAX} characters`)
+      throw new ContentError(
+        `${where} has the annotation ${quote(key)} = ${show(v)}: it must be a string of at most ${ANNOTATION_VALUE_MAX} characters`
+      )
     }
     out[key] = v
   }
@@ -132,7 +141,8 @@ function parseAnnotations(where: string, value: unknown): Record<string, string>
 function parseDescriptor(where: string, value: unknown): Descriptor {
   if (!isObject(value)) throw new ContentError(`${where} is not an object: ${show(value)}`)
   const { mediaType, digest, size } = value
-  if (typeof mediaType !== 'string' || !KNOWN_MEDIA.has(mediaType)) throw new ContentError(`${where} has the unknown media type ${show(mediaType)}`)
+  if (typeof mediaType !== 'string' || !KNOWN_MEDIA.has(mediaType))
+    throw new ContentError(`${where} has the unknown media type ${show(mediaType)}`)
   if (!isDigest(digest)) throw new ContentError(`${where} has the digest ${show(digest)}, which is not sha256:<64 hex> or sha512:<128 hex>`)
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1 || size > MANIFEST_MAX) {
     throw new ContentError(`${where} has the size ${show(size)}; a manifest is 1 to ${MANIFEST_MAX} bytes`)
@@ -158,14 +168,17 @@ export function parseManifest(raw: Buffer): Manifest {
   if (!isObject(doc)) throw new ContentError('the registry served a manifest that is not a JSON object')
   if (doc.schemaVersion !== 2) throw new ContentError(`unsupported manifest schemaVersion ${show(doc.schemaVersion)}`)
   const isList = doc.manifests !== undefined
-  if (isList && !Array.isArray(doc.manifests)) throw new ContentError(`the registry served a list whose "manifests" is not an array: ${show(doc.manifests)}`)
+  if (isList && !Array.isArray(doc.manifests))
+    throw new ContentError(`the registry served a list whose "manifests" is not an array: ${show(doc.manifests)}`)
   const mediaType = doc.mediaType ?? (isList ? MEDIA.ociIndex : MEDIA.ociManifest)
-  if (typeof mediaType !== 'string' || !KNOWN_MEDIA.has(mediaType)) throw new ContentError(`the registry served the unknown media type ${show(mediaType)}`)
+  if (typeof mediaType !== 'string' || !KNOWN_MEDIA.has(mediaType))
+    throw new ContentError(`the registry served the unknown media type ${show(mediaType)}`)
   if (LIST_MEDIA.has(mediaType) !== isList) {
     throw new ContentError(`the registry served ${isList ? 'a list' : 'a single manifest'} labelled ${quote(mediaType)}`)
   }
   const manifests = (doc.manifests ?? []) as unknown[]
-  if (manifests.length > ENTRIES_MAX) throw new ContentError(`the registry served a list of ${manifests.length} entries; at most ${ENTRIES_MAX}`)
+  if (manifests.length > ENTRIES_MAX)
+    throw new ContentError(`the registry served a list of ${manifests.length} entries; at most ${ENTRIES_MAX}`)
   const entries = manifests.map((d, i) => parseDescriptor(`the list's entry ${i + 1}`, d))
   return {
     digest: sha256(raw),
@@ -211,7 +224,8 @@ export function configPlatform(raw: Buffer): Platform {
     throw new ContentError('the registry served an image config that is not JSON')
   }
   if (!isObject(doc)) throw new ContentError('the registry served an image config that is not a JSON object')
-  const field = (name: string): string | undefined => (doc[name] === undefined || doc[name] === '' ? undefined : platformValue('the image config', name, doc[name], true))
+  const field = (name: string): string | undefined =>
+    doc[name] === undefined || doc[name] === '' ? undefined : platformValue('the image config', name, doc[name], true)
   const variant = field('variant')
   return { os: field('os') ?? '', architecture: field('architecture') ?? '', ...(variant ? { variant } : {}) }
 }

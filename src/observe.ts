@@ -48,7 +48,9 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string, note: (
       throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
     }
     const attestations = manifest.attestations.filter(a => a.subject === chosen.digest)
-    note(`${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`)
+    note(
+      `${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`
+    )
     return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository, attestations }
   } catch (e) {
     throw new Error(`The ${arch} image ${ref}: ${explain(e)}`)
@@ -76,7 +78,17 @@ async function readCurrent(skopeo: Skopeo, ref: string, note: (line: string) => 
       ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
       : [{ platform: configPlatform(await skopeo.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
     note(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
-    return { ref, repository, exists: true, digest: m.digest, mediaType: m.mediaType, isList: m.isList, entries, attestations: m.attestations, annotations: m.annotations }
+    return {
+      ref,
+      repository,
+      exists: true,
+      digest: m.digest,
+      mediaType: m.mediaType,
+      isList: m.isList,
+      entries,
+      attestations: m.attestations,
+      annotations: m.annotations
+    }
   } catch (e) {
     throw new Error(`Reading the current ${ref}: ${explain(e)}; nothing was published`)
   }

@@ -127,7 +127,12 @@ const entryOf = (arch: string, { platform, digest, mediaType }: CurrentEntry, re
  * Step 2: what the missing-arch policy makes of the lost arches: the entries to publish (the new
  * images, plus the previous ones hybrid keeps), or a refusal or skip sentence.
  */
-function applyPolicy(o: Observed, fresh: Entry[], lost: string[], seen: Sightings): { entries: Entry[]; kept: string[]; dropped: string[] } | { refusal: string; skip?: true } {
+function applyPolicy(
+  o: Observed,
+  fresh: Entry[],
+  lost: string[],
+  seen: Sightings
+): { entries: Entry[]; kept: string[]; dropped: string[] } | { refusal: string; skip?: true } {
   if (lost.length === 0) return { entries: fresh, kept: [], dropped: [] }
   switch (o.policy) {
     case 'fail': {
@@ -161,7 +166,11 @@ function applyPolicy(o: Observed, fresh: Entry[], lost: string[], seen: Sighting
  * Step 3: which destinations to push. Every one that does not already serve exactly this list; and
  * if the up-to-date ones disagree among themselves, those too, so one digest is served everywhere.
  */
-function choosePushes(o: Observed, entries: Entry[], attestations: PlannedAttestation[]): { unchanged: boolean; push: string[]; upToDate: string[] } {
+function choosePushes(
+  o: Observed,
+  entries: Entry[],
+  attestations: PlannedAttestation[]
+): { unchanged: boolean; push: string[]; upToDate: string[] } {
   const upToDate = o.current.filter(c => servesPlanned(c, entries, o.format, o.annotations, attestations))
   const agree = new Set(upToDate.map(c => (c.exists ? c.digest : ''))).size === 1
   const skipped = agree ? upToDate : []
@@ -188,7 +197,15 @@ export function plan(o: Observed): Plan {
   const rows = (entries: Entry[], dropped: string[]): ArchRow[] =>
     sortArches([...o.arches, ...seen.keys()]).map(arch => {
       const entry = entries.find(e => e.arch === arch)
-      const outcome: ArchOutcome = entry ? (entry.kept ? 'kept' : 'new') : dropped.includes(arch) ? 'dropped' : lost.includes(arch) ? 'lost' : 'missing'
+      const outcome: ArchOutcome = entry
+        ? entry.kept
+          ? 'kept'
+          : 'new'
+        : dropped.includes(arch)
+          ? 'dropped'
+          : lost.includes(arch)
+            ? 'lost'
+            : 'missing'
       return { arch, newDigest: o.images.get(arch)?.digest, inCurrent: seen.get(arch)?.length ?? 0, outcome }
     })
   const nothing = { entries: [], missing, lost, kept: [], dropped: [], push: [], upToDate: [], rows: rows(fresh, []), attestations: [] }
@@ -198,7 +215,17 @@ export function plan(o: Observed): Plan {
   if ('refusal' in policy) return { ...nothing, decision: policy.skip ? 'skip' : 'refuse', reason: policy.refusal }
   const entries = [...policy.entries].sort((a, b) => byOrder(a.arch, b.arch))
   const attestations = o.attestations === 'keep' ? entries.flatMap(e => attestationsOf(e, o, seen)) : []
-  const decided = { missing, lost, kept: policy.kept, dropped: policy.dropped, entries, rows: rows(entries, policy.dropped), attestations, push: [], upToDate: [] }
+  const decided = {
+    missing,
+    lost,
+    kept: policy.kept,
+    dropped: policy.dropped,
+    entries,
+    rows: rows(entries, policy.dropped),
+    attestations,
+    push: [],
+    upToDate: []
+  }
   if (entries.length === 0) return { ...decided, decision: 'refuse', reason: SENTENCES.emptyList(o.arches, policy.dropped) }
 
   const arches = entries.map(e => e.arch)
@@ -217,7 +244,9 @@ export function plan(o: Observed): Plan {
 /** A new image's attestations from its source index; a kept image's from the current list that has it. */
 function attestationsOf(e: Entry, o: Observed, seen: Sightings): PlannedAttestation[] {
   const found = e.kept
-    ? (seen.get(e.arch) ?? []).flatMap(s => s.current.attestations.filter(a => a.subject === e.digest).map(a => ({ ...a, repository: s.current.repository })))
+    ? (seen.get(e.arch) ?? []).flatMap(s =>
+        s.current.attestations.filter(a => a.subject === e.digest).map(a => ({ ...a, repository: s.current.repository }))
+      )
     : (o.images.get(e.arch)?.attestations ?? []).map(a => ({ ...a, repository: e.ref.slice(0, e.ref.lastIndexOf('@')) }))
   const byDigest = new Map(found.map(({ repository, ...a }) => [a.digest, { ...a, ref: `${repository}@${a.digest}`, arch: e.arch }]))
   return [...byDigest.values()]

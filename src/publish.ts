@@ -67,13 +67,21 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
 
     for (let round = 1; repos.some(r => !r.settled) && !signal.aborted; round++) {
       // The new images are read once; what the destinations serve, afresh each round. Both at once.
-      await phase(repos, round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`, async r => {
-        const [images, current] = await Promise.all([r.images ? undefined : observeImages(skopeo, r.inputs), observeCurrent(skopeo, r.refs)])
-        for (const line of [...(images?.lines ?? []), ...current.lines]) log.info(line)
-        r.images ??= images?.value
-        r.current = current.value
-        for (const c of r.current) Object.assign(r.report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
-      })
+      await phase(
+        repos,
+        round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`,
+        async r => {
+          const [images, current] = await Promise.all([
+            r.images ? undefined : observeImages(skopeo, r.inputs),
+            observeCurrent(skopeo, r.refs)
+          ])
+          for (const line of [...(images?.lines ?? []), ...current.lines]) log.info(line)
+          r.images ??= images?.value
+          r.current = current.value
+          for (const c of r.current)
+            Object.assign(r.report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
+        }
+      )
       await phase(repos, 'Plan', async r => planOne(r, repos.length > 1))
       const staged = repos.filter(r => !r.settled)
       for (const r of staged) r.listName = localListName(r.inputs.repo, inputs.tag)
@@ -81,7 +89,16 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       try {
         if (signal.aborted) break
         await phase(repos, 'Stage: images into every destination repository, and the local list', r =>
-          stage({ skopeo, buildah, plan: r.plan as Plan, refs: (r.plan as Plan).push, current: r.current as Current[], listName: r.listName as string, format: inputs.format, annotations: inputs.annotations })
+          stage({
+            skopeo,
+            buildah,
+            plan: r.plan as Plan,
+            refs: (r.plan as Plan).push,
+            current: r.current as Current[],
+            listName: r.listName as string,
+            format: inputs.format,
+            annotations: inputs.annotations
+          })
         )
         await phase(
           repos,
@@ -108,7 +125,13 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
           e => e instanceof MovedByOther && round <= t.replans
         )
       } finally {
-        await Promise.all(staged.map(r => buildah.remove(r.listName as string).catch((e: unknown) => log.warning(`Could not remove the local list ${r.listName}: ${explain(e)}`))))
+        await Promise.all(
+          staged.map(r =>
+            buildah
+              .remove(r.listName as string)
+              .catch((e: unknown) => log.warning(`Could not remove the local list ${r.listName}: ${explain(e)}`))
+          )
+        )
         saveState(STATE.localList, '')
       }
     }
@@ -119,7 +142,10 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
   for (const r of repos.filter(r => !r.settled)) Object.assign(r.report, { result: 'failed', error: 'The run was cancelled' })
   const failed = repos.filter(r => r.report.result === 'failed')
   if (failed.length === 1 && repos.length === 1) throw new Error(failed[0].report.error)
-  if (failed.length > 0) throw new Error(`${failed.length} of ${repos.length} repositories failed: ${failed.map(r => `${r.inputs.repo} (${r.report.error})`).join('; ')}`)
+  if (failed.length > 0)
+    throw new Error(
+      `${failed.length} of ${repos.length} repositories failed: ${failed.map(r => `${r.inputs.repo} (${r.report.error})`).join('; ')}`
+    )
 }
 
 async function versions(access: AccessOptions, inputs: Inputs): Promise<Version> {
@@ -134,7 +160,12 @@ async function versions(access: AccessOptions, inputs: Inputs): Promise<Version>
  * whose step throws is settled as failed (the others go on), unless `again(error)` says it is to go
  * round once more. With one repository, its failure ends the phase at once, as it always has.
  */
-async function phase(repos: RepositoryRun[], name: string, step: (r: RepositoryRun) => Promise<void>, again: (e: unknown) => boolean = () => false): Promise<void> {
+async function phase(
+  repos: RepositoryRun[],
+  name: string,
+  step: (r: RepositoryRun) => Promise<void>,
+  again: (e: unknown) => boolean = () => false
+): Promise<void> {
   const active = repos.filter(r => !r.settled)
   if (active.length === 0) return
   await log.group(name, async () => {

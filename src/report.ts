@@ -83,7 +83,12 @@ export function results(run: RunReport): Record<string, unknown> {
         digest: r.digest,
         arches: (r.plan?.rows ?? []).map(row => {
           const entry = r.plan?.entries.find(e => e.arch === row.arch)
-          return { arch: row.arch, platform: entry ? formatPlatform(entry.platform) : null, digest: entry?.digest ?? row.newDigest ?? null, outcome: row.outcome }
+          return {
+            arch: row.arch,
+            platform: entry ? formatPlatform(entry.platform) : null,
+            digest: entry?.digest ?? row.newDigest ?? null,
+            outcome: row.outcome
+          }
         }),
         destinations: r.destinations.map(d => ({ ref: d.ref, previous: d.previous ?? null, status: d.status }))
       }
@@ -144,17 +149,31 @@ export function renderSummary(report: Report): string {
   }
   if (report.destinations.length > 0) {
     const after = (status: DestinationStatus, previous: string | null | undefined): string =>
-      status === 'published' || status === 'up to date' ? code(report.digest || previous) : status === 'would push' ? 'would be the new list' : code(previous)
+      status === 'published' || status === 'up to date'
+        ? code(report.digest || previous)
+        : status === 'would push'
+          ? 'would be the new list'
+          : code(previous)
     lines.push('| destination | before | after | status |', '|---|---|---|---|')
     for (const d of report.destinations) {
       const status = `${d.status}${d.detail ? `: ${markdown(d.detail, 1000)}` : ''}`
-      lines.push(`| ${markdownCode(d.ref)} | ${d.previous === undefined ? '?' : code(d.previous)} | ${after(d.status, d.previous)} | ${status} |`)
+      lines.push(
+        `| ${markdownCode(d.ref)} | ${d.previous === undefined ? '?' : code(d.previous)} | ${after(d.status, d.previous)} | ${status} |`
+      )
     }
     lines.push('')
   }
   const pullable = serving(report)[0]
   // A fenced block: a long reference does not wrap mid-command, and GitHub offers a copy button.
-  if (report.digest && pullable) lines.push('Pull it:', '', '```sh', `podman pull ${fenced(`${pullable.slice(0, pullable.lastIndexOf(':'))}@${report.digest}`)}`, '```', '')
+  if (report.digest && pullable)
+    lines.push(
+      'Pull it:',
+      '',
+      '```sh',
+      `podman pull ${fenced(`${pullable.slice(0, pullable.lastIndexOf(':'))}@${report.digest}`)}`,
+      '```',
+      ''
+    )
   const facts = [
     report.digest ? `digest ${code(report.digest)}` : '',
     report.format ? `format ${report.format}` : '',
@@ -172,7 +191,8 @@ export function renderSummary(report: Report): string {
     ...(plan?.attestations ?? []).map(a => `${a.digest}  ${a.arch} attestation`),
     ...report.destinations.filter(d => d.previous).map(d => `${d.previous}  before, at ${d.ref}`)
   ]
-  if (digests.length > 0) lines.push('<details><summary>Full digests</summary>', '', '```', ...digests.map(fenced), '```', '', '</details>', '')
+  if (digests.length > 0)
+    lines.push('<details><summary>Full digests</summary>', '', '```', ...digests.map(fenced), '```', '', '</details>', '')
   return lines.join('\n')
 }
 
@@ -188,7 +208,9 @@ export function renderRunSummary(run: RunReport): string {
   lines.push('| repository | result | arches | digest | destinations |', '|---|---|---|---|---|')
   for (const r of reports) {
     const arches = r.plan?.entries.map(e => e.arch).join(', ') || 'none'
-    lines.push(`| ${markdownCode(r.name ?? '?')} | ${r.result} | ${markdown(arches)} | ${code(r.digest)} | ${serving(r).length} of ${r.destinations.length} |`)
+    lines.push(
+      `| ${markdownCode(r.name ?? '?')} | ${r.result} | ${markdown(arches)} | ${code(r.digest)} | ${serving(r).length} of ${r.destinations.length} |`
+    )
   }
   lines.push('')
   if (run.durationMs !== undefined) lines.push(`took ${formatDuration(run.durationMs)}`, '')

@@ -15,7 +15,11 @@ export const ERROR_PHRASES: ReadonlyArray<{ phrase: string; kind: ErrorKind; hin
   { phrase: 'denied', kind: 'permanent', hint: 'the credentials lack permission on this repository' },
   { phrase: 'x509:', kind: 'permanent', hint: 'the certificate is not trusted; use cert-dir or the system trust store' },
   { phrase: 'certificate', kind: 'permanent', hint: 'TLS certificate problem; use cert-dir or the system trust store' },
-  { phrase: 'server gave http response to https client', kind: 'permanent', hint: 'the registry speaks plain HTTP; set tls-verify: false for it' },
+  {
+    phrase: 'server gave http response to https client',
+    kind: 'permanent',
+    hint: 'the registry speaks plain HTTP; set tls-verify: false for it'
+  },
   { phrase: 'invalid reference format', kind: 'permanent' },
   { phrase: 'manifest unknown', kind: 'not-found' },
   { phrase: 'name unknown', kind: 'not-found' },

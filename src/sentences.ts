@@ -18,7 +18,8 @@ export const SENTENCES = {
     return `Refusing to publish: ${where} ${plural(count, 'is', 'are')} in the current list but ${plural(count, 'has', 'have')} no new image, and missing-arch-policy is fail. Rebuild ${one ? 'it' : 'them'}, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without ${one ? 'it' : 'them'}).`
   },
 
-  lostSkip: (lost: string[]): string => `Skipped: ${names(lost)} would be lost (in the current list, no new image) and missing-arch-policy is skip; nothing was pushed.`,
+  lostSkip: (lost: string[]): string =>
+    `Skipped: ${names(lost)} would be lost (in the current list, no new image) and missing-arch-policy is skip; nothing was pushed.`,
 
   hybridDisagree: (arch: string, sightings: string): string =>
     `Refusing to publish: the destinations disagree on the previous ${arch} image (${sightings}), so there is no single image to keep.`,

@@ -32,12 +32,22 @@ export function tlsFor(o: AccessOptions, ref: string): { tlsVerify: boolean; cer
  * `--dest-…` for `dest`), each from its own registry's settings; its --authfile serves both.
  */
 export function accessFlags(o: AccessOptions, ref: string, dest?: string): string[] {
-  const sides: Array<[string, string]> = dest === undefined ? [['', ref]] : [['src-', ref], ['dest-', dest]]
+  const sides: Array<[string, string]> =
+    dest === undefined
+      ? [['', ref]]
+      : [
+          ['src-', ref],
+          ['dest-', dest]
+        ]
   const tls = sides.flatMap(([side, r]) => {
     const t = tlsFor(o, r)
     return [...(t.tlsVerify ? [] : [`--${side}tls-verify=false`]), ...(t.certDir ? [`--${side}cert-dir`, t.certDir] : [])]
   })
-  return [...tls.filter(f => f.endsWith('=false')), ...(o.authFile ? ['--authfile', o.authFile] : []), ...tls.filter(f => !f.endsWith('=false'))]
+  return [
+    ...tls.filter(f => f.endsWith('=false')),
+    ...(o.authFile ? ['--authfile', o.authFile] : []),
+    ...tls.filter(f => !f.endsWith('=false'))
+  ]
 }
 
 export function retryOptions(o: AccessOptions): RetryOptions {

@@ -31,7 +31,10 @@ interface Item {
 
 /** Everything the list refers to: its images and, with `attestations: keep`, their attestations. */
 export function itemsOf(p: Plan): Item[] {
-  return [...p.entries.map(e => ({ label: e.arch, ref: e.ref, digest: e.digest })), ...p.attestations.map(a => ({ label: `${a.arch} attestation`, ref: a.ref, digest: a.digest }))]
+  return [
+    ...p.entries.map(e => ({ label: e.arch, ref: e.ref, digest: e.digest })),
+    ...p.attestations.map(a => ({ label: `${a.arch} attestation`, ref: a.ref, digest: a.digest }))
+  ]
 }
 
 /** Copies one image into one repository, by digest, then confirms the repository serves it. */
@@ -55,12 +58,14 @@ export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], curre
     repositoryOf(item.ref) === repository ||
     current.some(c => c.exists && c.repository === repository && [...c.entries, ...c.attestations].some(e => e.digest === item.digest))
   const jobs = repositories.flatMap(repository =>
-    itemsOf(p).filter(item => !has(repository, item)).map(item =>
-      stageItem(skopeo, item, repository).then(
-        () => undefined,
-        (e: unknown) => `${item.label} into ${repository}: ${explain(e)}`
+    itemsOf(p)
+      .filter(item => !has(repository, item))
+      .map(item =>
+        stageItem(skopeo, item, repository).then(
+          () => undefined,
+          (e: unknown) => `${item.label} into ${repository}: ${explain(e)}`
+        )
       )
-    )
   )
   const failures = (await Promise.all(jobs)).filter(Boolean)
   if (failures.length > 0) throw new Error(`Staging failed, nothing was published: ${failures.join('; ')}`)
@@ -71,7 +76,12 @@ export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], curre
  * `push --all` publishes), filled one image at a time by digest with an explicit platform, then read
  * back: it must hold exactly the plan.
  */
-export async function buildLocalList(buildah: Pick<Buildah, 'create' | 'createTakes' | 'add' | 'entries'>, name: string, p: Plan, annotations: Record<string, string>): Promise<void> {
+export async function buildLocalList(
+  buildah: Pick<Buildah, 'create' | 'createTakes' | 'add' | 'entries'>,
+  name: string,
+  p: Plan,
+  annotations: Record<string, string>
+): Promise<void> {
   // New images in one `create` where buildah can; kept ones (their platform is the list's word, not
   // their config's) and the rest one at a time, with an explicit platform.
   const fresh = p.entries.filter(e => !e.kept)

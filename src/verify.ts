@@ -31,14 +31,24 @@ function attestationSignature(attestations: ReadonlyArray<Pick<Attestation, 'dig
 const UNKNOWN: Platform = { os: 'unknown', architecture: 'unknown' }
 
 /** What is wrong with the local list before it is pushed, or undefined if it holds exactly the plan (attestations as unknown/unknown entries). */
-export function checkLocal(local: Array<{ digest: string; platform?: Platform }>, entries: Entry[], attestations: PlannedAttestation[] = []): string | undefined {
+export function checkLocal(
+  local: Array<{ digest: string; platform?: Platform }>,
+  entries: Entry[],
+  attestations: PlannedAttestation[] = []
+): string | undefined {
   const want = signature([...entries, ...attestations.map(a => ({ digest: a.digest, platform: UNKNOWN }))])
   const have = signature(local)
   return want === have ? undefined : `the local list holds [${have}] but the plan is [${want}]`
 }
 
 /** Whether a destination already serves a list of exactly these entries and annotations, in this format. */
-export function servesPlanned(c: Current, entries: Entry[], format: Format, annotations: Record<string, string>, attestations: PlannedAttestation[] = []): boolean {
+export function servesPlanned(
+  c: Current,
+  entries: Entry[],
+  format: Format,
+  annotations: Record<string, string>,
+  attestations: PlannedAttestation[] = []
+): boolean {
   if (!c.exists || !c.isList || c.mediaType !== FORMAT_MEDIA[format].list) return false
   // Exactly these annotations: dropping one from the input must republish without it.
   const keys = Object.keys(annotations)
@@ -58,7 +68,8 @@ export function checkServed(
   attestations: PlannedAttestation[] = []
 ): string | undefined {
   if (!served) return 'it serves nothing'
-  if (!served.isList || served.mediaType !== FORMAT_MEDIA[format].list) return `it serves ${served.mediaType}, not ${FORMAT_MEDIA[format].list}`
+  if (!served.isList || served.mediaType !== FORMAT_MEDIA[format].list)
+    return `it serves ${served.mediaType}, not ${FORMAT_MEDIA[format].list}`
   const lacking = Object.keys(annotations).filter(k => served.annotations[k] !== annotations[k])
   if (lacking.length) return `its annotations lack ${lacking.join(', ')}`
   const want = entries.map(e => platformKey(e.platform)).sort()
@@ -92,7 +103,12 @@ export interface Wait {
  * Reads `ref` until what it serves is `wanted` or `wait` runs out: a CDN or a lagging replica may
  * serve the old list for a while after the push. Returns what was served last (null: nothing).
  */
-export async function readBack(skopeo: Skopeo, ref: string, wanted: (served: Manifest | null) => boolean, wait: Wait): Promise<Manifest | null> {
+export async function readBack(
+  skopeo: Skopeo,
+  ref: string,
+  wanted: (served: Manifest | null) => boolean,
+  wait: Wait
+): Promise<Manifest | null> {
   const deadline = Date.now() + wait.waitMs
   for (let pause = wait.firstPauseMs; ; pause *= 2) {
     const raw = await skopeo.manifest(ref, { fresh: true })
