@@ -195,16 +195,23 @@ describe('lint: nothing in src/ prints around src/log.ts', () => {
     const script = `
       const { ESLint } = require('eslint')
       const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'))
-      const eslint = new ESLint()
+      // The snippets are no files of the TypeScript project: lint them without type information.
+      const typed = ['no-floating-promises', 'no-misused-promises', 'await-thenable'].map(r => ['@typescript-eslint/' + r, 'off'])
+      const eslint = new ESLint({ overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parserOptions: { projectService: false } }, rules: Object.fromEntries(typed) }] })
       Promise.all(cases.map(([filePath, code]) => eslint.lintText(code, { filePath })))
         .then(rs => process.stdout.write(JSON.stringify(rs.map(([r]) => r.messages.map(m => m.ruleId + ': ' + m.message)))))`
+    // Only the printing rule matters here: a snippet outside the TypeScript project, unformatted, has other findings.
     const r = spawnSync(process.execPath, ['-e', script], {
       cwd: path.join(__dirname, '../..'),
       input: JSON.stringify(cases),
       encoding: 'utf8'
     })
     if (r.status !== 0) throw new Error(`eslint failed: ${r.stderr}`)
-    results = JSON.parse(r.stdout) as string[][]
+    results = (JSON.parse(r.stdout) as string[][]).map(found =>
+      found.filter(
+        p => !/^(prettier\/prettier|null|@typescript-eslint\/(no-floating-promises|no-misused-promises|await-thenable)):/.test(p)
+      )
+    )
   }, 60_000)
 
   test.each(REFUSED.map((code, i) => [code, i]))('%j is refused in src/, pointing at src/log.ts', (_, i) => {
