@@ -4,7 +4,7 @@ import { Cancelled } from './commit'
 import { stopChildren } from './exec'
 import { getInputs } from './inputs'
 import { publish } from './publish'
-import { RunReport, setOutputs, writeSummary } from './report'
+import { outcomeLine, RunReport, setOutputs, writeSummary } from './report'
 
 /**
  * The main step (also what `npx @github/local-action run . src/main.ts .env` calls). The post step
@@ -46,6 +46,7 @@ export async function run(): Promise<void> {
     run.durationMs = Date.now() - started
     setOutputs(run)
     if (summary) await writeSummary(run)
+    log.info(outcomeLine(run))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -196,6 +196,20 @@ export function renderSummary(report: Report): string {
   return lines.join('\n')
 }
 
+/** The log's last line: the outcome, plainly, after the groups. */
+export function outcomeLine(run: RunReport): string {
+  const result = overallResult(run)
+  const one = run.reports.length === 1 ? run.reports[0] : undefined
+  if (one) {
+    const serves = serving(one).length
+    return `multiarch-publish: ${result} ${one.name}${one.digest ? ` ${one.digest}` : ''}; ${serves} of ${one.destinations.length} destinations serve it`
+  }
+  if (run.reports.length === 0) return `multiarch-publish: ${result}`
+  const count = (r: Result): number => run.reports.filter(x => x.result === r).length
+  const parts = SEVERITY.filter(r => count(r) > 0).map(r => `${count(r)} ${r}`)
+  return `multiarch-publish: ${result}; ${run.reports.length} repositories: ${parts.join(', ')}`
+}
+
 /** The whole run: one repository as it always was; several get an overview table first, then each in detail. */
 export function renderRunSummary(run: RunReport): string {
   const reports = run.reports

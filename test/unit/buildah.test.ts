@@ -4,17 +4,7 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { Platform } from '../../src/arch'
-import {
-  atLeast,
-  Buildah,
-  checkSupported,
-  detectVersion,
-  features,
-  localListName,
-  MINIMUM_VERSION,
-  parseVersion,
-  Version
-} from '../../src/buildah'
+import { atLeast, Buildah, checkSupported, detectVersion, features, localListName, parseVersion, Version } from '../../src/buildah'
 import { CommandError } from '../../src/exec'
 import type { Entry } from '../../src/plan'
 import { AccessOptions } from '../../src/skopeo'
@@ -67,10 +57,6 @@ describe('features and checkSupported', () => {
     ['1.45.0-dev', true, true]
   ])('buildah %s: --retry and index annotations %s, create --tls-verify %s', (text, on, create) => {
     expect(features(v(text))).toEqual({ retryFlag: on, indexAnnotations: on, createTlsVerify: create })
-  })
-
-  test('the minimum is 1.23.0', () => {
-    expect(MINIMUM_VERSION).toBe('1.23.0')
   })
 
   test.each(['1.22.9', '1.19.6', '0.9.0'])('buildah %s is refused clearly', text => {

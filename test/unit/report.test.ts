@@ -5,11 +5,13 @@ import * as path from 'path'
 import type { Entry, Plan } from '../../src/plan'
 import {
   newReport,
+  outcomeLine,
   overallResult,
   renderRunSummary,
   renderSummary,
   Report,
   results,
+  RunReport,
   serving,
   setOutputs,
   writeSummary
@@ -320,7 +322,6 @@ describe('writeSummary', () => {
         .mock.calls.map(c => c[0])
         .join('\n')
     ).toBe(renderSummary(publishedReport()))
-    expect(fs.readdirSync(dir)).toEqual([])
   })
 
   test('appends the rendered summary to the file', async () => {
@@ -419,5 +420,20 @@ describe('several repositories (a release set)', () => {
 
   test('one repository: the summary is as it always was', () => {
     expect(renderRunSummary({ reports: [publishedReport()] })).toBe(renderSummary(publishedReport()))
+  })
+})
+
+describe('outcomeLine: the last line of the log', () => {
+  test.each<[string, RunReport, string]>([
+    ['one repository', { reports: [publishedReport()] }, `multiarch-publish: published fedora:40 ${LIST}; 2 of 2 destinations serve it`],
+    ['a refusal', { reports: [refusedReport()] }, 'multiarch-publish: failed fedora:40; 0 of 2 destinations serve it'],
+    ['a bad input', { reports: [], error: 'Input "tag": is required' }, 'multiarch-publish: failed'],
+    [
+      'a release set',
+      { reports: [publishedReport(), { ...refusedReport(), name: 'fedora-minimal:40' }, { ...publishedReport(), result: 'unchanged' }] },
+      'multiarch-publish: failed; 3 repositories: 1 failed, 1 published, 1 unchanged'
+    ]
+  ])('%s', (_, run, line) => {
+    expect(outcomeLine(run)).toBe(line)
   })
 })
