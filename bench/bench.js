@@ -4,7 +4,7 @@
  * release script, on two loopback registries behind proxies that delay every request.
  *
  *   node bench/bench.js [--rounds N] [--latency MS] [--quick] [--only full,scale,first,set,wide,zero]
- *                       [--json FILE] [--action-dir DIR]... [--wait-idle SECONDS] [--arches N] [--trace] [--verbose]
+ *                       [--json FILE] [--action-dir DIR]... [--wait-idle SECONDS] [--arches N] [--trace] [--profile] [--verbose]
  *
  * Sections (medians over the rounds; action and script alternate, and swap order every round):
  *   full   4 arches (--arches N) to 2 registries x 2 tags: the action vs the script
@@ -22,9 +22,15 @@
  * Every action run is broken down by phase from its log, which the bench timestamps line by line as
  * it arrives: start-up (spawn to the first `::group::`), each `::group::` (Versions, Observe, Plan,
  * Stage, Commit), and the tail (list removal, outputs, summary, exit), with the child processes each
- * phase started (the `::debug::$ tool args` lines). `--trace` also runs buildah and skopeo through
- * small PATH shims that log when each child starts and ends (how many ran at once, how long each
- * took); the shims cost a few ms per child, so traced runs are reported apart from the timed ones.
+ * phase started (the `::debug::$ tool args` lines). Every run of either side also reports the CPU it
+ * used (the contender with its children, from /proc/self/stat's cutime/cstime; the action's node
+ * process alone, sampled every 100 ms; the registries; the harness, which runs the proxies): on
+ * 2 cores, many children at once are bounded by CPU, not by the registries' delay.
+ * `--trace` adds a few runs per section (not timed, reported apart) with buildah and skopeo through
+ * small PATH shims that log when each child starts and ends and the CPU it used (how many ran at
+ * once, how long each took), and a V8 profile of the action's node process (where its own thread
+ * goes: spawning children, the watchdog's /proc scans, the PATH look-up). `--profile`: those extra
+ * runs with the profile only, no shims.
  * The action's time is its main step (spawn of `node dist/index.js` to its exit), as a runner
  * shows it; the post step and the harness's own checks are reported apart. Every run publishes new
  * per-arch images (a new salt) to a new repository, so nothing is already there and both sides do
@@ -105,6 +111,7 @@ function parseArgs(argv) {
     others: /** @type {string[]} */ ([]),
     verbose: false,
     trace: false,
+    profile: false,
     waitIdle: 0,
     arches: 4
   }
@@ -137,6 +144,7 @@ function parseArgs(argv) {
       dirGiven = true
     } else if (name === '--verbose' || name === '-v') o.verbose = true
     else if (name === '--trace') o.trace = true
+    else if (name === '--profile') o.profile = true
     else if (name === '--wait-idle') o.waitIdle = Number(value())
     else if (name === '--arches') o.arches = Number(value())
     else if (name === '--help' || name === '-h') {
@@ -356,21 +364,24 @@ function layout(fixture, repo, tag, regs, tags) {
 
 /**
  * One run of the action (`runAction`, main step timed from its spawn to its exit). `repo` may be a
- * list of repositories (`repos`), published in one run. `trace`: buildah and skopeo through the shims.
+ * list of repositories (`repos`), published in one run. `trace`: buildah and skopeo through the shims;
+ * `profile`: a V8 profile of the action's node process.
  */
-async function runTheAction(fixture, opts, { repo, repos = [repo], tag, arches, regs, tags, actionDir = opts.actionDir, trace = false }) {
+async function runTheAction(
+  fixture,
+  opts,
+  { repo, repos = [repo], tag, arches, regs, tags, actionDir = opts.actionDir, trace = false, profile: profiled = trace }
+) {
   const { prefixes, aliases } = layout(fixture, repos[0], tag, regs, tags)
   fixture.reset()
   const before = nodeSpawns.length
   const traceFile = trace ? path.join(os.tmpdir(), `mp-bench-trace-${salt()}.log`) : ''
-  const env = trace
-    ? {
-        PATH: `${shimDir()}:${process.env.PATH}`,
-        MP_BENCH_TRACE: traceFile,
-        NODE_OPTIONS: `--require ${path.join(shimDir(), 'profile.js')}`,
-        MP_BENCH_PROFILE: path.join(shimDir(), 'profiles')
-      }
-    : {}
+  const env = {
+    ...(trace ? { PATH: `${shimDir()}:${process.env.PATH}`, MP_BENCH_TRACE: traceFile } : {}),
+    ...(profiled
+      ? { NODE_OPTIONS: `--require ${path.join(shimDir(), 'profile.js')}`, MP_BENCH_PROFILE: path.join(shimDir(), 'profiles') }
+      : {})
+  }
   const cpu = cpuMeter(fixture)
   const t0 = performance.now()
   const r = await runAction(
@@ -400,6 +411,8 @@ async function runTheAction(fixture, opts, { repo, repos = [repo], tag, arches, 
   if (traceFile) {
     children = readTrace(traceFile)
     fs.rmSync(traceFile, { force: true })
+  }
+  if (profiled) {
     const file = path.join(shimDir(), 'profiles', `${main.pid}.cpuprofile`)
     if (fs.existsSync(file)) profile = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')))
     fs.rmSync(path.join(shimDir(), 'profiles'), { recursive: true, force: true })
@@ -697,19 +710,22 @@ const results = { meta: {}, full: null, scale: null, first: null, set: null, wid
 /** Targets: issue 4 (rerun, start-up, scaling), issue 10 (full <= 0.31), issue 11 (set, wide, zero). */
 const TARGET = { full: 0.31, set: 0.2, wide: 0.2, zero: 1.2 }
 
-/** With --trace: a few more runs of the action through the shims, reported apart from the timed ones. */
+/**
+ * With --trace or --profile: a few more runs of the action (children through the shims with --trace;
+ * its node process profiled either way), reported apart from the timed ones.
+ */
 async function tracedRuns(fixture, opts, log, /** @type {(i: number) => Promise<any>} */ make, /** @type {string} */ what) {
-  if (!opts.trace) return null
+  if (!opts.trace && !opts.profile) return null
   const runs = []
   for (let i = 0; i < Math.min(opts.rounds, 3); i++) {
     const spec = await make(i)
-    const r = await runTheAction(fixture, opts, { ...spec, trace: true })
+    const r = await runTheAction(fixture, opts, { ...spec, trace: opts.trace, profile: true })
     runs.push(r)
   }
   const phases = phaseMedians(runs.map(r => r.phases))
   const cpu = (/** @type {string} */ k) => ms(median(runs.map(r => r.cpuMs[k])))
   log(
-    `  traced (${what}; children through the shims, ${runs.length} runs, not timed): main step ${ms(median(runs.map(r => r.ms)))}; CPU: buildah/skopeo ${cpu('traced')} (${median(runs.map(r => r.cpuMs.tracedChildren))} children), node itself ${cpu('node')} (main step), all of the run ${cpu('contender')}, registries ${cpu('registries')}, proxies ${cpu('harness')}`
+    `  ${opts.trace ? 'traced' : 'profiled'} (${what}; ${opts.trace ? 'children through the shims, ' : ''}${runs.length} runs, not timed): main step ${ms(median(runs.map(r => r.ms)))}; CPU: ${opts.trace ? `buildah/skopeo ${cpu('traced')} (${median(runs.map(r => r.cpuMs.tracedChildren))} children), ` : ''}node itself ${cpu('node')} (main step), all of the run ${cpu('contender')}, registries ${cpu('registries')}, proxies ${cpu('harness')}`
   )
   logPhases(log, phases)
   const profiles = runs.map(r => r.profile).filter(Boolean)
