@@ -98,12 +98,15 @@ export class Buildah {
       await this.run([...args, name])
       return
     }
-    // A failed create with images still leaves the (empty) list behind: remove it before trying again.
+    // A failed create with images still leaves the (empty) list behind: remove it before trying
+    // again. The name is new to this run, so the first attempt has nothing to remove.
     const tls = images.some(ref => !tlsFor(this.access, ref).tlsVerify) ? ['--tls-verify=false'] : []
+    let attempted = false
     await withRetry(
       `create ${name}`,
       async () => {
-        await removeList(name, this.access.env)
+        if (attempted) await removeList(name, this.access.env)
+        attempted = true
         await this.run([...args, ...tls, name, ...images.map(ref => `docker://${ref}`)])
       },
       retryOptions(this.access)

@@ -1,7 +1,9 @@
 import * as log from './log'
 import * as actionsExec from '@actions/exec'
 import * as crypto from 'crypto'
-import { findChild, ioOf, killTree, stopMarked } from './children'
+import * as fs from 'fs'
+import * as path from 'path'
+import { findChild, ioOf, killTree, procsNow, stopMarked } from './children'
 import { childEnv } from './env'
 import { CONCURRENCY, limiter } from './pool'
 import { timings } from './timing'
@@ -73,10 +75,12 @@ let ticker: NodeJS.Timeout | undefined
 function tick(): void {
   const { idleMs } = timings()
   const now = Date.now()
+  // One look at /proc per tick for all commands: a scan per command costs seconds over a release set.
+  const procs = procsNow()
   for (const w of watched) {
-    w.pid ??= findChild(`${MARKER}=${w.marker}`)
+    w.pid ??= findChild(`${MARKER}=${w.marker}`, procs)
     if (w.pid === undefined) continue
-    const io = ioOf(w.pid)
+    const io = ioOf(w.pid, procs)
     if (io !== w.io) {
       w.io = io
       w.lastProgress = now
@@ -107,6 +111,31 @@ export function stopChildren(): Promise<number> {
   return stopMarked(`${MARKER}=${RUN_ID}-`)
 }
 
+const found = new Map<string, string>()
+
+/**
+ * The tool's path, looked up in PATH once per tool and PATH rather than by @actions/exec for every
+ * command (a few ms each, hundreds of commands in a release set). Not found: the bare name, so that
+ * @actions/exec reports it missing.
+ */
+function toolPath(tool: string): string {
+  const key = `${tool}\0${process.env.PATH ?? ''}`
+  const known = found.get(key)
+  if (known) return known
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, tool)
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK)
+      if (!fs.statSync(candidate).isFile()) continue
+    } catch {
+      continue
+    }
+    found.set(key, candidate)
+    return candidate
+  }
+  return tool
+}
+
 /** Runs a program with an argv array (never a shell) and returns raw stdout; throws CommandError on failure. */
 export async function execute(tool: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
   const stdout: Buffer[] = []
@@ -125,9 +154,10 @@ export async function execute(tool: string, args: string[], options: ExecOptions
   }
   let w: Watched | undefined
   const code = await slot(async () => {
+    const program = toolPath(tool)
     w = watch(marker)
     try {
-      return await actionsExec.exec(tool, args, {
+      return await actionsExec.exec(program, args, {
         silent: true,
         ignoreReturnCode: true,
         env: { ...(options.env ?? childEnv(process.env)), [MARKER]: marker } as Record<string, string>,

@@ -19,14 +19,43 @@ export interface Observation<T> {
   lines: string[]
 }
 
-/** The new image for every arch asked for (undefined: none), each checked against the arch it claims to be. */
-export async function observeImages(skopeo: Skopeo, inputs: Inputs): Promise<Observation<Map<string, NewImage | undefined>>> {
+/**
+ * The new image for every arch asked for (undefined: none), each checked against the arch it claims
+ * to be. `served`: what the destinations serve, read meanwhile; an image a current list already
+ * names under the platform it claims needs no config read (it is served as that today).
+ */
+export async function observeImages(
+  skopeo: Skopeo,
+  inputs: Inputs,
+  served: Promise<Current[]> = Promise.resolve([])
+): Promise<Observation<Map<string, NewImage | undefined>>> {
+  // At once: an image that fails first must not leave a failed reading unhandled. Its own reader reports it.
+  const current = served.catch(() => [] as Current[])
   const lines: string[][] = inputs.arches.map(() => [])
-  const images = await Promise.all(inputs.arches.map((arch, i) => lookUpImage(skopeo, inputs, arch, line => lines[i].push(line))))
+  const images = await Promise.all(inputs.arches.map((arch, i) => lookUpImage(skopeo, inputs, arch, current, line => lines[i].push(line))))
   return { value: new Map(inputs.arches.map((arch, i) => [arch, images[i]])), lines: lines.flat() }
 }
 
-async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string, note: (line: string) => void): Promise<NewImage | undefined> {
+/** The current list that names `digest` as `platform`, if any. */
+async function listing(
+  served: Promise<Current[]>,
+  digest: string,
+  platform: Platform
+): Promise<{ ref: string; platform: Platform } | undefined> {
+  for (const c of await served) {
+    const entry = c.exists ? c.entries.find(e => e.digest === digest && platformKey(e.platform) === platformKey(platform)) : undefined
+    if (entry) return { ref: c.ref, platform: entry.platform }
+  }
+  return undefined
+}
+
+async function lookUpImage(
+  skopeo: Skopeo,
+  inputs: Inputs,
+  arch: string,
+  served: Promise<Current[]>,
+  note: (line: string) => void
+): Promise<NewImage | undefined> {
   const given = inputs.sources[arch] as string | undefined
   if (Object.keys(inputs.sources).length > 0 && !given) {
     note(`${arch}: no image in input "sources"`)
@@ -43,13 +72,14 @@ async function lookUpImage(skopeo: Skopeo, inputs: Inputs, arch: string, note: (
     }
     const manifest = parseManifest(raw)
     const chosen = manifest.isList ? pickEntry(manifest, want) : manifest
-    const platform = configPlatform(await skopeo.config(`${repository}@${chosen.digest}`))
+    const listed = await listing(served, chosen.digest, want)
+    const platform = listed?.platform ?? configPlatform(await skopeo.config(`${repository}@${chosen.digest}`))
     if (platformKey(platform) !== platformKey(want)) {
       throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
     }
     const attestations = manifest.attestations.filter(a => a.subject === chosen.digest)
     note(
-      `${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`
+      `${arch}: ${ref} is ${chosen.digest} (${formatPlatform(platform)}${listed ? `, as ${listed.ref} lists it` : ''})${attestations.length ? `, with ${attestations.length} attestation(s)` : ''}`
     )
     return { digest: chosen.digest, mediaType: chosen.mediaType, platform, repository, attestations }
   } catch (e) {

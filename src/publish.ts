@@ -56,10 +56,13 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
   })
   run.reports = repos.map(r => r.report)
   try {
-    const version = await log.group('Versions', () => versions(access, inputs))
-    for (const r of repos) r.report.buildah = version.text
     const skopeo = new Skopeo(access)
-    const buildah = new Buildah(version, access)
+    // The versions matter from staging on: read alongside the first observe, they cost no round of
+    // start-ups of their own. Annotations need a version, and bad input is refused before any read.
+    const reading = readVersions(access)
+    reading.catch(() => undefined) // awaited below; a failure meanwhile is not unhandled
+    if (Object.keys(inputs.annotations).length > 0) await reading
+    let versioned: Buildah | undefined
     // The widest phase: one copy per image and destination repository, or one read per destination.
     const work = repos.reduce((n, r) => n + Math.max(r.refs.length, inputs.arches.length * new Set(r.refs.map(repositoryOf)).size), 0)
     setConcurrency(concurrencyFor(work))
@@ -71,9 +74,16 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
         repos,
         round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`,
         async r => {
+          const reading = observeCurrent(skopeo, r.refs)
           const [images, current] = await Promise.all([
-            r.images ? undefined : observeImages(skopeo, r.inputs),
-            observeCurrent(skopeo, r.refs)
+            r.images
+              ? undefined
+              : observeImages(
+                  skopeo,
+                  r.inputs,
+                  reading.then(c => c.value)
+                ),
+            reading
           ])
           for (const line of [...(images?.lines ?? []), ...current.lines]) log.info(line)
           r.images ??= images?.value
@@ -82,6 +92,13 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
             Object.assign(r.report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
         }
       )
+      if (!versioned) {
+        const found = await reading
+        const version = await log.group('Versions', async () => versions(found, inputs))
+        for (const r of repos) r.report.buildah = version.text
+        versioned = new Buildah(version, access)
+      }
+      const buildah = versioned
       await phase(repos, 'Plan', async r => planOne(r, repos.length > 1))
       const staged = repos.filter(r => !r.settled)
       for (const r of staged) r.listName = localListName(r.inputs.repo, inputs.tag)
@@ -148,11 +165,20 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
     )
 }
 
-async function versions(access: AccessOptions, inputs: Inputs): Promise<Version> {
-  const [buildahVersion, skopeoVersion] = await Promise.all([detectVersion(access.env), checkSkopeo(access.env)])
-  log.info(`buildah ${buildahVersion.text}, ${skopeoVersion}`)
-  checkSupported(buildahVersion, Object.keys(inputs.annotations).length > 0)
-  return buildahVersion
+interface Versions {
+  buildah: Version
+  skopeo: string
+}
+
+async function readVersions(access: AccessOptions): Promise<Versions> {
+  const [buildah, skopeo] = await Promise.all([detectVersion(access.env), checkSkopeo(access.env)])
+  return { buildah, skopeo }
+}
+
+function versions(found: Versions, inputs: Inputs): Version {
+  log.info(`buildah ${found.buildah.text}, ${found.skopeo}`)
+  checkSupported(found.buildah, Object.keys(inputs.annotations).length > 0)
+  return found.buildah
 }
 
 /**

@@ -7,6 +7,7 @@ import { ArchTable, Platform } from '../../src/arch'
 import type { Inputs } from '../../src/inputs'
 import { MEDIA, sha256 } from '../../src/manifest'
 import { observeCurrent, observeImages, repositoryOf } from '../../src/observe'
+import type { Current } from '../../src/plan'
 import type { Skopeo } from '../../src/skopeo'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
@@ -131,6 +132,63 @@ describe('observeImages: each per-arch image, checked against the arch it claims
     await expect(observeImages(skopeo, inputs(['x86_64']))).rejects.toThrow(
       /^The x86_64 image src\.example\/fedora:40-x86_64: unauthorized: authentication required/
     )
+  })
+})
+
+describe('observeImages: an image a destination already serves as that platform needs no config read', () => {
+  const AMD = image(digest('1'))
+  const listed = (platform: Platform): Current => ({
+    ref: 'dst.example/fedora:40',
+    repository: 'dst.example/fedora',
+    exists: true,
+    digest: digest('9'),
+    mediaType: MEDIA.ociIndex,
+    isList: true,
+    entries: [{ digest: sha256(AMD), platform, mediaType: MEDIA.ociManifest }],
+    attestations: [],
+    annotations: {}
+  })
+
+  test('listed under the platform it claims: its config is not read, and the line says whose word it is', async () => {
+    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': AMD })
+    const { value: images, lines } = await observeImages(skopeo, inputs(['x86_64']), Promise.resolve([listed(amd64)]))
+    expect(skopeo.config).not.toHaveBeenCalled()
+    expect(images.get('x86_64')).toMatchObject({ digest: sha256(AMD), platform: amd64 })
+    expect(lines).toEqual([`x86_64: src.example/fedora:40-x86_64 is ${sha256(AMD)} (linux/amd64, as dst.example/fedora:40 lists it)`])
+  })
+
+  test('listed under another platform: the config is read, and the image-truth check still refuses a liar', async () => {
+    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': AMD }, { [`src.example/fedora@${sha256(AMD)}`]: config(arm64) })
+    await expect(observeImages(skopeo, inputs(['x86_64']), Promise.resolve([listed(arm64)]))).rejects.toThrow(
+      /published as x86_64 \(linux\/amd64\) but its config says linux\/arm64$/
+    )
+    expect(skopeo.config).toHaveBeenCalledTimes(1)
+  })
+
+  test('an image that fails before the current lists fail leaves no rejection unhandled', async () => {
+    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': new Error('unauthorized: authentication required') })
+    let fail: (e: Error) => void = () => undefined
+    const reading = new Promise<Current[]>((_resolve, reject) => (fail = reject))
+    reading.catch(() => undefined) // the reader's own handler; what is passed on is derived, as in publish
+    const unhandled = jest.fn()
+    process.on('unhandledRejection', unhandled)
+    try {
+      await expect(observeImages(skopeo, inputs(['x86_64']), reading.then(c => c))).rejects.toThrow('unauthorized')
+      fail(new Error('connection refused'))
+      await new Promise(resolve => setTimeout(resolve, 20))
+    } finally {
+      process.off('unhandledRejection', unhandled)
+    }
+    expect(unhandled).not.toHaveBeenCalled()
+  })
+
+  test('a failed read of the current lists leaves it to its own reader: the config is read', async () => {
+    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': AMD }, { [`src.example/fedora@${sha256(AMD)}`]: config(amd64) })
+    const failed = Promise.reject(new Error('connection refused'))
+    const { value: images } = await observeImages(skopeo, inputs(['x86_64']), failed)
+    expect(images.get('x86_64')).toMatchObject({ platform: amd64 })
+    expect(skopeo.config).toHaveBeenCalledTimes(1)
+    await expect(failed).rejects.toThrow('connection refused')
   })
 })
 
