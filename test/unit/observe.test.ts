@@ -173,7 +173,13 @@ describe('observeImages: an image a destination already serves as that platform 
     const unhandled = jest.fn()
     process.on('unhandledRejection', unhandled)
     try {
-      await expect(observeImages(skopeo, inputs(['x86_64']), reading.then(c => c))).rejects.toThrow('unauthorized')
+      await expect(
+        observeImages(
+          skopeo,
+          inputs(['x86_64']),
+          reading.then(c => c)
+        )
+      ).rejects.toThrow('unauthorized')
       fail(new Error('connection refused'))
       await new Promise(resolve => setTimeout(resolve, 20))
     } finally {
