@@ -6,6 +6,9 @@
  */
 const common = { preset: 'ts-jest', testEnvironment: 'node' }
 module.exports = {
+  // Jest's default on 2 cores is one worker; the integration tests spend much of their time waiting
+  // on registries and retry delays, so two keep both cores busy (about 5 min instead of 6).
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
