@@ -58,11 +58,21 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
   try {
     const skopeo = new Skopeo(access)
     // The versions matter from staging on: read alongside the first observe, they cost no round of
-    // start-ups of their own. Annotations need a version, and bad input is refused before any read.
-    const reading = readVersions(access)
-    reading.catch(() => undefined) // awaited below; a failure meanwhile is not unhandled
-    if (Object.keys(inputs.annotations).length > 0) await reading
+    // start-ups of their own.
+    const versionsRead = readVersions(access)
+    versionsRead.catch(() => undefined) // awaited below; a failure meanwhile is not unhandled
     let versioned: Buildah | undefined
+    const withVersions = async (): Promise<Buildah> => {
+      if (!versioned) {
+        const found = await versionsRead
+        const version = await log.group('Versions', async () => versions(found, inputs))
+        for (const r of repos) r.report.buildah = version.text
+        versioned = new Buildah(version, access)
+      }
+      return versioned
+    }
+    // Annotations need a buildah that writes them: without one, the input is refused before any read.
+    if (Object.keys(inputs.annotations).length > 0) await withVersions()
     // The widest phase: one copy per image and destination repository, or one read per destination.
     const work = repos.reduce((n, r) => n + Math.max(r.refs.length, inputs.arches.length * new Set(r.refs.map(repositoryOf)).size), 0)
     setConcurrency(concurrencyFor(work))
@@ -74,16 +84,16 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
         repos,
         round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`,
         async r => {
-          const reading = observeCurrent(skopeo, r.refs)
+          const currentRead = observeCurrent(skopeo, r.refs)
           const [images, current] = await Promise.all([
             r.images
               ? undefined
               : observeImages(
                   skopeo,
                   r.inputs,
-                  reading.then(c => c.value)
+                  currentRead.then(c => c.value)
                 ),
-            reading
+            currentRead
           ])
           for (const line of [...(images?.lines ?? []), ...current.lines]) log.info(line)
           r.images ??= images?.value
@@ -92,13 +102,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
             Object.assign(r.report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
         }
       )
-      if (!versioned) {
-        const found = await reading
-        const version = await log.group('Versions', async () => versions(found, inputs))
-        for (const r of repos) r.report.buildah = version.text
-        versioned = new Buildah(version, access)
-      }
-      const buildah = versioned
+      const buildah = await withVersions()
       await phase(repos, 'Plan', async r => planOne(r, repos.length > 1))
       const staged = repos.filter(r => !r.settled)
       for (const r of staged) r.listName = localListName(r.inputs.repo, inputs.tag)

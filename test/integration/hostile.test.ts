@@ -6,6 +6,7 @@
  *
  * Runs the bundle in MP_ACTION_DIR (a dir with action.yml and dist/) when set, else the committed one.
  */
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { loadActionYml, runAction, RunResult, ROOT } from '../../scripts/lib/action'
@@ -24,6 +25,10 @@ interface Run extends RunResult {
   /** GITHUB_ENV and GITHUB_PATH as the run left them. */
   envFile: string
   pathFile: string
+}
+
+function buildahVersion(): string {
+  return (JSON.parse(execFileSync('buildah', ['version', '--json'], { encoding: 'utf8' })) as { version: string }).version
 }
 
 async function run(given: Record<string, string>): Promise<Run> {
@@ -172,6 +177,23 @@ describe('hostile inputs: refused before any registry request, and nothing steer
     // What it quoted was cut short, and no credential came back.
     for (const line of r.stdout.split('\n')) expect(line.length).toBeLessThan(1200)
     expect(r.all).not.toContain('hunter2')
+  })
+
+  // Only a runner's buildah can tell: the versions are read alongside the first registry reads,
+  // except when annotations need one. scripts/test-newer-buildah (1.35+) writes them instead.
+  const annotationsUnsupported = Number(/^1\.(\d+)\./.exec(buildahVersion())?.[1] ?? 99) < 35
+  ;(annotationsUnsupported ? describe : describe.skip)('annotations with a buildah older than 1.35', () => {
+    test('refused before any registry request', async () => {
+      const before = proxies.p1.counts.total + proxies.p2.counts.total
+      const r = await run({
+        ...inputs([proxies.p1.host, proxies.p2.host], repo, '1', arches),
+        annotations: 'org.opencontainers.image.version=40'
+      })
+      expect({ code: r.code, requests: proxies.p1.counts.total + proxies.p2.counts.total - before }).toEqual({ code: 1, requests: 0 })
+      expect(r.stdout).toMatch(/^::error::input "annotations" needs buildah 1\.35 or newer/m)
+      expect(r.outputs.result).toBe('failed')
+      expectNothingSteered(r)
+    })
   })
 })
 
