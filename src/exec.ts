@@ -111,7 +111,7 @@ export function stopChildren(): Promise<number> {
   return stopMarked(`${MARKER}=${RUN_ID}-`)
 }
 
-const found = new Map<string, string>()
+const toolPaths = new Map<string, string>()
 
 /**
  * The tool's path, looked up in PATH once per tool and PATH rather than by @actions/exec for every
@@ -120,7 +120,7 @@ const found = new Map<string, string>()
  */
 function toolPath(tool: string): string {
   const key = `${tool}\0${process.env.PATH ?? ''}`
-  const known = found.get(key)
+  const known = toolPaths.get(key)
   if (known) return known
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, tool)
@@ -130,7 +130,7 @@ function toolPath(tool: string): string {
     } catch {
       continue
     }
-    found.set(key, candidate)
+    toolPaths.set(key, candidate)
     return candidate
   }
   return tool
