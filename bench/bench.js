@@ -39,8 +39,8 @@
  * load on the machine skews it: the load average is printed at the start and the end, and
  * `--wait-idle S` waits up to S seconds for the 1-minute load average to drop below half the cores.
  * `--action-dir DIR` benchmarks another build of the action (a dir with action.yml and dist/); given
- * again, the further builds run in the full section too, interleaved, for a before/after comparison
- * under the same conditions.
+ * again, the further builds run in the full, set, wide and zero sections too, interleaved, for a
+ * before/after comparison under the same conditions (set needs builds that take a list in `repo`).
  */
 const childProcess = require('node:child_process')
 const fs = require('node:fs')
@@ -137,7 +137,7 @@ function parseArgs(argv) {
         .filter(Boolean)
     else if (name === '--json') o.json = value()
     else if (name === '--action-dir') {
-      // Repeatable: the first is the action under test everywhere; the others join the full section.
+      // Repeatable: the first is the action under test everywhere; the others join the full, set, wide and zero sections.
       const dir = path.resolve(value())
       if (dirGiven) o.others.push(dir)
       else o.actionDir = dir
@@ -890,17 +890,21 @@ async function sectionScale(fixture, opts, log) {
  */
 async function sectionCompare(fixture, opts, log, c) {
   log(`\n== ${c.title}, ${opts.rounds} rounds`)
-  const action = []
+  // Every --action-dir takes part, each once a round, in the rotation with the script.
+  const dirs = [opts.actionDir, ...opts.others]
+  const label = k => (dirs.length > 1 ? `action[${k}]` : 'action ')
+  const runs = dirs.map(() => [])
+  const action = runs[0]
   const script = []
   for (let i = 0; i < opts.rounds; i++) {
-    const doAction = async () => {
-      const spec = await c.make(i, 'action')
-      const a = await runTheAction(fixture, opts, spec)
+    const doAction = k => async () => {
+      const spec = await c.make(i, `action${k}`)
+      const a = await runTheAction(fixture, opts, { ...spec, actionDir: dirs[k] })
       if (a.result !== 'published') throw new Error(`expected result=published, got ${a.result}`)
       c.check?.(a, spec)
-      action.push(a)
+      runs[k].push(a)
       log(
-        `  round ${i + 1}: action  ${ms(a.ms)} (first request after ${ms(a.firstRequestMs)}; ${a.requests.total} requests; ${cpuText(a.cpuMs)})`
+        `  round ${i + 1}: ${label(k)} ${ms(a.ms)} (first request after ${ms(a.firstRequestMs)}; ${a.requests.total} requests; ${cpuText(a.cpuMs)})`
       )
     }
     const doScript = async () => {
@@ -915,7 +919,7 @@ async function sectionCompare(fixture, opts, log, c) {
           .join(', ')}; ${s.requests.total} requests; ${cpuText(s.cpuMs)})`
       )
     }
-    const jobs = [doScript, doAction]
+    const jobs = [doScript, ...dirs.map((_, k) => doAction(k))]
     for (let j = 0; j < jobs.length; j++) await jobs[(i + j) % jobs.length]()
   }
   const mA = median(action.map(r => r.ms))
@@ -934,10 +938,17 @@ async function sectionCompare(fixture, opts, log, c) {
     requests: { action: action[0]?.requests, script: script[0]?.requests },
     scriptStepMedians: Object.fromEntries(Object.entries(scriptSteps).map(([k, v]) => [k, Math.round(median(v))])),
     cpuMs: { action: cpuMedian(action), script: cpuMedian(script) },
-    phases
+    phases,
+    others: runs.slice(1).map((r, k) => {
+      const m = median(r.map(a => a.ms))
+      return { actionDir: dirs[k + 1], actionMs: m, ratio: m / mS, actionAll: r.map(a => Math.round(a.ms)), cpuMs: cpuMedian(r) }
+    })
   }
   log(`  median: action ${ms(mA)}, script ${ms(mS)}, action/script ${ratio(mA / mS)} (target <= ${TARGET[c.key]})`)
   log(`  median CPU: action ${cpuText(results[c.key].cpuMs.action)}; script ${cpuText(results[c.key].cpuMs.script)}`)
+  for (const [k, o] of results[c.key].others.entries())
+    log(`  action[${k + 1}] = ${o.actionDir}: median ${ms(o.actionMs)}, action/script ${ratio(o.ratio)}; ${cpuText(o.cpuMs)}`)
+  if (dirs.length > 1) log(`  (action[0] = ${dirs[0]}: the lines above, the phases and the targets)`)
   log('  phases of the action (medians):')
   logPhases(log, phases)
   results[c.key].traced = await tracedRuns(fixture, opts, log, i => c.make(i, 'trace'), c.key)
