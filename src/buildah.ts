@@ -91,7 +91,7 @@ export class Buildah {
     return execute('buildah', args, { env: this.access.env })
   }
 
-  /** Starts empty: a failed `create NAME IMAGE…` still leaves an (empty) list behind, so images are added and checked one by one. */
+  /** Creates the local list, empty or with `images` (see createTakes); the caller checks what it holds. */
   async create(name: string, annotations: Record<string, string>, images: string[] = []): Promise<void> {
     const args = ['manifest', 'create', ...Object.entries(annotations).flatMap(([k, v]) => ['--annotation', `${k}=${v}`])]
     if (images.length === 0) {

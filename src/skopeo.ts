@@ -39,14 +39,11 @@ export function accessFlags(o: AccessOptions, ref: string, dest?: string): strin
           ['src-', ref],
           ['dest-', dest]
         ]
-  const tls = sides.flatMap(([side, r]) => {
-    const t = tlsFor(o, r)
-    return [...(t.tlsVerify ? [] : [`--${side}tls-verify=false`]), ...(t.certDir ? [`--${side}cert-dir`, t.certDir] : [])]
-  })
+  const settings = sides.map(([side, r]) => ({ side, ...tlsFor(o, r) }))
   return [
-    ...tls.filter(f => f.endsWith('=false')),
+    ...settings.flatMap(t => (t.tlsVerify ? [] : [`--${t.side}tls-verify=false`])),
     ...(o.authFile ? ['--authfile', o.authFile] : []),
-    ...tls.filter(f => !f.endsWith('=false'))
+    ...settings.flatMap(t => (t.certDir ? [`--${t.side}cert-dir`, t.certDir] : []))
   ]
 }
 
@@ -109,9 +106,10 @@ export class Skopeo {
     let reached = 0
     const repository = to.slice(0, to.lastIndexOf('@'))
     const onLine = (line: string): void => {
-      reached = Math.max(reached, copyStage(line))
+      const stage = copyStage(line)
+      reached = Math.max(reached, stage)
       // Progress as skopeo reports it without a terminal: each blob as it starts, then the config and manifest.
-      if (copyStage(line) > 0) log.info(`copy ${from} → ${repository}: ${line.replace(/^Copying /, '')}`)
+      if (stage > 0) log.info(`copy ${from} → ${repository}: ${line.replace(/^Copying /, '')}`)
     }
     const madeProgress = (): boolean => {
       const further = reached > best

@@ -80,9 +80,9 @@ export function checkServed(
     const d = served.entries.find(s => s.platform && platformKey(s.platform) === platformKey(e.platform))
     if (d?.digest !== e.digest) return `its ${e.arch} entry is ${d?.digest}, planned ${e.digest}`
   }
-  const have2 = attestationSignature(served.attestations)
-  const want2 = attestationSignature(attestations)
-  if (have2 !== want2) return `its attestations are [${have2}], planned [${want2}]`
+  const servedAttestations = attestationSignature(served.attestations)
+  const plannedAttestations = attestationSignature(attestations)
+  if (servedAttestations !== plannedAttestations) return `its attestations are [${servedAttestations}], planned [${plannedAttestations}]`
   return undefined
 }
 

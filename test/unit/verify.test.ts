@@ -90,19 +90,21 @@ describe('signature and checkLocal: the local list against the plan', () => {
   })
 })
 
+/** A destination serving the planned entries; `o` changes what differs. */
+const current = (o: Partial<Extract<Current, { exists: true }>> = {}): Current => ({
+  ref: 'r.example/x:1',
+  repository: 'r.example/x',
+  exists: true,
+  digest: OTHER,
+  mediaType: MEDIA.ociIndex,
+  isList: true,
+  entries: PLANNED.map(p => ({ ...p, mediaType: MEDIA.ociManifest })),
+  attestations: [],
+  annotations: {},
+  ...o
+})
+
 describe('servesPlanned: is a destination already up to date?', () => {
-  const current = (o: Partial<Extract<Current, { exists: true }>> = {}): Current => ({
-    ref: 'r.example/x:1',
-    repository: 'r.example/x',
-    exists: true,
-    digest: OTHER,
-    mediaType: MEDIA.ociIndex,
-    isList: true,
-    entries: PLANNED.map(p => ({ ...p, mediaType: MEDIA.ociManifest })),
-    attestations: [],
-    annotations: {},
-    ...o
-  })
   test.each<[string, Current, Record<string, string>, boolean]>([
     ['exactly these entries', current(), {}, true],
     ['exactly these entries and annotations', current({ annotations: { k: 'v' } }), { k: 'v' }, true],
@@ -287,19 +289,8 @@ describe('attestations (input attestations: keep): part of every comparison', ()
   })
 
   test('servesPlanned: a list without the planned attestations (or with others) is not up to date', () => {
-    const current = (attestations: PlannedAttestation[]): Current => ({
-      ref: 'r.example/x:1',
-      repository: 'r.example/x',
-      exists: true,
-      digest: OTHER,
-      mediaType: MEDIA.ociIndex,
-      isList: true,
-      entries: PLANNED.map(p => ({ ...p, mediaType: MEDIA.ociManifest })),
-      attestations,
-      annotations: {}
-    })
-    expect(servesPlanned(current([attestation]), ENTRIES, 'oci', {}, [attestation])).toBe(true)
-    expect(servesPlanned(current([]), ENTRIES, 'oci', {}, [attestation])).toBe(false)
-    expect(servesPlanned(current([attestation]), ENTRIES, 'oci', {})).toBe(false)
+    expect(servesPlanned(current({ attestations: [attestation] }), ENTRIES, 'oci', {}, [attestation])).toBe(true)
+    expect(servesPlanned(current({ attestations: [] }), ENTRIES, 'oci', {}, [attestation])).toBe(false)
+    expect(servesPlanned(current({ attestations: [attestation] }), ENTRIES, 'oci', {})).toBe(false)
   })
 })
