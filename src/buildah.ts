@@ -199,7 +199,7 @@ export class Buildah {
 }
 
 /** `manifest rm`, never `rmi`: rmi on a list can delete an image in it instead. A list already gone is fine. */
-export async function removeList(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function removeList(name: string, env: NodeJS.ProcessEnv): Promise<void> {
   await execute('buildah', ['manifest', 'rm', name], { env }).catch((e: unknown) => {
     if (!(e instanceof CommandError && /image not known/i.test(e.stderr))) throw e
   })

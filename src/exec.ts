@@ -4,7 +4,6 @@ import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import { findChild, ioOf, killTree, procsNow, stopMarked } from './children'
-import { childEnv } from './env'
 import { CONCURRENCY, limiter } from './pool'
 import { timings } from './timing'
 
@@ -54,7 +53,8 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  env?: NodeJS.ProcessEnv
+  /** Always given, never defaulted: the runner's own environment holds the inputs (password too) and tokens. */
+  env: NodeJS.ProcessEnv
   /** Each line the command prints (stdout or stderr), as it comes: progress. */
   onLine?: (line: string) => void
 }
@@ -137,7 +137,7 @@ function toolPath(tool: string): string {
 }
 
 /** Runs a program with an argv array (never a shell) and returns raw stdout; throws CommandError on failure. */
-export async function execute(tool: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execute(tool: string, args: string[], options: ExecOptions): Promise<ExecResult> {
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   const command = `${tool} ${args.slice(0, 2).join(' ')}`
@@ -160,7 +160,7 @@ export async function execute(tool: string, args: string[], options: ExecOptions
       return await actionsExec.exec(program, args, {
         silent: true,
         ignoreReturnCode: true,
-        env: { ...(options.env ?? childEnv(process.env)), [MARKER]: marker } as Record<string, string>,
+        env: { ...options.env, [MARKER]: marker } as Record<string, string>,
         listeners: { stdout: collect(stdout), stderr: collect(stderr) }
       })
     } catch (e) {

@@ -1,6 +1,7 @@
 import * as log from './log'
 import { removeCredentials } from './auth'
 import { removeList } from './buildah'
+import { childEnv } from './env'
 import { explain } from './retry'
 import { getState, STATE } from './state'
 
@@ -10,9 +11,11 @@ import { getState, STATE } from './state'
  */
 export async function post(): Promise<void> {
   removeCredentials({ tempDir: getState(STATE.authDir) })
+  // The runner gives this step every input again (the password too) and its tokens: children get none.
+  const env = childEnv(process.env)
   // One local list per repository, a line each.
   for (const list of getState(STATE.localList).split('\n').filter(Boolean)) {
     log.info(`Removing the local list ${list} left by the main step`)
-    await removeList(list).catch((e: unknown) => log.warning(`Could not remove ${list}: ${explain(e)}`))
+    await removeList(list, env).catch((e: unknown) => log.warning(`Could not remove ${list}: ${explain(e)}`))
   }
 }

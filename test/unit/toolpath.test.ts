@@ -34,8 +34,8 @@ describe('execute: where the program comes from', () => {
     fs.mkdirSync(path.join(dir, 'c'))
     fs.writeFileSync(path.join(dir, 'c', 'faketool'), '#!/bin/sh\n', { mode: 0o755 })
     process.env.PATH = ['a', 'b', 'c'].map(d => path.join(dir, d)).join(path.delimiter)
-    await execute('faketool', ['one'])
-    await execute('faketool', ['two'])
+    await execute('faketool', ['one'], { env: {} })
+    await execute('faketool', ['two'], { env: {} })
     expect(tools()).toEqual([path.join(dir, 'c', 'faketool'), path.join(dir, 'c', 'faketool')])
   })
 
@@ -45,16 +45,16 @@ describe('execute: where the program comes from', () => {
       fs.writeFileSync(path.join(dir, d, 'othertool'), '#!/bin/sh\n', { mode: 0o755 })
     }
     process.env.PATH = path.join(dir, 'x')
-    await execute('othertool', [])
+    await execute('othertool', [], { env: {} })
     process.env.PATH = path.join(dir, 'y')
-    await execute('othertool', [])
+    await execute('othertool', [], { env: {} })
     expect(tools()).toEqual([path.join(dir, 'x', 'othertool'), path.join(dir, 'y', 'othertool')])
   })
 
   test('not in PATH: the bare name, and @actions/exec says it is missing', async () => {
     process.env.PATH = dir
     execMock.mockRejectedValue(new Error('Unable to locate executable file: nosuchtool. Please verify'))
-    await expect(execute('nosuchtool', [])).rejects.toThrow(
+    await expect(execute('nosuchtool', [], { env: {} })).rejects.toThrow(
       'nosuchtool is not installed or not on PATH (Unable to locate executable file: nosuchtool); install it, e.g. apt-get install nosuchtool'
     )
     expect(tools()).toEqual(['nosuchtool'])
