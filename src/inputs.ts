@@ -1,6 +1,7 @@
 import * as fs from 'fs'
 import { parse as parseYaml } from 'yaml'
 import { ArchTable, parseArchMap, platformKey } from './arch'
+import { prefixKey, referenceKey, sameReference, underPrefix } from './reference'
 import { inert, quote } from './text'
 
 export type Policy = 'fail' | 'skip' | 'hybrid' | 'drop'
@@ -137,14 +138,6 @@ function parseRegistry(name: string, value: string): string {
   return v
 }
 
-/** Two prefixes that name the same place: host names are case-insensitive, and Docker Hub has aliases. */
-function registryKey(prefix: string): string {
-  const slash = prefix.indexOf('/')
-  const host = (slash < 0 ? prefix : prefix.slice(0, slash)).toLowerCase()
-  const rest = slash < 0 ? '' : prefix.slice(slash)
-  return `${['index.docker.io', 'registry-1.docker.io'].includes(host) ? 'docker.io' : host}${rest}`
-}
-
 function parseAnnotations(value: string): Record<string, string> {
   const out: Record<string, string> = {}
   for (const line of value
@@ -197,7 +190,7 @@ export function getInputs(get: GetInput): Inputs {
     }
     const seen = new Set<string>()
     for (const ref of references) {
-      const key = `${registryKey(ref.host)}${ref.repository.slice(ref.host.length)}:${ref.tag}`
+      const key = referenceKey(ref.text)
       if (seen.has(key)) throw new InputError('references', `${quote(ref.text)} names a destination listed already`)
       seen.add(key)
     }
@@ -226,7 +219,7 @@ export function getInputs(get: GetInput): Inputs {
       if (alias === tag) throw new InputError('aliases', `${quote(alias)} is the same as input "tag"`)
     }
     registries = parseList('registries', required('registries')).map(r => parseRegistry('registries', r))
-    if (new Set(registries.map(registryKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
+    if (new Set(registries.map(prefixKey)).size !== registries.length) throw new InputError('registries', 'lists the same registry twice')
     for (const registry of registries) {
       for (const r of repos) {
         if (`${registry}/${r}`.length > NAME_MAX)
@@ -270,7 +263,7 @@ export function getInputs(get: GetInput): Inputs {
   if (fromSources) {
     // Publishing the list under a tag this run reads an image from would replace that image.
     for (const [arch, ref] of Object.entries(sources)) {
-      const same = destinationRefs.find(d => ref.tag !== undefined && d === `${ref.repository}:${ref.tag}`)
+      const same = destinationRefs.find(d => ref.tag !== undefined && sameReference(d, `${ref.repository}:${ref.tag}`))
       if (same)
         throw new InputError(
           inputOf(same),
@@ -285,7 +278,7 @@ export function getInputs(get: GetInput): Inputs {
       const t = archTagFor(archTag, tag, arch)
       if (!TAG.test(t)) throw new InputError('arch-tag', `gives ${quote(t)} for ${arch}, which is not a valid tag`)
       // Publishing the list under a tag this run reads an image from would replace that image.
-      const same = destinationRefs.find(d => repos.some(r => d === `${source}/${r}:${t}`))
+      const same = destinationRefs.find(d => repos.some(r => sameReference(d, `${source}/${r}:${t}`)))
       if (same) {
         const name = inputOf(same)
         const value = references.length > 0 ? same : same.slice(same.lastIndexOf(':') + 1)
@@ -510,8 +503,8 @@ function parseRegistryAuth(text: string): RegistryAuth[] {
   const seen = new Set<string>()
   for (const [key, value] of Object.entries(doc)) {
     const prefix = parseRegistry('registry-auth', key)
-    if (seen.has(registryKey(prefix))) throw new InputError('registry-auth', `${quote(prefix)} is given twice`)
-    seen.add(registryKey(prefix))
+    if (seen.has(prefixKey(prefix))) throw new InputError('registry-auth', `${quote(prefix)} is given twice`)
+    seen.add(prefixKey(prefix))
     if (!isObject(value))
       throw new InputError(
         'registry-auth',
@@ -558,5 +551,5 @@ function parseRegistryAuth(text: string): RegistryAuth[] {
 
 /** The `registry-auth` entry for a reference: the longest prefix it is under, as containers-auth.json matches keys. */
 export function authFor(entries: RegistryAuth[], ref: string): RegistryAuth | undefined {
-  return entries.find(a => ref.startsWith(`${a.prefix}/`) || ref === a.prefix)
+  return entries.find(a => underPrefix(ref, a.prefix) || prefixKey(ref) === prefixKey(a.prefix))
 }

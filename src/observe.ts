@@ -2,16 +2,9 @@ import { formatPlatform, Platform, platformKey } from './arch'
 import { archTagFor, Inputs } from './inputs'
 import { configPlatform, parseManifest, pickEntry } from './manifest'
 import type { Current, NewImage } from './plan'
+import { repositoryOf } from './reference'
 import { explain } from './retry'
 import { Skopeo } from './skopeo'
-
-/** `host/ns/repo:tag` or `host/ns/repo@sha256:…` → `host/ns/repo` (a port's colon comes before the last slash). */
-export function repositoryOf(ref: string): string {
-  const at = ref.indexOf('@')
-  const named = at >= 0 ? ref.slice(0, at) : ref
-  const colon = named.lastIndexOf(':')
-  return colon > named.lastIndexOf('/') ? named.slice(0, colon) : named
-}
 
 /** What was read, and a line about each read in a stable order (the reads themselves run at once). */
 export interface Observation<T> {

@@ -1,4 +1,5 @@
 import * as log from './log'
+import { underPrefix } from './reference'
 import { execute } from './exec'
 import { classify, errorText, RetryOptions, withRetry } from './retry'
 
@@ -22,7 +23,7 @@ export async function checkSkopeo(env: NodeJS.ProcessEnv): Promise<string> {
 
 /** TLS settings for one reference: its registry's own (longest prefix), or the step's. */
 export function tlsFor(o: AccessOptions, ref: string): { tlsVerify: boolean; certDir?: string } {
-  const own = o.registries?.find(r => ref.startsWith(`${r.prefix}/`))
+  const own = o.registries?.find(r => underPrefix(ref, r.prefix))
   return { tlsVerify: own?.tlsVerify ?? o.tlsVerify, certDir: own?.certDir ?? o.certDir }
 }
 

@@ -2,7 +2,7 @@ import * as log from './log'
 import { Buildah } from './buildah'
 import type { Format } from './inputs'
 import { FORMAT_MEDIA } from './manifest'
-import { repositoryOf } from './observe'
+import { repositoryOf, sameReference } from './reference'
 import type { Current, Plan } from './plan'
 import { explain } from './retry'
 import { Skopeo } from './skopeo'
@@ -55,8 +55,10 @@ async function stageItem(skopeo: Skopeo, item: Item, repository: string): Promis
 export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], current: Current[]): Promise<void> {
   const repositories = [...new Set(refs.map(repositoryOf))]
   const has = (repository: string, item: Item): boolean =>
-    repositoryOf(item.ref) === repository ||
-    current.some(c => c.exists && c.repository === repository && [...c.entries, ...c.attestations].some(e => e.digest === item.digest))
+    sameReference(repositoryOf(item.ref), repository) ||
+    current.some(
+      c => c.exists && sameReference(c.repository, repository) && [...c.entries, ...c.attestations].some(e => e.digest === item.digest)
+    )
   const jobs = repositories.flatMap(repository =>
     itemsOf(p)
       .filter(item => !has(repository, item))

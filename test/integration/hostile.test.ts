@@ -145,6 +145,17 @@ describe('hostile inputs: refused before any registry request, and nothing steer
     ['an alias equal to a per-arch tag', 'aliases', () => ({ aliases: '1-x86_64' })],
     ['a tag equal to a per-arch tag', 'tag', () => ({ tag: 'x86_64', 'arch-tag': '{arch}' })],
     ['the same registry twice', 'registries', (h1, h2) => ({ registries: `${h1} ${h2} ${h1}/` })],
+    // The per-arch-tag guard compares places, not spellings: a capitalised host, Docker Hub's aliases.
+    [
+      'a per-arch tag alias, source host capitalised',
+      'aliases',
+      h1 => ({ registries: h1.replace('127.0.0.1', 'localhost'), source: h1.replace('127.0.0.1', 'LOCALHOST'), aliases: '1-x86_64' })
+    ],
+    [
+      'a per-arch tag alias, source as index.docker.io',
+      'aliases',
+      () => ({ registries: 'docker.io/hostile', source: 'index.docker.io/hostile', aliases: '1-x86_64' })
+    ],
     // Credentials
     ['a password (with a command) but no username', 'username', () => ({ password: `pw\n${cmd}` })],
     ['a username with a command', 'username', () => ({ username: `bot\n${mask}bot`, password: 'pw' })],

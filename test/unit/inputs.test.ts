@@ -559,7 +559,22 @@ describe('inputs that would destroy data', () => {
     [{ tag: 'x86_64', 'arch-tag': '{arch}' }, 'Input "tag": "x86_64" is the per-arch tag of x86_64 (arch-tag "{arch}")'],
     [{ aliases: 'aarch64', 'arch-tag': '{arch}' }, 'Input "aliases": "aarch64" is the per-arch tag of aarch64'],
     [{ aliases: 'build-40', 'arch-tag': 'build-{tag}{arch}', arches: 'x86_64', 'arch-map': '' }, ''],
-    [{ aliases: 'x86_64-40', 'arch-tag': '{arch}-{tag}' }, 'Input "aliases": "x86_64-40" is the per-arch tag of x86_64']
+    [{ aliases: 'x86_64-40', 'arch-tag': '{arch}-{tag}' }, 'Input "aliases": "x86_64-40" is the per-arch tag of x86_64'],
+    // The same place spelled otherwise: host case, Docker Hub's aliases and its implicit library/.
+    [{ registries: 'localhost:5000', source: 'LOCALHOST:5000', aliases: '40-x86_64' }, 'Input "aliases": "40-x86_64" is the per-arch tag'],
+    [{ registries: 'Quay.io/fedora', source: 'quay.IO/fedora', aliases: '40-x86_64' }, 'Input "aliases": "40-x86_64" is the per-arch tag'],
+    [
+      { registries: 'docker.io/fedora', source: 'index.docker.io/fedora', aliases: '40-x86_64' },
+      'Input "aliases": "40-x86_64" is the per-arch tag'
+    ],
+    [
+      { registries: 'registry-1.docker.io/fedora', source: 'docker.io/fedora', aliases: '40-x86_64' },
+      'Input "aliases": "40-x86_64" is the per-arch tag'
+    ],
+    [
+      { registries: 'docker.io', repo: 'alpine', source: 'docker.io/library', aliases: '40-x86_64' },
+      'Input "aliases": "40-x86_64" is the per-arch tag'
+    ]
   ])('%j', (overrides, message) => {
     // An empty message: accepted.
     expect(message ? inputError(overrides).message.startsWith(message) : inputs(overrides).aliases).toEqual(
@@ -771,6 +786,12 @@ describe('sources and references (the docker/build-push-action pipeline)', () =>
     [
       'a reference that is a source image',
       { sources: '{x86_64: ghcr.io/o/app:1.2.3}' },
+      'references',
+      /is where the x86_64 image is read from/
+    ],
+    [
+      'a reference that is a source image, host spelled otherwise',
+      { sources: '{x86_64: GHCR.IO/o/app:1.2.3}' },
       'references',
       /is where the x86_64 image is read from/
     ],

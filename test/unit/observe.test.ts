@@ -6,7 +6,8 @@
 import { ArchTable, Platform } from '../../src/arch'
 import type { Inputs } from '../../src/inputs'
 import { MEDIA, sha256 } from '../../src/manifest'
-import { observeCurrent, observeImages, repositoryOf } from '../../src/observe'
+import { observeCurrent, observeImages } from '../../src/observe'
+import { repositoryOf } from '../../src/reference'
 import type { Current } from '../../src/plan'
 import type { Skopeo } from '../../src/skopeo'
 

@@ -1,0 +1,46 @@
+/**
+ * Identity of registry references. Every comparison of two references, repositories or registry
+ * prefixes goes through `referenceKey`: two spellings of one place (a capitalised host, Docker Hub's
+ * aliases, Hub's implicit `library/`) must never pass a guard that compares text.
+ */
+
+const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io']
+
+/** A registry host as a key: host names are case-insensitive, and Docker Hub has three names. */
+export function hostKey(host: string): string {
+  const lower = host.toLowerCase()
+  return DOCKER_HUB_ALIASES.includes(lower) ? 'docker.io' : lower
+}
+
+/**
+ * A reference or repository (`host/path[:tag][@digest]`) in the one form every spelling of the same
+ * place shares. The path, tag and digest are case-sensitive and stay as written.
+ */
+export function referenceKey(ref: string): string {
+  const key = prefixKey(ref)
+  // Docker Hub's one-part names are official images: `docker.io/alpine` is `docker.io/library/alpine`.
+  return /^docker\.io\/[^/]+$/.test(repositoryOf(key)) ? key.replace('/', '/library/') : key
+}
+
+/** A registry prefix (`host` or `host/namespace`) as a key: only the host has other spellings. */
+export function prefixKey(prefix: string): string {
+  const slash = prefix.indexOf('/')
+  return slash < 0 ? hostKey(prefix) : `${hostKey(prefix.slice(0, slash))}${prefix.slice(slash)}`
+}
+
+export function sameReference(a: string, b: string): boolean {
+  return referenceKey(a) === referenceKey(b)
+}
+
+/** Whether `ref` lies under the registry prefix `prefix` (a host, or host/namespace), by whole path components. */
+export function underPrefix(ref: string, prefix: string): boolean {
+  return referenceKey(ref).startsWith(`${prefixKey(prefix)}/`)
+}
+
+/** `host/ns/repo:tag` or `host/ns/repo@sha256:…` → `host/ns/repo` (a port's colon comes before the last slash). */
+export function repositoryOf(ref: string): string {
+  const at = ref.indexOf('@')
+  const named = at >= 0 ? ref.slice(0, at) : ref
+  const colon = named.lastIndexOf(':')
+  return colon > named.lastIndexOf('/') ? named.slice(0, colon) : named
+}

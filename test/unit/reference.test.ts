@@ -1,0 +1,40 @@
+import { prefixKey, referenceKey, repositoryOf, sameReference, underPrefix } from '../../src/reference'
+
+describe('referenceKey: one form for every spelling of a place', () => {
+  test.each<[string, string]>([
+    ['LOCALHOST:5000/app:1', 'localhost:5000/app:1'],
+    ['Quay.IO/fedora/fedora:40', 'quay.io/fedora/fedora:40'],
+    ['index.docker.io/user/app:1', 'docker.io/user/app:1'],
+    ['registry-1.docker.io/user/app:1', 'docker.io/user/app:1'],
+    ['docker.io/alpine:3', 'docker.io/library/alpine:3'],
+    ['index.docker.io/alpine@sha256:aa', 'docker.io/library/alpine@sha256:aa'],
+    ['docker.io/library/alpine:3', 'docker.io/library/alpine:3'],
+    // Only the host has other spellings: paths and tags are case-sensitive.
+    ['quay.io/fedora/fedora:Latest', 'quay.io/fedora/fedora:Latest'],
+    // Official images are a Docker Hub rule only.
+    ['quay.io/alpine:3', 'quay.io/alpine:3']
+  ])('%s → %s', (ref, key) => {
+    expect(referenceKey(ref)).toBe(key)
+  })
+
+  test('a namespace prefix gets no library/', () => {
+    expect(prefixKey('Docker.io/myorg')).toBe('docker.io/myorg')
+    expect(prefixKey('INDEX.docker.io')).toBe('docker.io')
+  })
+
+  test('sameReference and underPrefix compare keys', () => {
+    expect(sameReference('LOCALHOST:5000/a:1', 'localhost:5000/a:1')).toBe(true)
+    expect(sameReference('localhost:5000/a:1', 'localhost:5000/a:2')).toBe(false)
+    expect(underPrefix('Quay.io/fedora/fedora:40', 'quay.IO/fedora')).toBe(true)
+    expect(underPrefix('quay.io/fedora-mirror/x:1', 'quay.io/fedora')).toBe(false)
+    expect(underPrefix('index.docker.io/myorg/app:1', 'docker.io/myorg')).toBe(true)
+  })
+
+  test.each<[string, string]>([
+    ['host:5000/ns/repo:tag', 'host:5000/ns/repo'],
+    ['host:5000/repo@sha256:ab', 'host:5000/repo'],
+    ['host:5000/repo', 'host:5000/repo']
+  ])('repositoryOf(%s) = %s', (ref, repository) => {
+    expect(repositoryOf(ref)).toBe(repository)
+  })
+})
