@@ -32,6 +32,8 @@ export interface Inputs {
   password: string
   certDir: string
   retries: number
+  /** auto: reads in process where the configuration allows; skopeo: every read through skopeo. */
+  reads: 'auto' | 'skopeo'
   summary: boolean
   /** arch → image reference (by digest or tag), from `sources`; empty: `<source>/<repo>:<arch-tag>`. */
   sources: Record<string, string>
@@ -343,6 +345,7 @@ export function getInputs(get: GetInput): Inputs {
     password,
     certDir,
     retries: Number(retriesText),
+    reads: parseEnum('reads', get('reads') || 'auto', ['auto', 'skopeo'] as const),
     summary: parseBool('summary', get('summary') || 'true'),
     repos,
     registryAuth,
