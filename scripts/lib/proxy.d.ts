@@ -21,13 +21,19 @@ export type Fault = {
     left: number;
     match?: Match;
 };
+/**
+ * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() changed the answer
+ */
 export type LogEntry = {
     method: string;
     path: string;
     status: number | "cut" | "hang" | "held" | "error";
     fault: boolean;
+    conn: number;
+    mode?: "challenges" | "drop-digest" | "redirect";
 };
 export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
+export type ChallengeMode = "one-line" | "two-lines" | "basic-first-one-line";
 export type Buffered = {
     status: number;
     headers: http.IncomingHttpHeaders;
@@ -123,6 +129,32 @@ export function startProxy(opts: {
      * @returns {Promise<void>}
      */
     whenHeld(n?: number): Promise<void>;
+    /**
+     * Until clearFaults() (or challenges(undefined)), each 401 answer carries the registry's challenge
+     * and another one a client must not pick: Basic for a Bearer registry (the realm stays the real
+     * token server's), Negotiate for a Basic one.
+     *   'one-line'              `Bearer realm="…",service="…",scope="…", Basic realm="…"` in one header
+     *                           (what Forgejo/Codeberg send; a naive parser takes the last realm)
+     *   'two-lines'             two WWW-Authenticate headers, the other challenge first
+     *   'basic-first-one-line'  `Basic realm="…", Bearer realm="…",…` in one header
+     * @param {ChallengeMode | undefined} mode
+     */
+    challenges(mode: ChallengeMode | undefined): void;
+    /** Until clearFaults(), HEAD answers lack Docker-Content-Digest (and ETag), as some registries' do. */
+    dropDigestOnHead(on?: boolean): void;
+    /**
+     * Until clearFaults() (or redirectBlobs(false)), a blob GET is answered 307 to a store on another
+     * loopback address (127.0.0.2, like S3 or a CDN): the proxy reads the blob from the registry with
+     * the client's Authorization, and the store serves it to a request without one, answering 400
+     * (S3's "Only one auth mechanism allowed") to one with it; see refusedForAuth(), `blobLog`.
+     * Answers other than 200 (401, 404) come back from the proxy as the registry gave them.
+     * @returns {Promise<void>} once the store listens
+     */
+    redirectBlobs(on?: boolean): Promise<void>;
+    /** Requests to the blob store of redirectBlobs(), with their `conn`. */
+    blobLog: LogEntry[];
+    /** Requests the blob store refused for carrying an Authorization header. */
+    refusedForAuth(): number;
     /** Faults planned but not consumed yet. */
     pending(): number;
     /**
@@ -131,7 +163,7 @@ export function startProxy(opts: {
      */
     clearFaults(): void;
     setLatency(ms: number): void;
-    /** Zero the counters and the log. */
+    /** Zero the counters and the logs. */
     reset(): void;
     /** Requests seen for one method (0 if none). */
     count(method: string): number;

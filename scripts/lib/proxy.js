@@ -10,7 +10,8 @@
  *   proxy.downWhen({method: 'PUT'}) go down when the first matching request arrives (it is cut)
  *   proxy.hangNext(1)               accept the next request and never answer it (until stop/release)
  * Every fault takes an optional `match` ({method?: string | string[], path?: RegExp | string}) so a plan
- * can target, say, only uploads. Counters: `proxy.counts` (per method and `total`), `proxy.log`.
+ * can target, say, only uploads. Counters: `proxy.counts` (per method and `total`), `proxy.log` (with
+ * `conn`, a number per accepted connection, to tell kept-alive connections from new ones).
  *
  * Faults that last until `clearFaults()`:
  *   proxy.failAlways(500, {method: 'PUT', path: '/manifests/'})   every matching request gets 500
@@ -20,12 +21,17 @@
  *   proxy.staleAfterPut(5000)           after a PUT of a manifest by tag, reads of that tag serve the
  *                                       previous manifest (or 404) for 5 s, like a lagging replica
  *   proxy.lie('lose-entry')             reads of a list by tag get a doctored list (see `lie`)
+ * Registries that answer unlike distribution, until clearFaults():
+ *   proxy.challenges('one-line')        401 answers carry a second WWW-Authenticate challenge
+ *   proxy.dropDigestOnHead()            HEAD answers lack Docker-Content-Digest (and ETag)
+ *   await proxy.redirectBlobs()         blob GETs answer 307 to a store on 127.0.0.2 that refuses
+ *                                       requests with an Authorization header, as S3 does
  * Hooks that put a test in control of timing:
  *   proxy.onFirst(match, fn)            await fn() before forwarding the first matching request
  *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
  */
 const http = require('node:http')
-const { createHash } = require('node:crypto')
+const { createHash, randomBytes } = require('node:crypto')
 
 /**
  * @typedef {{method?: string | string[], path?: RegExp | string}} Match
@@ -33,8 +39,11 @@ const { createHash } = require('node:crypto')
  *   | {kind: 'cut', left: number, match?: Match}
  *   | {kind: 'down', left: number, match?: Match}
  *   | {kind: 'hang', left: number, match?: Match}} Fault
- * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean}} LogEntry
+ * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean,
+ *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect'}} LogEntry
+ *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() changed the answer
  * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind
+ * @typedef {'one-line' | 'two-lines' | 'basic-first-one-line'} ChallengeMode
  * @typedef {{status: number, headers: http.IncomingHttpHeaders, body: Buffer}} Buffered
  */
 
@@ -133,6 +142,27 @@ function applyLie (kind, json) {
 }
 
 /**
+ * The WWW-Authenticate lines for a 401 whose registry challenged with `own`: that challenge and another
+ * one a client must not pick. For a Bearer registry the other is Basic (which it refuses), for a Basic
+ * one Negotiate (which no registry client speaks).
+ * @param {ChallengeMode} mode
+ * @param {string} own
+ */
+function challengeLines (mode, own) {
+  const other = /^Bearer\s/i.test(own) ? 'Basic realm="multiarch-publish-proxy"' : 'Negotiate'
+  if (mode === 'one-line') return [`${own}, ${other}`] // as Forgejo/Codeberg send it
+  if (mode === 'two-lines') return [other, own]
+  if (mode === 'basic-first-one-line') return [`${other}, ${own}`]
+  throw new Error(`unknown challenges mode: ${mode}`)
+}
+
+/** A blob by digest (not an upload: `/blobs/uploads/...`). */
+const BLOB_PATH = /^\/v2\/.+\/blobs\/[a-z0-9+._-]+:[a-zA-Z0-9=_-]+(?:\?.*)?$/
+
+/** What S3 says to a presigned URL fetched with an Authorization header too. */
+const S3_TWO_AUTHS = 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified'
+
+/**
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
  */
 async function startProxy (opts) {
@@ -171,6 +201,20 @@ async function startProxy (opts) {
   let heldReqs = []
   /** @type {Array<{n: number, resolve: () => void}>} */
   let heldWaiters = []
+  /** @type {ChallengeMode | undefined} */
+  let challengeMode
+  let dropDigest = false
+  let redirecting = false
+  /** The blob store on 127.0.0.2, listening once the first redirectBlobs() resolves. @type {Promise<{server: http.Server, base: string}> | undefined} */
+  let blobStore
+  /** Redirect key → blob bytes, kept until stop() so a Location stays valid. @type {Map<string, Buffer>} */
+  const stored = new Map()
+  /** @type {LogEntry[]} */
+  const blobLog = []
+  let refusedAuth = 0
+  let conns = 0
+  /** @type {WeakMap<import('node:net').Socket, number>} */
+  const connIds = new WeakMap()
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -210,6 +254,26 @@ async function startProxy (opts) {
   }
 
   /**
+   * challenges() and dropDigestOnHead() on an answer's headers.
+   * @param {string} method
+   * @param {number} status
+   * @param {http.OutgoingHttpHeaders} headers
+   * @param {LogEntry} entry
+   */
+  function rewrite (method, status, headers, entry) {
+    const own = headers['www-authenticate']
+    if (challengeMode && status === 401 && typeof own === 'string') {
+      headers['www-authenticate'] = challengeLines(challengeMode, own)
+      entry.mode = 'challenges'
+    }
+    if (dropDigest && method === 'HEAD' && headers['docker-content-digest'] !== undefined) {
+      delete headers['docker-content-digest']
+      delete headers.etag // distribution's ETag is the digest too
+      entry.mode = 'drop-digest'
+    }
+  }
+
+  /**
    * One buffered request to the registry.
    * @param {string} method
    * @param {string} path
@@ -242,12 +306,14 @@ async function startProxy (opts) {
     const up = http.request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (ures) => {
       entry.status = ures.statusCode ?? 0
       onResponse?.(ures)
+      /** @type {http.OutgoingHttpHeaders} */
       const out = { ...ures.headers }
       if (typeof out.location === 'string') {
         out.location = out.location
           .replace(`http://${opts.target}`, `http://${selfHost}`)
           .replace(`//${opts.target}/`, `//${selfHost}/`)
       }
+      rewrite(String(req.method).toUpperCase(), ures.statusCode ?? 0, out, entry)
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, out)
       ures.pipe(res)
     })
@@ -280,6 +346,7 @@ async function startProxy (opts) {
       src = await fetchUpstream('GET', String(req.url), headers)
     }
     let body = src.body
+    /** @type {http.OutgoingHttpHeaders} */
     const headers = { ...src.headers }
     if (src.status === 200 && kinds.length > 0) {
       /** @type {any} */
@@ -304,6 +371,7 @@ async function startProxy (opts) {
     delete headers.connection
     delete headers['keep-alive']
     headers['content-length'] = String(body.length)
+    rewrite(String(req.method).toUpperCase(), src.status, headers, entry)
     entry.status = src.status
     res.writeHead(src.status, headers)
     res.end(req.method === 'HEAD' ? undefined : body)
@@ -340,6 +408,95 @@ async function startProxy (opts) {
       const status = ures.statusCode ?? 0
       if (status >= 200 && status < 300 && ms > 0) stale.set(key, { old, until: Date.now() + ms })
     })
+  }
+
+  /**
+   * GET of a blob with redirectBlobs on: read it from the registry with the client's credentials and
+   * send the client to the store for the bytes; other answers (401, 404) go back as they are.
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {LogEntry} entry
+   */
+  async function redirectBlob (req, res, entry) {
+    req.resume()
+    const { base } = await /** @type {Promise<{base: string}>} */ (blobStore)
+    /** @type {http.OutgoingHttpHeaders} */
+    const headers = {}
+    for (const h of ['authorization', 'accept', 'user-agent']) if (req.headers[h]) headers[h] = req.headers[h]
+    const got = await fetchUpstream('GET', String(req.url), headers)
+    let body = got.body
+    /** @type {http.OutgoingHttpHeaders} */
+    let out = { ...got.headers }
+    entry.status = got.status
+    if (got.status === 200) {
+      const key = randomBytes(16).toString('hex')
+      stored.set(key, got.body)
+      // Shaped like a presigned S3 URL: the query string is the credential.
+      const location = `${base}/blobs/${key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=1200&X-Amz-Signature=${key}`
+      body = Buffer.from(`<a href="${location.replace(/&/g, '&amp;')}">Temporary Redirect</a>.\n\n`)
+      out = { location, 'content-type': 'text/html; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0' }
+      entry.status = 307
+      entry.mode = 'redirect'
+    } else {
+      delete out['transfer-encoding']
+      delete out.connection
+      delete out['keep-alive']
+      rewrite('GET', got.status, out, entry)
+    }
+    out['content-length'] = String(body.length)
+    res.writeHead(entry.status, out)
+    res.end(body)
+  }
+
+  /**
+   * The blob store's answers, as S3's: the bytes for a known key without credentials, 400 to a
+   * request with an Authorization header, 403 to an unknown key.
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   */
+  function serveStored (req, res) {
+    /** @type {LogEntry} */
+    const entry = { method: String(req.method), path: String(req.url), status: 'error', fault: false, conn: connIds.get(req.socket) ?? 0 }
+    blobLog.push(entry)
+    req.resume()
+    const key = /^\/blobs\/([0-9a-f]+)\?/.exec(entry.path)?.[1]
+    const bytes = key === undefined ? undefined : stored.get(key)
+    const head = entry.method === 'HEAD'
+    /** @param {number} status @param {string} code @param {string} message */
+    const error = (status, code, message) => {
+      const xml = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`)
+      entry.status = status
+      res.writeHead(status, { 'content-type': 'application/xml', 'content-length': String(xml.length) })
+      res.end(head ? undefined : xml)
+    }
+    if (req.headers.authorization !== undefined) {
+      refusedAuth++
+      entry.fault = true
+      return error(400, 'InvalidArgument', S3_TWO_AUTHS)
+    }
+    if (!bytes || (entry.method !== 'GET' && !head)) return error(403, 'AccessDenied', 'Access Denied')
+    entry.status = 200
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes.length),
+      etag: `"${createHash('md5').update(bytes).digest('hex')}"`
+    })
+    res.end(head ? undefined : bytes)
+  }
+
+  /** @param {import('node:net').Socket} s */
+  function countConnection (s) {
+    connIds.set(s, ++conns)
+  }
+
+  async function startBlobStore () {
+    const server = http.createServer(serveStored)
+    server.on('connection', countConnection)
+    await new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.2', () => resolve(undefined))
+    })
+    return { server, base: `http://127.0.0.2:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}` }
   }
 
   /**
@@ -417,6 +574,7 @@ async function startProxy (opts) {
     if (ref && method === 'PUT' && staleMs > 0 && matches(staleMatch, req)) {
       return forwardStalePut(req, res, entry, `${ref.name}:${ref.tag}`, `/v2/${ref.name}/manifests/${ref.tag}`)
     }
+    if (redirecting && method === 'GET' && BLOB_PATH.test(String(req.url))) return redirectBlob(req, res, entry)
     forward(req, res, entry)
   }
 
@@ -425,12 +583,13 @@ async function startProxy (opts) {
     counts[method] = (counts[method] ?? 0) + 1
     counts.total++
     /** @type {LogEntry} */
-    const entry = { method, path: String(req.url), status: 'error', fault: false }
+    const entry = { method, path: String(req.url), status: 'error', fault: false, conn: connIds.get(req.socket) ?? 0 }
     log.push(entry)
     handle(req, res, entry).catch(() => { entry.status = 'error'; req.socket.destroy() })
   })
   server.keepAliveTimeout = 5000
   server.on('connection', (s) => {
+    countConnection(s)
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
     // containers/image opens a connection per request, so this is where random cuts bite.
@@ -579,6 +738,43 @@ async function startProxy (opts) {
         notifyHeld()
       })
     },
+    /**
+     * Until clearFaults() (or challenges(undefined)), each 401 answer carries the registry's challenge
+     * and another one a client must not pick: Basic for a Bearer registry (the realm stays the real
+     * token server's), Negotiate for a Basic one.
+     *   'one-line'              `Bearer realm="…",service="…",scope="…", Basic realm="…"` in one header
+     *                           (what Forgejo/Codeberg send; a naive parser takes the last realm)
+     *   'two-lines'             two WWW-Authenticate headers, the other challenge first
+     *   'basic-first-one-line'  `Basic realm="…", Bearer realm="…",…` in one header
+     * @param {ChallengeMode | undefined} mode
+     */
+    challenges (mode) {
+      if (mode) challengeLines(mode, '') // an unknown mode throws here, not in the middle of a request
+      challengeMode = mode
+    },
+    /** Until clearFaults(), HEAD answers lack Docker-Content-Digest (and ETag), as some registries' do. */
+    dropDigestOnHead (on = true) {
+      dropDigest = on
+    },
+    /**
+     * Until clearFaults() (or redirectBlobs(false)), a blob GET is answered 307 to a store on another
+     * loopback address (127.0.0.2, like S3 or a CDN): the proxy reads the blob from the registry with
+     * the client's Authorization, and the store serves it to a request without one, answering 400
+     * (S3's "Only one auth mechanism allowed") to one with it; see refusedForAuth(), `blobLog`.
+     * Answers other than 200 (401, 404) come back from the proxy as the registry gave them.
+     * @returns {Promise<void>} once the store listens
+     */
+    async redirectBlobs (on = true) {
+      redirecting = on
+      if (on) {
+        blobStore ??= startBlobStore()
+        await blobStore
+      }
+    },
+    /** Requests to the blob store of redirectBlobs(), with their `conn`. */
+    blobLog,
+    /** Requests the blob store refused for carrying an Authorization header. */
+    refusedForAuth () { return refusedAuth },
     /** Faults planned but not consumed yet. */
     pending () { return plan.reduce((a, f) => a + f.left, 0) },
     /**
@@ -591,15 +787,20 @@ async function startProxy (opts) {
       api.release()
       api.staleAfterPut(0)
       lies = []
+      challengeMode = undefined
+      dropDigest = false
+      redirecting = false
       dropFirstHooks('onFirst: cleared before a matching request arrived')
       api.releaseHeld()
     },
     setLatency (/** @type {number} */ ms) { latencyMs = ms },
-    /** Zero the counters and the log. */
+    /** Zero the counters and the logs. */
     reset () {
       for (const k of Object.keys(counts)) delete counts[k]
       counts.total = 0
       log.length = 0
+      blobLog.length = 0
+      refusedAuth = 0
     },
     /** Requests seen for one method (0 if none). */
     count (/** @type {string} */ method) { return counts[method.toUpperCase()] ?? 0 },
@@ -630,6 +831,15 @@ async function startProxy (opts) {
       for (const s of sockets) s.destroy() // held requests then see a closed client and stop
       api.releaseHeld()
       agent.destroy()
+      redirecting = false
+      const store = await blobStore?.catch(() => undefined) // one that failed to start was reported then
+      blobStore = undefined
+      stored.clear()
+      if (store) {
+        const closed = new Promise((resolve) => store.server.close(() => resolve(undefined)))
+        store.server.closeAllConnections()
+        await closed
+      }
       if (isUp) {
         isUp = false
         const closed = new Promise((resolve) => server.close(() => resolve(undefined)))

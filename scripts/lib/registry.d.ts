@@ -13,12 +13,18 @@ export type Registry = {
      */
     dir: string;
     /**
-     * the htpasswd credentials, if any
+     * the htpasswd credentials, or with
+     * `token` its first user's, if any
      */
     auth: {
         user: string;
         password: string;
     } | undefined;
+    /**
+     * with `token`: the token server (realm, log of token
+     * requests, count(scope), users)
+     */
+    token: TokenServer | undefined;
     /**
      * with `tls`: a containers cert-dir for clients (`ca.crt`, and
      * `client.cert` + `client.key` when client certificates are required)
@@ -37,11 +43,15 @@ export type Registry = {
      */
     stop: () => Promise<void>;
 };
+export type TokenServer = Awaited<ReturnType<typeof startTokenServer>>;
 /**
  * Start a registry on 127.0.0.1 with a free port; resolves once `GET /v2/` answers 200 or 401.
  * With `tls`, it speaks HTTPS with a certificate from a private CA (see `certDir`), and with
- * `tls.clientCerts` it also demands a client certificate signed by that CA.
- * @param {{htpasswd?: {user: string, password: string}, tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
+ * `tls.clientCerts` it also demands a client certificate signed by that CA. With `token`, it wants
+ * bearer tokens from a token server started with these options (see tokenserver.js), e.g.
+ * `{users: [{user: 'ci', password: 'pw', refreshToken: 'rt'}], anonymousPull: true, expiresIn: 60}`.
+ * @param {{htpasswd?: {user: string, password: string}, token?: import('./tokenserver').TokenOptions,
+ *   tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
  * @returns {Promise<Registry>}
  */
 export function startRegistry(opts?: {
@@ -49,6 +59,7 @@ export function startRegistry(opts?: {
         user: string;
         password: string;
     };
+    token?: import("./tokenserver").TokenOptions;
     tls?: {
         clientCerts?: boolean;
     };
@@ -59,3 +70,4 @@ export function startRegistry(opts?: {
  * @returns {Promise<number>}
  */
 export function freePort(): Promise<number>;
+import { startTokenServer } from "./tokenserver";

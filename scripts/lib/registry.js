@@ -5,13 +5,15 @@
  * Each registry gets a private temp dir (config, filesystem storage, optional htpasswd file) and a free
  * port on 127.0.0.1, speaks plain HTTP and has deletes enabled. A watchdog shell kills the registry and
  * removes its temp dir if this Node process dies without calling stop() (even on SIGKILL), so no
- * registry is ever left behind.
+ * registry is ever left behind. With `token`, a token server (tokenserver.js) in this process issues
+ * the registry's bearer tokens.
  */
 const { spawn, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
+const { startTokenServer } = require('./tokenserver')
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const live = new Set()
@@ -52,12 +54,19 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * @property {string} url   `http://127.0.0.1:PORT`
  * @property {number} port
  * @property {string} dir   the registry's temp dir (config.yml, data/, htpasswd)
- * @property {{user: string, password: string} | undefined} auth  the htpasswd credentials, if any
+ * @property {{user: string, password: string} | undefined} auth  the htpasswd credentials, or with
+ *   `token` its first user's, if any
+ * @property {TokenServer | undefined} token  with `token`: the token server (realm, log of token
+ *   requests, count(scope), users)
  * @property {string | undefined} certDir  with `tls`: a containers cert-dir for clients (`ca.crt`, and
  *   `client.cert` + `client.key` when client certificates are required)
  * @property {string | undefined} caFile   with `tls`: the CA that signed the server (and client) certificates
  * @property {() => string} logs  what the registry printed so far
  * @property {() => Promise<void>} stop  kill the registry and remove its temp dir (idempotent)
+ */
+
+/**
+ * @typedef {Awaited<ReturnType<typeof startTokenServer>>} TokenServer
  */
 
 /**
@@ -98,19 +107,63 @@ function makePki (dir, withClient) {
   return { pki, certs }
 }
 
+/** PEM key and certificate of the token signer, made once per process (an RSA key takes a while). */
+let tokenSigner = { key: '', cert: '' }
+
+/**
+ * A key and self-signed certificate in `dir` for the token server to sign with (the registry's rootcertbundle).
+ * @param {string} dir
+ */
+function makeTokenSigner (dir) {
+  const keyFile = path.join(dir, 'token.key')
+  const certFile = path.join(dir, 'token.crt')
+  if (tokenSigner.key) {
+    fs.writeFileSync(keyFile, tokenSigner.key, { mode: 0o600 })
+    fs.writeFileSync(certFile, tokenSigner.cert)
+  } else {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=multiarch-publish test token signer',
+      '-keyout', keyFile, '-out', certFile], dir)
+    tokenSigner = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') }
+  }
+  return { keyFile, certFile }
+}
+
 /**
  * Start a registry on 127.0.0.1 with a free port; resolves once `GET /v2/` answers 200 or 401.
  * With `tls`, it speaks HTTPS with a certificate from a private CA (see `certDir`), and with
- * `tls.clientCerts` it also demands a client certificate signed by that CA.
- * @param {{htpasswd?: {user: string, password: string}, tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
+ * `tls.clientCerts` it also demands a client certificate signed by that CA. With `token`, it wants
+ * bearer tokens from a token server started with these options (see tokenserver.js), e.g.
+ * `{users: [{user: 'ci', password: 'pw', refreshToken: 'rt'}], anonymousPull: true, expiresIn: 60}`.
+ * @param {{htpasswd?: {user: string, password: string}, token?: import('./tokenserver').TokenOptions,
+ *   tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
  * @returns {Promise<Registry>}
  */
 async function startRegistry (opts = {}) {
+  if (opts.htpasswd && opts.token) throw new Error('startRegistry: htpasswd and token exclude each other')
   installExitHook()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-registry-'))
   const data = path.join(dir, 'data')
   fs.mkdirSync(data)
   let authBlock = ''
+  /** @type {TokenServer | undefined} */
+  let token
+  if (opts.token) {
+    try {
+      token = await startTokenServer({ ...opts.token, ...makeTokenSigner(dir) })
+    } catch (e) {
+      fs.rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
+    authBlock = [
+      'auth:',
+      '  token:',
+      `    realm: ${token.realm}`,
+      `    service: ${token.service}`,
+      `    issuer: ${token.issuer}`,
+      `    rootcertbundle: ${token.certFile}`,
+      ''
+    ].join('\n')
+  }
   if (opts.htpasswd) {
     const r = spawnSync('htpasswd', ['-Bbn', opts.htpasswd.user, opts.htpasswd.password], { encoding: 'utf8' })
     if (r.status !== 0) {
@@ -129,6 +182,7 @@ async function startRegistry (opts = {}) {
     try {
       pki = makePki(dir, !!opts.tls.clientCerts)
     } catch (e) {
+      await token?.stop()
       fs.rmSync(dir, { recursive: true, force: true })
       throw e
     }
@@ -215,7 +269,8 @@ async function startRegistry (opts = {}) {
       url,
       port,
       dir,
-      auth: opts.htpasswd,
+      auth: opts.htpasswd ?? token?.users[0],
+      token,
       certDir: pki?.certs,
       caFile: pki ? path.join(pki.pki, 'ca.crt') : undefined,
       logs: () => log,
@@ -231,10 +286,12 @@ async function startRegistry (opts = {}) {
         }
         live.delete(child)
         try { if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL') } catch { /* gone */ }
+        await token?.stop()
         fs.rmSync(dir, { recursive: true, force: true })
       }
     }
   }
+  await token?.stop()
   fs.rmSync(dir, { recursive: true, force: true })
   throw new Error(`docker-registry did not start: ${lastError}`)
 }

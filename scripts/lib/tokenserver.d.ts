@@ -1,0 +1,67 @@
+/**
+ * `actions`: what the user may do in any repository (default pull, push, delete)
+ */
+export type TokenUser = {
+    user: string;
+    password: string;
+    refreshToken?: string;
+    actions?: string[];
+};
+export type Access = {
+    type: string;
+    name: string;
+    actions: string[];
+};
+/**
+ * `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants
+ */
+export type TokenRequest = {
+    method: string;
+    path: string;
+    grant: "basic" | "refresh" | "password" | "anonymous" | "none";
+    account: string | undefined;
+    user: string | undefined;
+    service: string | undefined;
+    scopes: string[];
+    access: Access[];
+    status: number;
+    conn: number;
+};
+export type TokenOptions = {
+    users?: TokenUser[];
+    anonymousPull?: boolean;
+    expiresIn?: number;
+    service?: string;
+    issuer?: string;
+};
+/**
+ * @param {TokenOptions & {certFile: string, keyFile: string}} opts  the signing certificate (self-signed,
+ *   also the registry's rootcertbundle) and its private key, PEM
+ */
+export function startTokenServer(opts: TokenOptions & {
+    certFile: string;
+    keyFile: string;
+}): Promise<{
+    url: string;
+    /** What the registry's challenge names as realm. */
+    realm: string;
+    service: string;
+    issuer: string;
+    /** The signing certificate: the registry's rootcertbundle. */
+    certFile: string;
+    users: TokenUser[];
+    /** Every token request, in order. */
+    log: TokenRequest[];
+    /** Whether anonymous requests get `pull` from now on (else a token with no access). */
+    anonymousPull: boolean;
+    /** Lifetime (s) of the tokens issued from now on: `expires_in` and the JWT's `exp`. */
+    expiresIn: number;
+    /**
+     * Token requests that asked for `scope` (all requests without an argument), whatever their outcome.
+     * @param {string} [scope]  e.g. `repository:a/b:pull,push`
+     */
+    count(scope?: string): number;
+    /** A token as the server would issue it, with the given access (for tests that talk HTTP themselves). */
+    issue(sub: string | undefined, access: Access[], expiresIn?: number): string;
+    stop(): Promise<void>;
+}>;
