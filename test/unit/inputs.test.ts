@@ -99,6 +99,7 @@ describe('getInputs with only the required inputs', () => {
       archTag: '{tag}-{arch}',
       archTable: undefined,
       policy: 'fail',
+      reads: 'auto',
       format: 'oci',
       annotations: {},
       dryRun: false,
