@@ -73,6 +73,7 @@ describe('action.yml', () => {
         'password',
         'cert-dir',
         'retries',
+        'reads',
         'summary',
         'sources',
         'references',
@@ -83,6 +84,7 @@ describe('action.yml', () => {
     expect(DEFAULTS['arch-tag']).toBe('{tag}-{arch}')
     expect(DEFAULTS['missing-arch-policy']).toBe('fail')
     expect(DEFAULTS.retries).toBe('3')
+    expect(DEFAULTS.reads).toBe('auto')
   })
 })
 
