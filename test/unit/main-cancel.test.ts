@@ -1,0 +1,35 @@
+/**
+ * run()'s signal handler (src/main.ts), which no other test kills when its abort is removed (issue
+ * 19): a cancel that lands while no child runs (a retry's back-off, a read-back pause) has no child
+ * to stop, so only the aborted signal keeps the run from going on into later waves (commit's
+ * `wave()` checks it; test/unit/commit.test.ts "cancelled"). publish is faked; it is where that
+ * back-off would be.
+ */
+import { Cancelled } from '../../src/commit'
+import { stopChildren } from '../../src/exec'
+import * as log from '../../src/log'
+import { run } from '../../src/main'
+import { publish } from '../../src/publish'
+
+jest.mock('../../src/log', () => ({ info: jest.fn(), setFailed: jest.fn() }))
+jest.mock('../../src/exec', () => ({ stopChildren: jest.fn(async () => 0) }))
+jest.mock('../../src/inputs', () => ({ getInputs: () => ({ summary: false }) }))
+jest.mock('../../src/publish', () => ({ publish: jest.fn() }))
+jest.mock('../../src/report', () => ({ outcomeLine: () => '', setOutputs: jest.fn(), writeSummary: jest.fn() }))
+
+beforeEach(() => jest.clearAllMocks())
+
+test.each(['SIGTERM', 'SIGINT'] as const)('%s while no child runs: the run is told to stop, and fails as cancelled', async signal => {
+  const abortedAfterSignal: boolean[] = []
+  jest.mocked(publish).mockImplementation(async (_inputs, _run, runSignal) => {
+    // Between two steps of the run: no child process to stop.
+    process.emit(signal, signal)
+    abortedAfterSignal.push(runSignal.aborted)
+    // What the next wave does with an aborted signal.
+    if (runSignal.aborted) throw new Cancelled()
+  })
+  await run()
+  expect(abortedAfterSignal).toEqual([true])
+  expect(stopChildren).toHaveBeenCalled()
+  expect(log.setFailed).toHaveBeenCalledWith('The run was cancelled')
+})
