@@ -21,6 +21,7 @@ import {
   MT
 } from '../../scripts/lib/images'
 import { parseCommandFile, inputEnvName, loadActionYml, listLocal, makeSharedStorage, runAction } from '../../scripts/lib/action'
+import type { TokenUser } from '../../scripts/lib/tokenserver'
 import { inputs, outputsOf } from './fixtures'
 
 jest.setTimeout(120_000)
@@ -237,13 +238,15 @@ function rawRequest(
   url: string,
   method = 'GET',
   o: { headers?: Record<string, string>; body?: string; agent?: http.Agent } = {}
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; rawHeaders: string[]; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const headers = { ...o.headers, ...(o.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(o.body)) } : {}) }
     const req = http.request(url, { method, headers, agent: o.agent ?? false }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) })
+      )
       res.on('error', reject)
     })
     req.on('error', reject)
@@ -488,6 +491,306 @@ describe('proxy: lasting faults, lies and hooks', () => {
   })
 })
 
+type TokenServer = NonNullable<Registry['token']>
+
+/** The header lines `name` has in an answer, as sent (node joins repeated ones in `headers`). */
+const headerLines = (r: { rawHeaders: string[] }, name: string): string[] =>
+  r.rawHeaders.flatMap((v, i) => (i % 2 === 1 && r.rawHeaders[i - 1].toLowerCase() === name ? [v] : []))
+
+/** A token from `token`'s realm for `scope`, fetched as a client does (Basic auth of `user`). */
+async function fetchToken(token: TokenServer, scope: string, user: TokenUser): Promise<string> {
+  const headers = { Authorization: 'Basic ' + Buffer.from(`${user.user}:${user.password}`).toString('base64') }
+  const res = await fetch(`${token.realm}?service=${token.service}&scope=${scope}`, { headers })
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { token: string }).token
+}
+
+describe('token-auth registry', () => {
+  let src: Registry
+  let reg: Registry
+  const ci: TokenUser = { user: 'ci', password: 'T0ken-harness', refreshToken: 'harness-refresh-token' }
+  const reader: TokenUser = { user: 'reader', password: 'R3ad-harness', actions: ['pull'] }
+  const tok = (): TokenServer => reg.token as TokenServer
+  beforeAll(async () => {
+    ;[src, reg] = await Promise.all([startRegistry(), startRegistry({ token: { users: [ci, reader] } })])
+  })
+  afterAll(async () => {
+    await Promise.all([src?.stop(), reg?.stop()])
+  })
+  beforeEach(() => {
+    tok().anonymousPull = false
+  })
+
+  /** Copy `ref` from `src` to the token registry with skopeo, with `creds` (none: --dest-no-creds). */
+  const copy = (ref: string, creds?: TokenUser): Promise<Buffer> =>
+    skopeo([
+      'copy',
+      '--src-tls-verify=false',
+      '--src-no-creds',
+      '--dest-tls-verify=false',
+      ...(creds ? ['--dest-creds', `${creds.user}:${creds.password}`] : ['--dest-no-creds']),
+      `docker://${src.host}/${ref}`,
+      `docker://${reg.host}/${ref}`
+    ])
+  const since = (n: number): string[] =>
+    tok()
+      .log.slice(n)
+      .map(e => `${e.grant} ${e.status} ${JSON.stringify(e.access.map(a => a.actions))}`)
+
+  test('skopeo pushes with a user’s credentials, not with a wrong password nor as a pull-only user; token requests logged', async () => {
+    expect(reg.auth).toBe(ci)
+    expect((await fetch(`${reg.url}/v2/`)).headers.get('www-authenticate')).toBe(`Bearer realm="${tok().realm}",service="${tok().service}"`)
+    const img = await pushImage({ host: src.host, repo: 'k/push', tag: 't', architecture: 'amd64' })
+    await copy('k/push:t', ci)
+    expect((await inspectRaw(reg.host, 'k/push:t', { auth: ci })).digest).toBe(img.digest)
+    const pushes = tok().log.filter(e => e.scopes.includes('repository:k/push:pull,push'))
+    expect(pushes.length).toBeGreaterThan(0)
+    expect(tok().count('repository:k/push:pull,push')).toBe(pushes.length)
+    expect(pushes[0]).toMatchObject({
+      method: 'GET',
+      grant: 'basic',
+      user: 'ci',
+      service: tok().service,
+      status: 200,
+      access: [{ type: 'repository', name: 'k/push', actions: ['pull', 'push'] }]
+    })
+    let n = tok().log.length
+    await expect(copy('k/push:t', { ...ci, password: 'wrong' })).rejects.toThrow(/incorrect username or password/)
+    expect(since(n)).toContain('basic 401 []')
+    n = tok().log.length
+    await expect(copy('k/push:t', reader)).rejects.toThrow(/denied/)
+    expect(since(n)).toContain('basic 200 [["pull"]]')
+  })
+
+  test('anonymous requests get a token without access (as Docker Hub), pull only with anonymousPull', async () => {
+    await pushImage({ host: src.host, repo: 'k/anon', tag: 't', architecture: 'amd64' })
+    await copy('k/anon:t', ci)
+    let n = tok().log.length
+    await expect(inspectRaw(reg.host, 'k/anon:t')).rejects.toThrow(/unauthorized|denied/)
+    expect(new Set(since(n))).toEqual(new Set(['anonymous 200 []'])) // skopeo asks more than once
+    tok().anonymousPull = true
+    n = tok().log.length
+    expect((await inspectRaw(reg.host, 'k/anon:t')).json.schemaVersion).toBe(2)
+    expect(since(n)).toEqual(['anonymous 200 [["pull"]]'])
+    await expect(copy('k/anon:t')).rejects.toThrow(/denied|unauthorized/)
+  })
+
+  test('identity token from an auth file (refresh_token grant); password grant hands out the refresh token', async () => {
+    await pushImage({ host: src.host, repo: 'k/ident', tag: 't', architecture: 'arm64' })
+    await copy('k/ident:t', ci)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-authfile-'))
+    try {
+      const authFile = path.join(dir, 'auth.json')
+      const write = (identitytoken: string): void =>
+        fs.writeFileSync(
+          authFile,
+          JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${ci.user}:`).toString('base64'), identitytoken } } })
+        )
+      write(ci.refreshToken as string)
+      let n = tok().log.length
+      expect((await inspectRaw(reg.host, 'k/ident:t', { authFile })).json.schemaVersion).toBe(2)
+      expect(tok().log.slice(n)).toMatchObject([
+        { method: 'POST', grant: 'refresh', user: 'ci', scopes: ['repository:k/ident:pull'], status: 200 }
+      ])
+      write('not-a-refresh-token')
+      n = tok().log.length
+      await expect(inspectRaw(reg.host, 'k/ident:t', { authFile })).rejects.toThrow(/400|invalid_grant/)
+      expect(since(n)).toEqual(['refresh 400 []'])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      username: ci.user,
+      password: ci.password,
+      service: tok().service,
+      scope: 'repository:k/ident:pull',
+      client_id: 'harness',
+      access_type: 'offline'
+    })
+    const res = await fetch(tok().realm, { method: 'POST', body: form })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { access_token: string; refresh_token: string; expires_in: number; issued_at: string }
+    expect(body).toMatchObject({ refresh_token: ci.refreshToken, expires_in: 300 })
+    const got = await fetch(`${reg.url}/v2/k/ident/tags/list`, { headers: { Authorization: `Bearer ${body.access_token}` } })
+    expect(await got.json()).toEqual({ name: 'k/ident', tags: ['t'] })
+  })
+
+  test('the registry checks tokens: another repository, expired beyond the leeway; buildah pushes a list', async () => {
+    await pushImage({ host: src.host, repo: 'k/list', tag: 'amd64', architecture: 'amd64' })
+    await copy('k/list:amd64', ci)
+    const list = (token: string): Promise<number> =>
+      fetch(`${reg.url}/v2/k/list/tags/list`, { headers: { Authorization: `Bearer ${token}` } }).then(r => r.status)
+    const access = [{ type: 'repository', name: 'k/list', actions: ['pull'] }]
+    expect(await list(tok().issue('ci', access))).toBe(200)
+    expect(await list(tok().issue('ci', [{ ...access[0], name: 'k/other' }]))).toBe(401)
+    expect(await list(tok().issue('ci', access, -120))).toBe(401) // distribution allows 60 s past exp
+    expect(await list(await fetchToken(tok(), 'repository:k/list:pull', ci))).toBe(200)
+
+    const storage = makeSharedStorage()
+    try {
+      const env = { ...process.env, CONTAINERS_STORAGE_CONF: path.join(storage, 'storage.conf') }
+      const creds = ['--tls-verify=false', '--creds', `${ci.user}:${ci.password}`]
+      const buildah = (args: string[]): Promise<void> =>
+        new Promise((resolve, reject) =>
+          require('node:child_process').execFile('buildah', args, { env }, (err: Error | null, _out: string, stderr: string) =>
+            err ? reject(new Error(`buildah ${args.join(' ')}: ${stderr}`)) : resolve()
+          )
+        )
+      await buildah(['manifest', 'create', 'localhost/harness-token-list'])
+      await buildah(['manifest', 'add', ...creds, 'localhost/harness-token-list', `docker://${reg.host}/k/list:amd64`])
+      await buildah(['manifest', 'push', '--all', ...creds, 'localhost/harness-token-list', `docker://${reg.host}/k/list:v1`])
+      await expect(
+        buildah([
+          'manifest',
+          'push',
+          '--all',
+          '--tls-verify=false',
+          '--creds',
+          `${ci.user}:wrong`,
+          'localhost/harness-token-list',
+          `docker://${reg.host}/k/list:v2`
+        ])
+      ).rejects.toThrow(/incorrect username or password/)
+    } finally {
+      fs.rmSync(storage, { recursive: true, force: true })
+    }
+    expect(platformsOf((await inspectRaw(reg.host, 'k/list:v1', { auth: ci })).json)).toEqual(['linux/amd64'])
+    expect(await inspectRaw(reg.host, 'k/list:v2', { auth: ci, allowMissing: true })).toBeNull()
+  })
+})
+
+describe('proxy: registries that answer unlike distribution', () => {
+  let basic: Registry
+  let bearer: Registry
+  let pb: Proxy
+  let pt: Proxy
+  const ci: TokenUser = { user: 'ci', password: 'Pr0xy-harness' }
+  const tok = (): TokenServer => bearer.token as TokenServer
+  let img: Awaited<ReturnType<typeof pushImage>>
+  beforeAll(async () => {
+    ;[basic, bearer] = await Promise.all([startRegistry({ htpasswd: ci }), startRegistry({ token: { users: [ci] } })])
+    ;[pb, pt] = await Promise.all([startProxy({ target: basic.host }), startProxy({ target: bearer.host })])
+    img = await pushImage({ host: basic.host, repo: 'r/img', tag: 't', architecture: 'amd64', auth: ci })
+    const creds = `${ci.user}:${ci.password}`
+    await skopeo([
+      'copy',
+      '--src-tls-verify=false',
+      '--src-creds',
+      creds,
+      '--dest-tls-verify=false',
+      '--dest-creds',
+      creds,
+      `docker://${basic.host}/r/img:t`,
+      `docker://${bearer.host}/r/img:t`
+    ])
+  })
+  afterAll(async () => {
+    await Promise.all([pb?.stop(), pt?.stop()])
+    await Promise.all([basic?.stop(), bearer?.stop()])
+  })
+  beforeEach(() => {
+    for (const p of [pb, pt]) {
+      p.clearFaults()
+      p.reset()
+    }
+  })
+
+  test('challenges: a second challenge on one line or two, the realm still the token server’s', async () => {
+    const own = `Bearer realm="${tok().realm}",service="${tok().service}"`
+    const other = 'Basic realm="multiarch-publish-proxy"'
+    const served = async (p: Proxy, url = '/v2/'): Promise<string[]> => {
+      const r = await rawRequest(`${p.url}${url}`)
+      expect(r.status).toBe(401)
+      return headerLines(r, 'www-authenticate')
+    }
+    expect(await served(pt)).toEqual([own])
+    pt.challenges('one-line')
+    expect(await served(pt)).toEqual([`${own}, ${other}`])
+    expect(await served(pt, '/v2/r/img/manifests/t')).toEqual([`${own},scope="repository:r/img:pull", ${other}`])
+    pt.challenges('two-lines')
+    expect(await served(pt)).toEqual([other, own])
+    pt.challenges('basic-first-one-line')
+    expect(await served(pt)).toEqual([`${other}, ${own}`])
+    expect(pt.log.map(e => e.mode)).toEqual([undefined, 'challenges', 'challenges', 'challenges', 'challenges'])
+    // The realm gives a token the registry takes through the proxy.
+    const token = await fetchToken(tok(), 'repository:r/img:pull', ci)
+    const ok = await rawRequest(`${pt.url}/v2/r/img/manifests/t`, 'GET', {
+      headers: { Authorization: `Bearer ${token}`, Accept: MT.ociManifest }
+    })
+    expect(sha256(ok.body)).toBe(img.digest)
+    // A Basic registry gets Negotiate, which no registry client speaks.
+    pb.challenges('one-line')
+    expect(await served(pb)).toEqual(['Basic realm="multiarch-publish-test", Negotiate'])
+    pb.challenges('two-lines')
+    expect(await served(pb)).toEqual(['Negotiate', 'Basic realm="multiarch-publish-test"'])
+    expect(() => pb.challenges('nonsense' as never)).toThrow(/unknown challenges mode/)
+  })
+
+  test('dropDigestOnHead: HEAD answers lack the digest and ETag, GET keeps them', async () => {
+    const headers = { Authorization: 'Basic ' + Buffer.from(`${ci.user}:${ci.password}`).toString('base64'), Accept: MT.ociManifest }
+    const url = `${pb.url}/v2/r/img/manifests/t`
+    pb.dropDigestOnHead()
+    const head = await rawRequest(url, 'HEAD', { headers })
+    expect(head.status).toBe(200)
+    expect([head.headers['docker-content-digest'], head.headers.etag]).toEqual([undefined, undefined])
+    expect(head.headers['content-length']).toBe(String(img.size))
+    expect((await rawRequest(url, 'GET', { headers })).headers['docker-content-digest']).toBe(img.digest)
+    expect(pb.log.map(e => `${e.method} ${e.mode}`)).toEqual(['HEAD drop-digest', 'GET undefined'])
+    pb.clearFaults()
+    expect((await rawRequest(url, 'HEAD', { headers })).headers['docker-content-digest']).toBe(img.digest)
+  })
+
+  test('redirectBlobs: 307 to a store on 127.0.0.2 that refuses Authorization; skopeo copies through it', async () => {
+    const manifest = JSON.parse((await inspectRaw(bearer.host, 'r/img:t', { auth: ci })).raw.toString('utf8'))
+    const blob = `${pt.url}/v2/r/img/blobs/${manifest.config.digest}`
+    await pt.redirectBlobs()
+    expect((await rawRequest(blob)).status).toBe(401) // the registry's answer: nothing stored
+    const auth = { Authorization: `Bearer ${await fetchToken(tok(), 'repository:r/img:pull', ci)}` }
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      const redirect = await rawRequest(blob, 'GET', { headers: auth, agent })
+      expect(redirect.status).toBe(307)
+      const location = String(redirect.headers.location)
+      expect(location).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/blobs\/.*X-Amz-Signature=/)
+      const refused = await rawRequest(location, 'GET', { headers: auth })
+      expect(refused.status).toBe(400)
+      expect(refused.body.toString()).toContain('Only one auth mechanism allowed')
+      expect(pt.refusedForAuth()).toBe(1)
+      const served = await rawRequest(location)
+      expect(served.status).toBe(200)
+      expect(sha256(served.body)).toBe(manifest.config.digest)
+      // One conn id per connection: the kept-alive one keeps its id, the store's are numbered apart.
+      await rawRequest(`${pt.url}/v2/`, 'GET', { agent })
+      expect(pt.log.map(e => `${e.status} ${e.mode}`)).toEqual(['401 undefined', '307 redirect', '401 undefined'])
+      expect(pt.blobLog.map(e => e.status)).toEqual([400, 200])
+      const [first, kept, again] = pt.log.map(e => e.conn)
+      expect(again).toBe(kept)
+      expect(new Set([first, kept, ...pt.blobLog.map(e => e.conn)]).size).toBe(4)
+    } finally {
+      agent.destroy()
+    }
+    pt.reset()
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-redirect-'))
+    try {
+      await skopeo([
+        'copy',
+        '--src-tls-verify=false',
+        '--src-creds',
+        `${ci.user}:${ci.password}`,
+        `docker://${pt.host}/r/img:t`,
+        `oci:${dir}:x`
+      ])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    expect(pt.refusedForAuth()).toBe(0)
+    expect(pt.blobLog.map(e => e.status)).toEqual([200, 200]) // config and layer
+    pt.clearFaults()
+    expect((await rawRequest(blob, 'GET', { headers: auth })).status).toBe(200)
+  })
+})
+
 describe('in-process runner', () => {
   let reg: Registry
   beforeAll(async () => {
@@ -563,7 +866,7 @@ describe('action runner helpers', () => {
       const lib = path.join(__dirname, '..', '..', 'scripts', 'lib')
       const r = require('node:child_process').spawnSync('sh', [path.join(lib, 'gen-types.sh'), out], { encoding: 'utf8' })
       expect(r.status).toBe(0)
-      for (const f of ['action.d.ts', 'images.d.ts', 'proxy.d.ts', 'registry.d.ts']) {
+      for (const f of ['action.d.ts', 'images.d.ts', 'proxy.d.ts', 'registry.d.ts', 'tokenserver.d.ts']) {
         expect(`${f}:\n${fs.readFileSync(path.join(lib, f), 'utf8')}`).toBe(`${f}:\n${fs.readFileSync(path.join(out, f), 'utf8')}`)
       }
     } finally {
