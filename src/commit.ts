@@ -6,8 +6,9 @@ import { repositoryOf } from './reference'
 import type { Current, Plan } from './plan'
 import { DestinationReport, Report } from './report'
 import { explain } from './retry'
+import type { Reader } from './registry/reader'
 import { Skopeo } from './skopeo'
-import { checkServed, readBack, servedDigest, unservable, Wait } from './verify'
+import { checkServed, readBack, unservable, Wait } from './verify'
 
 /**
  * Commit: move each tag to the staged list, one manifest PUT per destination, and read each back.
@@ -40,7 +41,9 @@ export class Cancelled extends Error {
 }
 
 export interface CommitOptions {
-  skopeo: Skopeo
+  /** Writes: the rollback's copy. */
+  skopeo: Pick<Skopeo, 'copy'>
+  reader: Reader
   buildah: Buildah
   listName: string
   plan: Plan
@@ -77,7 +80,7 @@ export async function commit(o: CommitOptions): Promise<void> {
   const items = [...o.plan.entries, ...o.plan.attestations.map(a => ({ arch: `${a.arch} attestation`, digest: a.digest }))]
   const servable = new Map<string, Promise<string[]>>()
   const checkServable = async (repository: string): Promise<void> => {
-    if (!servable.has(repository)) servable.set(repository, unservable(o.skopeo, repository, items))
+    if (!servable.has(repository)) servable.set(repository, unservable(o.reader, repository, items))
     const missing = await (servable.get(repository) as Promise<string[]>)
     if (missing.length > 0) throw new Error(`${repository} cannot serve entries of the list: ${missing.join('; ')}`)
   }
@@ -89,7 +92,7 @@ export async function commit(o: CommitOptions): Promise<void> {
   const move = async (ref: string): Promise<string> => {
     const previous = byRef.get(ref) as Current
     const expected = previous.exists ? previous.digest : null
-    const now = await servedDigest(o.skopeo, ref)
+    const now = await o.reader.digest(ref)
     if (now !== expected) throw new MovedByOther(ref, expected, now)
     if (o.signal.aborted) throw new Cancelled()
     attempted.push(ref)
@@ -97,7 +100,7 @@ export async function commit(o: CommitOptions): Promise<void> {
     // The entries are read from the repository while the tag is read back: both only after the move.
     const servableCheck = checkServable(repositoryOf(ref))
     servableCheck.catch(() => undefined)
-    const m = await readBack(o.skopeo, ref, s => (pushed ? s?.digest === pushed : isPlanned(s)), o.wait)
+    const m = await readBack(o.reader, ref, s => (pushed ? s?.digest === pushed : isPlanned(s)), o.wait)
     const wrong = checkServed(m, o.plan.entries, o.format, o.annotations, o.plan.attestations)
     if (wrong || !m) throw new Error(`after the push ${wrong}`)
     if (pushed && pushed !== m.digest) throw new Error(`buildah pushed ${pushed} but the registry serves ${m.digest}`)
@@ -182,7 +185,7 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
       const d = destination(o.report, ref)
       const previous = byRef.get(ref) as Current
       try {
-        const raw = await o.skopeo.manifest(ref, { fresh: true })
+        const raw = await o.reader.manifest(ref, { fresh: true })
         const now = raw ? parseManifest(raw) : null
         if (previous.exists ? now?.digest === previous.digest : now === null) return
         const mine =
@@ -202,7 +205,7 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
           return
         }
         await o.skopeo.copy(`${previous.repository}@${previous.digest}`, ref, { indexOnly: previous.isList })
-        const back = await readBack(o.skopeo, ref, s => s?.digest === previous.digest, o.wait)
+        const back = await readBack(o.reader, ref, s => s?.digest === previous.digest, o.wait)
         if (back?.digest !== previous.digest) throw new Error(`it serves ${back?.digest ?? 'nothing'} after the copy`)
         Object.assign(d, { status: 'rolled back', detail: `put back to ${previous.digest}${d.detail ? `; ${d.detail}` : ''}` })
         o.report.rolledBack.push(ref)

@@ -4,7 +4,18 @@ import { configPlatform, parseManifest, pickEntry } from './manifest'
 import type { Current, NewImage } from './plan'
 import { repositoryOf } from './reference'
 import { explain } from './retry'
-import { Skopeo } from './skopeo'
+import type { Reader } from './registry/reader'
+
+/** The per-arch tag an arch's image is read from when `arch-images` does not name it. */
+function perArchRef(inputs: Inputs, arch: string): string {
+  return `${inputs.archTagRegistry}/${inputs.repo}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
+}
+
+/** Every image this run reads from: what registries.conf mirrors and locations apply to. */
+export function imageRefs(inputs: Inputs): string[] {
+  if (Object.keys(inputs.archImages).length > 0) return Object.values(inputs.archImages)
+  return inputs.repos.flatMap(repo => inputs.arches.map(arch => perArchRef({ ...inputs, repo }, arch)))
+}
 
 /** What was read, and a line about each read in a stable order (the reads themselves run at once). */
 export interface Observation<T> {
@@ -18,14 +29,14 @@ export interface Observation<T> {
  * names under the platform it claims needs no config read (it is served as that today).
  */
 export async function observeImages(
-  skopeo: Skopeo,
+  reader: Reader,
   inputs: Inputs,
   served: Promise<Current[]> = Promise.resolve([])
 ): Promise<Observation<Map<string, NewImage | undefined>>> {
   // At once: an image that fails first must not leave a failed reading unhandled. Its own reader reports it.
   const current = served.catch(() => [] as Current[])
   const lines: string[][] = inputs.arches.map(() => [])
-  const images = await Promise.all(inputs.arches.map((arch, i) => lookUpImage(skopeo, inputs, arch, current, line => lines[i].push(line))))
+  const images = await Promise.all(inputs.arches.map((arch, i) => lookUpImage(reader, inputs, arch, current, line => lines[i].push(line))))
   return { value: new Map(inputs.arches.map((arch, i) => [arch, images[i]])), lines: lines.flat() }
 }
 
@@ -43,22 +54,22 @@ async function listing(
 }
 
 async function lookUpImage(
-  skopeo: Skopeo,
+  reader: Reader,
   inputs: Inputs,
   arch: string,
   served: Promise<Current[]>,
   note: (line: string) => void
 ): Promise<NewImage | undefined> {
-  const given = inputs.sources[arch] as string | undefined
-  if (Object.keys(inputs.sources).length > 0 && !given) {
-    note(`${arch}: no image in input "sources"`)
+  const given = inputs.archImages[arch] as string | undefined
+  if (Object.keys(inputs.archImages).length > 0 && !given) {
+    note(`${arch}: no image in input "arch-images"`)
     return undefined
   }
-  const ref = given ?? `${inputs.source}/${inputs.repo}:${archTagFor(inputs.archTag, inputs.tag, arch)}`
+  const ref = given ?? perArchRef(inputs, arch)
   const repository = repositoryOf(ref)
   const want = inputs.archTable.platform(arch) as Platform // getInputs refused unknown arches
   try {
-    const raw = await skopeo.manifest(ref)
+    const raw = await reader.manifest(ref)
     if (!raw) {
       note(`${arch}: no image at ${ref}`)
       return undefined
@@ -66,7 +77,7 @@ async function lookUpImage(
     const manifest = parseManifest(raw)
     const chosen = manifest.isList ? pickEntry(manifest, want) : manifest
     const listed = await listing(served, chosen.digest, want)
-    const platform = listed?.platform ?? configPlatform(await skopeo.config(`${repository}@${chosen.digest}`))
+    const platform = listed?.platform ?? configPlatform(await reader.config(`${repository}@${chosen.digest}`))
     if (platformKey(platform) !== platformKey(want)) {
       throw new Error(`it is published as ${arch} (${formatPlatform(want)}) but its config says ${formatPlatform(platform) || 'nothing'}`)
     }
@@ -81,17 +92,17 @@ async function lookUpImage(
 }
 
 /** What every destination serves now, read afresh (a re-plan must not see the first reading). */
-export async function observeCurrent(skopeo: Skopeo, refs: string[]): Promise<Observation<Current[]>> {
+export async function observeCurrent(reader: Reader, refs: string[]): Promise<Observation<Current[]>> {
   const lines: string[] = refs.map(() => '')
-  const current = await Promise.all(refs.map((ref, i) => readCurrent(skopeo, ref, line => (lines[i] = line))))
+  const current = await Promise.all(refs.map((ref, i) => readCurrent(reader, ref, line => (lines[i] = line))))
   return { value: current, lines }
 }
 
 /** A single image is read as a list of one, with its config's platform. */
-async function readCurrent(skopeo: Skopeo, ref: string, note: (line: string) => void): Promise<Current> {
+async function readCurrent(reader: Reader, ref: string, note: (line: string) => void): Promise<Current> {
   const repository = repositoryOf(ref)
   try {
-    const raw = await skopeo.manifest(ref, { fresh: true })
+    const raw = await reader.manifest(ref, { fresh: true })
     if (!raw) {
       note(`${ref}: no list yet`)
       return { ref, repository, exists: false }
@@ -99,7 +110,7 @@ async function readCurrent(skopeo: Skopeo, ref: string, note: (line: string) => 
     const m = parseManifest(raw)
     const entries = m.isList
       ? m.entries.map(d => ({ platform: d.platform as Platform, digest: d.digest, mediaType: d.mediaType }))
-      : [{ platform: configPlatform(await skopeo.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
+      : [{ platform: configPlatform(await reader.config(`${repository}@${m.digest}`)), digest: m.digest, mediaType: m.mediaType }]
     note(`${ref}: serves ${m.digest} (${entries.map(e => formatPlatform(e.platform)).join(', ')})`)
     return {
       ref,

@@ -4,8 +4,9 @@ import { commit, MovedByOther } from './commit'
 import { setConcurrency } from './exec'
 import { destinations, Inputs } from './inputs'
 import * as log from './log'
-import { observeCurrent, observeImages } from './observe'
-import { repositoryOf } from './reference'
+import { imageRefs, observeCurrent, observeImages } from './observe'
+import { referenceKey, repositoryOf } from './reference'
+import { Reads } from './registry/reader'
 import { Current, NewImage, plan, Plan } from './plan'
 import { concurrencyFor } from './pool'
 import { newReport, Report, RunReport } from './report'
@@ -56,8 +57,17 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
     return { inputs: mine, report, refs, settled: false }
   })
   run.reports = repos.map(r => r.report)
+  let reads: Reads | undefined
   try {
     const skopeo = new Skopeo(access)
+    const sources = new Set(imageRefs(inputs).map(ref => referenceKey(repositoryOf(ref))))
+    reads = new Reads(skopeo, {
+      mode: inputs.reads,
+      access,
+      isSource: ref => sources.has(referenceKey(repositoryOf(ref))),
+      client: { idleMs: t.idleMs }
+    })
+    const reader = reads
     // The versions matter from staging on: read alongside the first observe, they cost no round of
     // start-ups of their own.
     const versionsRead = readVersions(access)
@@ -85,12 +95,12 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
         repos,
         round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`,
         async r => {
-          const currentRead = observeCurrent(skopeo, r.refs)
+          const currentRead = observeCurrent(reader, r.refs)
           const [images, current] = await Promise.all([
             r.images
               ? undefined
               : observeImages(
-                  skopeo,
+                  reader,
                   r.inputs,
                   currentRead.then(c => c.value)
                 ),
@@ -113,6 +123,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
         await phase(repos, 'Stage: images into every destination repository, and the local list', r =>
           stage({
             skopeo,
+            reader,
             buildah,
             plan: r.plan as Plan,
             refs: (r.plan as Plan).push,
@@ -129,6 +140,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
             const p = r.plan as Plan
             await commit({
               skopeo,
+              reader,
               buildah,
               listName: r.listName as string,
               plan: p,
@@ -158,6 +170,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       }
     }
   } finally {
+    reads?.close()
     removeCredentials(credentials)
     saveState(STATE.authDir, '')
   }

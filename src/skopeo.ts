@@ -1,4 +1,5 @@
 import * as log from './log'
+import { sha256 } from './manifest'
 import { underPrefix } from './reference'
 import { execute } from './exec'
 import { classify, errorText, RetryOptions, withRetry } from './retry'
@@ -77,6 +78,12 @@ export class Skopeo {
   /** The raw manifest at `ref`, or null when the tag or repository does not exist. */
   manifest(ref: string, { fresh = false } = {}): Promise<Buffer | null> {
     return this.read(['--raw'], ref, fresh)
+  }
+
+  /** The digest `ref` serves right now (never from a cache), or null when it does not exist. */
+  async digest(ref: string): Promise<string | null> {
+    const raw = await this.manifest(ref, { fresh: true })
+    return raw ? sha256(raw) : null
   }
 
   /** The raw config blob of the image at `ref` (a digest reference to a single image). */

@@ -5,8 +5,9 @@ import { FORMAT_MEDIA } from './manifest'
 import { repositoryOf, sameReference } from './reference'
 import type { Current, Plan } from './plan'
 import { explain } from './retry'
+import type { Reader } from './registry/reader'
 import { Skopeo } from './skopeo'
-import { checkLocal, servedDigest } from './verify'
+import { checkLocal } from './verify'
 
 /**
  * Stage: everything the list needs goes where it will be needed, and nothing a user pulls by tag
@@ -38,11 +39,11 @@ export function itemsOf(p: Plan): Item[] {
 }
 
 /** Copies one image into one repository, by digest, then confirms the repository serves it. */
-async function stageItem(skopeo: Skopeo, item: Item, repository: string): Promise<void> {
+async function stageItem(skopeo: Pick<Skopeo, 'copy'>, reader: Reader, item: Item, repository: string): Promise<void> {
   const target = `${repository}@${item.digest}`
   log.info(`Copying ${item.label} ${item.ref} to ${repository}`)
   await skopeo.copy(item.ref, target)
-  const served = await servedDigest(skopeo, target)
+  const served = await reader.digest(target)
   if (served !== item.digest) throw new Error(`after the copy ${repository} serves ${served ?? 'nothing'} for ${item.digest}`)
   log.info(`${item.label}: ${repository} has ${item.digest}`)
 }
@@ -52,7 +53,13 @@ async function stageItem(skopeo: Skopeo, item: Item, repository: string): Promis
  * has an item when it is where the item was read from, or when a list it serves now refers to it
  * (the registry checked the entries exist when that list was written). Fails with every failure named.
  */
-export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], current: Current[]): Promise<void> {
+export async function stageImages(
+  skopeo: Pick<Skopeo, 'copy'>,
+  reader: Reader,
+  p: Plan,
+  refs: string[],
+  current: Current[]
+): Promise<void> {
   const repositories = [...new Set(refs.map(repositoryOf))]
   const has = (repository: string, item: Item): boolean =>
     sameReference(repositoryOf(item.ref), repository) ||
@@ -63,7 +70,7 @@ export async function stageImages(skopeo: Skopeo, p: Plan, refs: string[], curre
     itemsOf(p)
       .filter(item => !has(repository, item))
       .map(item =>
-        stageItem(skopeo, item, repository).then(
+        stageItem(skopeo, reader, item, repository).then(
           () => undefined,
           (e: unknown) => `${item.label} into ${repository}: ${explain(e)}`
         )
@@ -101,7 +108,8 @@ export async function buildLocalList(
 
 /** Both halves of staging, side by side; waits for both so nothing runs on after a failure. */
 export async function stage(o: {
-  skopeo: Skopeo
+  skopeo: Pick<Skopeo, 'copy'>
+  reader: Reader
   buildah: Buildah
   plan: Plan
   refs: string[]
@@ -111,7 +119,7 @@ export async function stage(o: {
   annotations: Record<string, string>
 }): Promise<void> {
   const results = await Promise.allSettled([
-    imagesGoAhead(o.plan, o.format) ? stageImages(o.skopeo, o.plan, o.refs, o.current) : Promise.resolve(),
+    imagesGoAhead(o.plan, o.format) ? stageImages(o.skopeo, o.reader, o.plan, o.refs, o.current) : Promise.resolve(),
     buildLocalList(o.buildah, o.listName, o.plan, o.annotations)
   ])
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

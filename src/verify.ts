@@ -1,9 +1,9 @@
 import { Platform, platformKey } from './arch'
 import type { Format } from './inputs'
-import { Attestation, FORMAT_MEDIA, Manifest, parseManifest, sha256 } from './manifest'
+import { Attestation, FORMAT_MEDIA, Manifest, parseManifest } from './manifest'
 import type { Current, Entry, PlannedAttestation } from './plan'
 import { explain } from './retry'
-import { Skopeo } from './skopeo'
+import type { Reader } from './registry/reader'
 import { sleep } from './timing'
 
 /**
@@ -86,12 +86,6 @@ export function checkServed(
   return undefined
 }
 
-/** The digest a tag serves right now (never from a cache), or null when it does not exist. */
-export async function servedDigest(skopeo: Skopeo, ref: string): Promise<string | null> {
-  const raw = await skopeo.manifest(ref, { fresh: true })
-  return raw ? sha256(raw) : null
-}
-
 export interface Wait {
   /** How long a destination may keep serving something else after the push. */
   waitMs: number
@@ -104,14 +98,14 @@ export interface Wait {
  * serve the old list for a while after the push. Returns what was served last (null: nothing).
  */
 export async function readBack(
-  skopeo: Skopeo,
+  reader: Reader,
   ref: string,
   wanted: (served: Manifest | null) => boolean,
   wait: Wait
 ): Promise<Manifest | null> {
   const deadline = Date.now() + wait.waitMs
   for (let pause = wait.firstPauseMs; ; pause *= 2) {
-    const raw = await skopeo.manifest(ref, { fresh: true })
+    const raw = await reader.manifest(ref, { fresh: true })
     const served = raw ? parseManifest(raw) : null
     if (wanted(served) || Date.now() + pause > deadline) return served
     await sleep(pause)
@@ -119,11 +113,12 @@ export async function readBack(
 }
 
 /** Which entries a repository cannot serve, read afresh: the last word before `published`. */
-export async function unservable(skopeo: Skopeo, repository: string, entries: Array<Pick<Entry, 'arch' | 'digest'>>): Promise<string[]> {
+export async function unservable(reader: Reader, repository: string, entries: Array<Pick<Entry, 'arch' | 'digest'>>): Promise<string[]> {
   const missing = await Promise.all(
     entries.map(e =>
-      skopeo.manifest(`${repository}@${e.digest}`, { fresh: true }).then(
-        raw => (raw ? [] : [e.arch]),
+      reader.digest(`${repository}@${e.digest}`).then(
+        // By digest, a reader only answers for those very bytes.
+        served => (served ? [] : [e.arch]),
         (error: unknown) => [`${e.arch} (${explain(error)})`]
       )
     )

@@ -81,8 +81,12 @@ class FakeRegistry {
     return raw ? sha256(raw) : null
   }
 
-  readonly skopeo: Pick<Skopeo, 'manifest' | 'copy'> = {
+  readonly skopeo: Pick<Skopeo, 'manifest' | 'copy' | 'digest'> = {
     manifest: async ref => (ref.includes('@') ? this.byDigest.get(ref) : this.tags.get(ref)) ?? null,
+    digest: async ref => {
+      const raw = await this.skopeo.manifest(ref)
+      return raw ? sha256(raw) : null
+    },
     copy: async (from, to) => {
       this.copied.push(to)
       this.tag(to, this.byDigest.get(from) as Buffer)
@@ -119,6 +123,7 @@ async function commitTo(reg: FakeRegistry, refs: string[]): Promise<{ report: Re
   }
   const result = commit({
     skopeo: reg.skopeo as Skopeo,
+    reader: reg.skopeo as Skopeo,
     buildah: reg.buildah as Buildah,
     listName: 'localhost/multiarch-publish-temp-r-1-test',
     plan,

@@ -101,6 +101,10 @@ class FakeRegistry {
       await this.onRead(ref)
       return (ref.includes('@') ? this.byDigest.get(ref) : this.tags.get(ref)) ?? null
     }),
+    digest: async (ref: string): Promise<string | null> => {
+      const raw = await this.skopeo.manifest(ref, { fresh: true })
+      return raw ? sha256(raw) : null
+    },
     copy: jest.fn(async (from: string, to: string): Promise<void> => {
       this.copies.push(to)
       await this.onCopy(to)
@@ -162,6 +166,7 @@ async function commitTo(
   for (const ref of o.upToDate ?? []) Object.assign(report.destinations.find(d => d.ref === ref) ?? {}, { status: 'up to date' })
   const options: CommitOptions = {
     skopeo: reg.skopeo,
+    reader: reg.skopeo,
     buildah: reg.buildah,
     listName: 'localhost/multiarch-publish-temp-r-1-test',
     plan: plan(o.push ?? o.refs, o.upToDate),

@@ -6,8 +6,9 @@
 import type { Platform } from '../../src/arch'
 import { MEDIA, parseManifest, sha256 } from '../../src/manifest'
 import type { Current, Entry, PlannedAttestation } from '../../src/plan'
-import type { Skopeo } from '../../src/skopeo'
-import { checkLocal, checkServed, readBack, servedDigest, servesPlanned, signature, unservable } from '../../src/verify'
+import type { Reader } from '../../src/registry/reader'
+import { Skopeo } from '../../src/skopeo'
+import { checkLocal, checkServed, readBack, servesPlanned, signature, unservable } from '../../src/verify'
 
 const digest = (c: string): string => `sha256:${c.repeat(64)}`
 const AMD = digest('a')
@@ -66,7 +67,12 @@ function fakeSkopeo(...answers: Array<Buffer | null | Error>) {
     if (a instanceof Error) throw a
     return a ?? null
   })
-  return { skopeo: { manifest } as unknown as Skopeo, manifest }
+  // As Skopeo.digest does it: a fresh read of the bytes.
+  const digest = async (ref: string): Promise<string | null> => {
+    const raw = await manifest(ref, { fresh: true })
+    return raw ? sha256(raw) : null
+  }
+  return { skopeo: { manifest, digest } as unknown as Reader, manifest }
 }
 
 describe('signature and checkLocal: the local list against the plan', () => {
@@ -189,12 +195,13 @@ describe('checkServed: what a destination serves after the push', () => {
   })
 })
 
-describe('servedDigest', () => {
+describe('Skopeo.digest', () => {
   test('the digest of the bytes served, read afresh; null when there is nothing', async () => {
     const raw = listRaw(PLANNED)
-    const { skopeo, manifest } = fakeSkopeo(raw, null)
-    expect(await servedDigest(skopeo, 'r.example/x:1')).toBe(sha256(raw))
-    expect(await servedDigest(skopeo, 'r.example/x:1')).toBeNull()
+    const skopeo = new Skopeo({ tlsVerify: true, env: {}, retries: 0 })
+    const manifest = jest.spyOn(skopeo, 'manifest').mockResolvedValueOnce(raw).mockResolvedValueOnce(null)
+    expect(await skopeo.digest('r.example/x:1')).toBe(sha256(raw))
+    expect(await skopeo.digest('r.example/x:1')).toBeNull()
     expect(manifest).toHaveBeenCalledWith('r.example/x:1', { fresh: true })
   })
 })
