@@ -365,10 +365,14 @@ interface Sample {
  * Samples, every few ms, the argv (/proc/<pid>/cmdline) and environment (/proc/<pid>/environ) of
  * every process descended from the run's node steps (found by `marker` in their environment). A fork
  * that has not exec'd yet is still node with node's environment, so node images are not samples.
+ * A process that exits between the reads of its argv and its environment reads as an empty
+ * environment, so an environment counts only if the same argv is read after it. A pid is known by
+ * its start time too: one reused by another process is not the run's child it once was.
  */
 function sampleChildren(marker: string): () => Sample[] {
   const node = fs.realpathSync(process.execPath)
-  const parentOf = new Map<number, number>()
+  /** Each pid's parent when first seen (kept after it exits, so its orphans still count) and start time. */
+  const known = new Map<number, { ppid: number; start: string }>()
   const roots = new Set<number>()
   const samples = new Map<string, Sample>()
   const read = (pid: number, what: string): string => fs.readFileSync(`/proc/${pid}/${what}`, 'utf8')
@@ -379,9 +383,12 @@ function sampleChildren(marker: string): () => Sample[] {
       .map(Number)
     for (const pid of alive) {
       try {
-        if (!parentOf.has(pid)) {
-          const stat = read(pid, 'stat')
-          parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+        const stat = read(pid, 'stat')
+        // Fields after the command name: state, ppid, …; the start time is field 22.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        if (known.get(pid)?.start !== fields[19]) {
+          known.set(pid, { ppid: Number(fields[1]), start: fields[19] })
+          roots.delete(pid)
         }
         const exe = fs.readlinkSync(`/proc/${pid}/exe`)
         if (exe === node) {
@@ -393,13 +400,16 @@ function sampleChildren(marker: string): () => Sample[] {
             roots.add(pid)
           continue
         }
-        let p = parentOf.get(pid)
-        for (let hops = 0; p !== undefined && !roots.has(p) && hops < 20; hops++) p = parentOf.get(p)
+        let p = known.get(pid)?.ppid
+        for (let hops = 0; p !== undefined && !roots.has(p) && hops < 20; hops++) p = known.get(p)?.ppid
         if (p === undefined || !roots.has(p)) continue
-        const argv = read(pid, 'cmdline').split('\0').filter(Boolean)
-        if (argv.length === 0) continue // a zombie: nothing left to read
+        const cmdline = read(pid, 'cmdline')
+        if (!cmdline) continue // a zombie: nothing left to read
+        const environ = read(pid, 'environ')
+        if (read(pid, 'cmdline') !== cmdline) continue // exited (or exec'd) meanwhile: not its environment
+        const argv = cmdline.split('\0').filter(Boolean)
         const env = Object.fromEntries(
-          read(pid, 'environ')
+          environ
             .split('\0')
             .filter(Boolean)
             .map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
