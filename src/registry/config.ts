@@ -376,7 +376,7 @@ export class RegistryConfig {
       } catch {
         continue
       }
-      for (const entry of entries) {
+      for (const entry of entries.sort((a, b) => byBytes(a.name, b.name))) {
         const file = path.join(dir, entry.name)
         if (entry.isSymbolicLink() && isSameDirLink(file)) continue
         const text = readIfPossible(file)
