@@ -15,10 +15,10 @@ const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'
 const DEFAULTS: Record<string, string> = Object.fromEntries(Object.entries(action.inputs).map(([name, spec]) => [name, spec.default ?? '']))
 const REQUIRED = { repo: 'fedora-minimal', tag: '40', arches: 'x86_64 aarch64', registries: 'quay.io/fedora' }
 
-/** getInputs with action.yml's defaults, trimming unless told not to, as core.getInput does. */
+/** getInputs with action.yml's defaults; as core.getInput does, '' for an input not given, trimmed unless told not to. */
 const inputs = (overrides: Record<string, string>): Inputs => {
   const values: Record<string, string> = { ...DEFAULTS, ...REQUIRED, ...overrides }
-  return getInputs((name, options) => (options?.trimWhitespace === false ? values[name] : values[name].trim()))
+  return getInputs((name, options) => (options?.trimWhitespace === false ? (values[name] ?? '') : (values[name] ?? '').trim()))
 }
 
 /** The message of the InputError getInputs throws, or a failure naming what it accepted. */

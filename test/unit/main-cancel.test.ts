@@ -13,11 +13,18 @@ import { publish } from '../../src/publish'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), setFailed: jest.fn() }))
 jest.mock('../../src/exec', () => ({ stopChildren: jest.fn(async () => 0) }))
-jest.mock('../../src/inputs', () => ({ getInputs: () => ({ summary: false }) }))
 jest.mock('../../src/publish', () => ({ publish: jest.fn() }))
 jest.mock('../../src/report', () => ({ outcomeLine: () => '', setOutputs: jest.fn(), writeSummary: jest.fn() }))
 
-beforeEach(() => jest.clearAllMocks())
+// The inputs as a runner passes them: only the required ones.
+const INPUTS = { INPUT_REPO: 'r', INPUT_TAG: '1', INPUT_ARCHES: 'x86_64', INPUT_REGISTRIES: 'registry.example.org' }
+beforeEach(() => {
+  jest.clearAllMocks()
+  Object.assign(process.env, INPUTS)
+})
+afterEach(() => {
+  for (const name of Object.keys(INPUTS)) delete process.env[name]
+})
 
 test.each(['SIGTERM', 'SIGINT'] as const)('%s while no child runs: the run is told to stop, and fails as cancelled', async signal => {
   const abortedAfterSignal: boolean[] = []
