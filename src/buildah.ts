@@ -70,6 +70,11 @@ export function checkSupported(v: Version, wantsAnnotations: boolean): void {
   }
 }
 
+/** A registry reference as buildah names it; an `oci:` layout reference (see LocalLayout) as it is. */
+function imageName(ref: string): string {
+  return ref.startsWith('oci:') ? ref : `docker://${ref}`
+}
+
 /** `localhost/multiarch-publish-temp-<repo>-<tag>-<unique>`: clearly local, never a remote name. */
 export function localListName(repo: string, tag: string, unique = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`): string {
   const clean = (s: string): string =>
@@ -107,7 +112,7 @@ export class Buildah {
       async () => {
         if (attempted) await removeList(name, this.access.env)
         attempted = true
-        await this.run([...args, ...tls, name, ...images.map(ref => `docker://${ref}`)])
+        await this.run([...args, ...tls, name, ...images.map(imageName)])
       },
       retryOptions(this.access)
     )
@@ -142,7 +147,7 @@ export class Buildah {
     ]
     await withRetry(
       `add ${ref}`,
-      () => this.run([...args, ...accessFlags(this.access, ref), name, `docker://${ref}`]),
+      () => this.run([...args, ...accessFlags(this.access, ref), name, imageName(ref)]),
       retryOptions(this.access)
     )
   }

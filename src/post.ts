@@ -1,3 +1,4 @@
+import * as fs from 'fs'
 import * as log from './log'
 import { removeCredentials } from './auth'
 import { removeList } from './buildah'
@@ -11,6 +12,8 @@ import { getState, STATE } from './state'
  */
 export async function post(): Promise<void> {
   removeCredentials({ tempDir: getState(STATE.authDir) })
+  const layouts = getState(STATE.layoutDir)
+  if (layouts) fs.rmSync(layouts, { recursive: true, force: true })
   // The runner gives this step every input again (the password too) and its tokens: children get none.
   const env = childEnv(process.env)
   // One local list per repository, a line each.

@@ -1,4 +1,8 @@
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
 import { prepareCredentials, removeCredentials } from './auth'
+import { LocalLayout } from './layout'
 import { Buildah, checkSupported, detectVersion, localListName, Version } from './buildah'
 import { commit, MovedByOther } from './commit'
 import { setConcurrency } from './exec'
@@ -58,6 +62,8 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
   })
   run.reports = repos.map(r => r.report)
   let reads: Reads | undefined
+  const layoutDir = fs.mkdtempSync(path.join(credentials.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-layouts-'))
+  saveState(STATE.layoutDir, layoutDir)
   try {
     const skopeo = new Skopeo(access)
     const sources = new Set(imageRefs(inputs).map(ref => referenceKey(repositoryOf(ref))))
@@ -117,6 +123,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       await phase(repos, 'Plan', async r => planOne(r, repos.length > 1))
       const staged = repos.filter(r => !r.settled)
       for (const r of staged) r.listName = localListName(r.inputs.repo, inputs.tag)
+      const layouts = new Map(staged.map(r => [r, LocalLayout.create(layoutDir)]))
       saveState(STATE.localList, staged.map(r => r.listName).join('\n'))
       try {
         if (signal.aborted) break
@@ -130,7 +137,8 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
             current: r.current as Current[],
             listName: r.listName as string,
             format: inputs.format,
-            annotations: inputs.annotations
+            annotations: inputs.annotations,
+            layout: layouts.get(r)
           })
         )
         await phase(
@@ -167,10 +175,13 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
           )
         )
         saveState(STATE.localList, '')
+        for (const layout of layouts.values()) layout.remove()
       }
     }
   } finally {
     reads?.close()
+    fs.rmSync(layoutDir, { recursive: true, force: true })
+    saveState(STATE.layoutDir, '')
     removeCredentials(credentials)
     saveState(STATE.authDir, '')
   }

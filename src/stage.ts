@@ -1,9 +1,10 @@
 import * as log from './log'
 import { Buildah } from './buildah'
 import type { Format } from './inputs'
-import { FORMAT_MEDIA } from './manifest'
+import { LocalLayout } from './layout'
+import { FORMAT_MEDIA, MEDIA } from './manifest'
 import { repositoryOf, sameReference } from './reference'
-import type { Current, Plan } from './plan'
+import type { Current, Entry, Plan } from './plan'
 import { explain } from './retry'
 import type { Reader } from './registry/reader'
 import { Skopeo } from './skopeo'
@@ -89,21 +90,27 @@ export async function buildLocalList(
   buildah: Pick<Buildah, 'create' | 'createTakes' | 'add' | 'entries'>,
   name: string,
   p: Plan,
-  annotations: Record<string, string>
+  annotations: Record<string, string>,
+  sourceOf: (e: Entry) => Promise<string> = async e => e.ref
 ): Promise<void> {
+  const sources = new Map(await Promise.all(p.entries.map(async e => [e, await sourceOf(e)] as const)))
   // New images in one `create` where buildah can; kept ones (their platform is the list's word, not
   // their config's) and the rest one at a time, with an explicit platform.
   const fresh = p.entries.filter(e => !e.kept)
-  const together = buildah.createTakes(fresh.map(e => e.ref)) ? fresh : []
+  const together = buildah.createTakes(fresh.map(e => sources.get(e) as string)) ? fresh : []
   await buildah.create(
     name,
     annotations,
-    together.map(e => e.ref)
+    together.map(e => sources.get(e) as string)
   )
-  for (const entry of p.entries.filter(e => !together.includes(e))) await buildah.add(name, entry.ref, entry.platform)
+  for (const entry of p.entries.filter(e => !together.includes(e))) await buildah.add(name, sources.get(entry) as string, entry.platform)
   for (const a of p.attestations) await buildah.add(name, a.ref, { os: 'unknown', architecture: 'unknown' }, a.annotations)
   const problem = checkLocal(await buildah.entries(name), p.entries, p.attestations)
   if (problem) throw new Error(`Refusing to push: ${problem}`)
+}
+
+function missing(e: Entry): never {
+  throw new Error(`${e.ref} disappeared while it was being read`)
 }
 
 /** Both halves of staging, side by side; waits for both so nothing runs on after a failure. */
@@ -117,10 +124,19 @@ export async function stage(o: {
   listName: string
   format: Format
   annotations: Record<string, string>
+  /** Where the local list's images are read from instead of their registries (when they go ahead). */
+  layout?: LocalLayout
 }): Promise<void> {
+  const goAhead = imagesGoAhead(o.plan, o.format)
+  const layout = goAhead ? o.layout : undefined
+  // Only what the push needs is in the layout: no layers, so only a push without `--all` may use it.
+  const sourceOf = async (e: Entry): Promise<string> =>
+    layout && e.mediaType === MEDIA.ociManifest
+      ? layout.add((await o.reader.manifest(e.ref)) ?? missing(e), await o.reader.config(e.ref))
+      : e.ref
   const results = await Promise.allSettled([
-    imagesGoAhead(o.plan, o.format) ? stageImages(o.skopeo, o.reader, o.plan, o.refs, o.current) : Promise.resolve(),
-    buildLocalList(o.buildah, o.listName, o.plan, o.annotations)
+    goAhead ? stageImages(o.skopeo, o.reader, o.plan, o.refs, o.current) : Promise.resolve(),
+    buildLocalList(o.buildah, o.listName, o.plan, o.annotations, sourceOf)
   ])
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed) throw failed.reason

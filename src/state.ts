@@ -8,7 +8,9 @@ export const STATE = {
   /** The local manifest lists, one per repository, a line each (`manifest rm` them). */
   localList: 'local-list',
   /** The private directory holding the temporary auth file. */
-  authDir: 'auth-dir'
+  authDir: 'auth-dir',
+  /** The directory of the local lists' OCI layouts (manifests and configs already read; public). */
+  layoutDir: 'layout-dir'
 } as const
 
 export type StateKey = (typeof STATE)[keyof typeof STATE]
