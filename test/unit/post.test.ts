@@ -42,6 +42,14 @@ describe('post step: what its children see', () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
+  test('removes the layouts directory the main step left', async () => {
+    const layouts = path.join(dir, 'multiarch-publish-layouts-x')
+    fs.mkdirSync(path.join(layouts, 'multiarch-publish-layout-y'), { recursive: true })
+    process.env['STATE_layout-dir'] = layouts
+    await post()
+    expect(fs.existsSync(layouts)).toBe(false)
+  })
+
   test('removes the left list with no input, token or password in its environment', async () => {
     await post()
     expect(fs.readFileSync(path.join(dir, 'argv'), 'utf8')).toBe('manifest rm localhost/multiarch-publish-temp-app-1-99-cafebabe\n')
