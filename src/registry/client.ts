@@ -366,7 +366,10 @@ function asRegistryError(e: unknown): RegistryError {
   const message = err instanceof Error ? err.message : String(e)
   if (TRANSIENT_CODES.has(code) || /socket hang up/i.test(message))
     return new RegistryError(`connection reset (${code || message})`, 'transient')
-  if (/certificate|self[- ]signed|SSL|TLS|wrong version number/i.test(`${code} ${message}`))
+  // OpenSSL's words for a TLS handshake answered in plain HTTP.
+  if (/wrong version number|packet length too long/i.test(message))
+    return new RegistryError(`http: server gave HTTP response to HTTPS client (${message})`, 'permanent')
+  if (/certificate|self[- ]signed|SSL|TLS/i.test(`${code} ${message}`))
     return new RegistryError(`x509: certificate problem: ${message}`, 'permanent')
   return new RegistryError(message, 'permanent')
 }
