@@ -55,7 +55,10 @@ export function isUnknownPlatform(p: Platform | undefined): boolean {
   return !p || !p.os || !p.architecture || p.os === 'unknown' || p.architecture === 'unknown'
 }
 
-/** Arch names ↔ platforms, built from the builtin table plus the `arch-map` input. */
+/**
+ * Arch names ↔ platforms, built from the builtin table plus the `arch-map` input. A platform
+ * (`linux/arm/v7`, as build matrices carry them) is a name for itself.
+ */
 export class ArchTable {
   private readonly byName = new Map<string, Platform>()
   private readonly mapped: string[]
@@ -67,25 +70,32 @@ export class ArchTable {
   }
 
   platform(name: string): Platform | undefined {
-    return this.byName.get(name)
+    return this.byName.get(name) ?? (name.includes('/') && name === name.trim() ? parsePlatform(name) : undefined)
   }
 
   names(): string[] {
     return [...this.byName.keys()]
   }
 
-  /** The name for a platform: one the user asked for if any, else an `arch-map` name, else a builtin one. */
+  /**
+   * The name for a platform: one the user asked for if any; else the platform itself if the user
+   * names arches by platform (a lost arch reads as they write them); else an `arch-map` name, else a builtin one.
+   */
   nameFor(p: Platform, preferred: readonly string[]): string | undefined {
     const key = platformKey(p)
-    return [...preferred, ...this.mapped, ...BUILTIN.map(([name]) => name)].find(name => {
-      const q = this.byName.get(name)
+    const same = (name: string): boolean => {
+      const q = this.platform(name)
       return q !== undefined && platformKey(q) === key
-    })
+    }
+    const asked = preferred.find(same)
+    if (asked) return asked
+    if (preferred.some(name => name.includes('/')) && parsePlatform(key)) return key
+    return [...this.mapped, ...BUILTIN.map(([name]) => name)].find(same)
   }
 }
 
 /**
- * Parses the `arch-map` YAML mapping (`{riscv64: linux/riscv64}`); throws a plain message, quoting
+ * Parses the `arch-map` YAML mapping (`{armv6: linux/arm/v6}`); throws a plain message, quoting
  * through inert(), on bad content. YAML aliases are refused outright: a map has no use for them, and
  * nested ones expand exponentially.
  */
@@ -99,7 +109,7 @@ export function parseArchMap(text: string): Record<string, Platform> {
     throw new Error(`not valid YAML: ${inert((e as Error).message.split('\n')[0])}`)
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new Error('must be a YAML mapping of arch name to os/architecture[/variant], e.g. {riscv64: linux/riscv64}')
+    throw new Error('must be a YAML mapping of arch name to os/architecture[/variant], e.g. {armv6: linux/arm/v6}')
   }
   const out: Record<string, Platform> = {}
   for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {

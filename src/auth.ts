@@ -37,7 +37,7 @@ export function prepareCredentials(inputs: Inputs, env: NodeJS.ProcessEnv = proc
   )
   if (inputs.username) {
     const covered = new Set(logins.map(([key]) => key))
-    for (const host of new Set([inputs.source, ...inputs.registries].map(registryHost))) {
+    for (const host of new Set([inputs.archTagRegistry, ...inputs.registries].map(registryHost))) {
       if (!covered.has(host)) logins.push([host, inputs.username, inputs.password])
     }
   }

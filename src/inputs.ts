@@ -1,11 +1,16 @@
 import * as fs from 'fs'
 import { parse as parseYaml } from 'yaml'
 import { ArchTable, parseArchMap, platformKey } from './arch'
-import { prefixKey, referenceKey, sameReference, underPrefix } from './reference'
+import { prefixKey, qualifyPrefix, qualifyReference, referenceKey, sameReference, underPrefix } from './reference'
 import { inert, quote } from './text'
 
 export type Policy = 'fail' | 'skip' | 'hybrid' | 'drop'
 export type Format = 'oci' | 'v2s2'
+/** `true`: the summary file, and the log where the runner does not show the file; `log`: the log only. */
+export type SummaryMode = 'true' | 'log' | 'false'
+
+/** Inputs renamed before the first release: the old name is refused, naming the new one. */
+export const RENAMED_INPUTS: Readonly<Record<string, string>> = { sources: 'arch-images', source: 'arch-tag-registry' }
 
 /** Every input, validated. Built in one place so nothing downstream re-parses strings. */
 export interface Inputs {
@@ -17,12 +22,16 @@ export interface Inputs {
   arches: string[]
   registries: string[]
   aliases: string[]
-  source: string
+  /** Registry prefix of the per-arch tags (input `arch-tag-registry`; default the first registry). */
+  archTagRegistry: string
   archTag: string
   archTable: ArchTable
   policy: Policy
   format: Format
+  /** Index annotations: the list's own, from unprefixed and `index:` lines. */
   annotations: Record<string, string>
+  /** `manifest:` and other per-image lines of `annotations` (metadata-action's default), as given: not for a list. */
+  ignoredAnnotations: string[]
   dryRun: boolean
   /** All destinations move together: a failed commit puts back the tags it already moved. */
   atomic: boolean
@@ -34,9 +43,9 @@ export interface Inputs {
   retries: number
   /** auto: reads in process where the configuration allows; skopeo: every read through skopeo. */
   reads: 'auto' | 'skopeo'
-  summary: boolean
-  /** arch → image reference (by digest or tag), from `sources`; empty: `<source>/<repo>:<arch-tag>`. */
-  sources: Record<string, string>
+  summary: SummaryMode
+  /** arch → image reference (by digest or tag), from `arch-images`; empty: `<arch-tag-registry>/<repo>:<arch-tag>`. */
+  archImages: Record<string, string>
   /** Full destination references, from `references`; empty: `registries` x `repo` x `tag` and `aliases`. */
   references: string[]
   /** `keep`: the attestation manifests of the source indexes go into the list with their images. */
@@ -117,20 +126,25 @@ function parseEnum<T extends string>(name: string, value: string, allowed: reado
   return v
 }
 
-/** `https://user:pass@host` → `https://***@host`: a password typed into a registry is not quoted back. */
+/**
+ * `https://user:pass@host` → `https://***@host`: a password typed into a registry is not quoted back.
+ * A short name's `app@sha256:…` is a digest, not credentials.
+ */
 function withoutUserinfo(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, '$1***@')
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@(?!sha(?:256|512):)/i, '$1***@')
 }
 
+/** A registry prefix, qualified as Docker reads it (`myorg` is `docker.io/myorg`). */
 function parseRegistry(name: string, value: string): string {
-  const v = value.replace(/\/+$/, '')
+  const given = value.replace(/\/+$/, '')
   const shown = quote(withoutUserinfo(value))
-  if (/^[^/]*@/.test(v) || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(v)) {
+  if (/^[^/]*@/.test(given) || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(given)) {
     throw new InputError(name, `${shown} must not hold credentials; use inputs "username" and "password", or "auth-file"`)
   }
-  if (/^[a-z]+:\/\//i.test(v)) {
+  if (/^[a-z]+:\/\//i.test(given)) {
     throw new InputError(name, `${shown} must be a registry prefix without a scheme, e.g. quay.io/fedora`)
   }
+  const v = qualifyPrefix(given)
   if (!REGISTRY.test(v)) {
     throw new InputError(
       name,
@@ -140,25 +154,57 @@ function parseRegistry(name: string, value: string): string {
   return v
 }
 
-function parseAnnotations(value: string): Record<string, string> {
-  const out: Record<string, string> = {}
+/** The levels of buildx's `--annotation [level,…][platform]:key=value` (docker/metadata-action writes the prefix). */
+const ANNOTATION_LEVELS = ['index', 'manifest', 'manifest-descriptor', 'index-descriptor']
+const ANNOTATION_PREFIX = /^([a-z-]+(?:,[a-z-]+)*)(\[[^\]]*\])?$/
+
+/**
+ * `annotations`, as written by hand or by docker/metadata-action: `key=value` lines, with an optional
+ * level prefix. Unprefixed and `index:` lines annotate the list. The other levels belong to the
+ * per-arch images (build-push-action applies them when it builds) or to an OCI layout's index.json:
+ * no list carries them, so they are returned apart, for one notice.
+ */
+function parseAnnotations(value: string): { annotations: Record<string, string>; ignored: string[] } {
+  const annotations: Record<string, string> = {}
+  const ignored: string[] = []
   for (const line of value
     .split('\n')
     .map(l => l.trim())
     .filter(Boolean)) {
     const eq = line.indexOf('=')
-    const key = eq > 0 ? line.slice(0, eq).trim() : ''
+    const name = eq > 0 ? line.slice(0, eq).trim() : ''
+    // A key has no colon, so the prefix is everything up to the last one.
+    const colon = name.lastIndexOf(':')
+    const key = name.slice(colon + 1)
     if (!ANNOTATION_KEY.test(key))
       throw new InputError('annotations', `${quote(line)} must be key=value with a key like org.opencontainers.image.source`)
-    if (key in out) throw new InputError('annotations', `${quote(key)} is given twice`)
-    out[key] = line.slice(eq + 1).trim()
+    if (colon >= 0) {
+      const prefix = ANNOTATION_PREFIX.exec(name.slice(0, colon))
+      const levels = prefix?.[1].split(',') ?? []
+      if (!prefix || !levels.every(l => ANNOTATION_LEVELS.includes(l)))
+        throw new InputError(
+          'annotations',
+          `${quote(line)} has an unknown level; a prefix is one or more of ${ANNOTATION_LEVELS.join(', ')}, e.g. index:key=value`
+        )
+      if (!levels.includes('index')) {
+        ignored.push(name)
+        continue
+      }
+      if (prefix[2])
+        throw new InputError('annotations', `${quote(line)}: an index annotation is for every platform; drop ${quote(prefix[2])}`)
+    }
+    if (key in annotations) throw new InputError('annotations', `${quote(key)} is given twice`)
+    annotations[key] = line.slice(eq + 1).trim()
   }
-  return out
+  return { annotations, ignored }
 }
 
-/** The per-arch tag for one arch, e.g. `40-x86_64`. */
+/**
+ * The per-arch tag for one arch, e.g. `40-x86_64`. A platform name gives its slashes as dashes
+ * (`40-linux-arm-v7`), the form Docker's multi-platform workflow names its per-platform artifacts.
+ */
 export function archTagFor(template: string, tag: string, arch: string): string {
-  return template.replace(/\{tag\}/g, tag).replace(/\{arch\}/g, arch)
+  return template.replace(/\{tag\}/g, tag).replace(/\{arch\}/g, arch.replace(/\//g, '-'))
 }
 
 /**
@@ -172,6 +218,10 @@ export function getInputs(get: GetInput): Inputs {
     if (!v) throw new InputError(name, 'is required')
     return v
   }
+  // Read only to refuse: a workflow written for the old name would otherwise run without it.
+  for (const [old, renamed] of Object.entries(RENAMED_INPUTS)) {
+    if (get(old).trim()) throw new InputError(old, `was renamed to "${renamed}"; use "${renamed}" instead`)
+  }
 
   let archTable: ArchTable
   try {
@@ -179,11 +229,11 @@ export function getInputs(get: GetInput): Inputs {
   } catch (e) {
     throw new InputError('arch-map', (e as Error).message)
   }
-  const sources = parseSources(get('sources'), archTable)
+  const archImages = parseArchImages(get('arch-images'), archTable)
   const references = parseList('references', get('references')).map(r =>
     parseReference('references', r, { tag: 'required', digest: 'never' })
   )
-  const fromSources = Object.keys(sources).length > 0
+  const fromArchImages = Object.keys(archImages).length > 0
 
   let repo: string, tag: string, aliases: string[], registries: string[], repos: string[]
   if (references.length > 0) {
@@ -229,23 +279,28 @@ export function getInputs(get: GetInput): Inputs {
       }
     }
   }
-  if (repos.length > 1 && Object.keys(sources).length > 0) throw new InputError('repo', 'must name one repository when "sources" is set')
+  if (repos.length > 1 && fromArchImages) throw new InputError('repo', 'must name one repository when "arch-images" is set')
 
-  const sourceInput = get('source').trim()
+  const archTagRegistryInput = get('arch-tag-registry').trim()
   const archTagInput = get('arch-tag').trim()
-  if (fromSources && sourceInput) throw new InputError('source', 'must be empty when "sources" is set: each arch names its own image there')
-  if (fromSources && archTagInput && archTagInput !== '{tag}-{arch}')
-    throw new InputError('arch-tag', 'must be empty (or the default) when "sources" is set')
-  const source = fromSources ? Object.values(sources)[0].host : sourceInput ? parseRegistry('source', sourceInput) : registries[0]
+  if (fromArchImages && archTagRegistryInput)
+    throw new InputError('arch-tag-registry', 'must be empty when "arch-images" is set: each arch names its own image there')
+  if (fromArchImages && archTagInput && archTagInput !== '{tag}-{arch}')
+    throw new InputError('arch-tag', 'must be empty (or the default) when "arch-images" is set')
+  const archTagRegistry = fromArchImages
+    ? Object.values(archImages)[0].host
+    : archTagRegistryInput
+      ? parseRegistry('arch-tag-registry', archTagRegistryInput)
+      : registries[0]
 
-  const arches = fromSources && !get('arches').trim() ? Object.keys(sources) : parseList('arches', required('arches'))
+  const arches = fromArchImages && !get('arches').trim() ? Object.keys(archImages) : parseList('arches', required('arches'))
   const byPlatform = new Map<string, string>()
   for (const arch of arches) {
     const platform = archTable.platform(arch)
     if (!platform) {
       throw new InputError(
         'arches',
-        `${quote(arch)} is not a known arch; known: ${archTable.names().join(' ')}; add others with input "arch-map"`
+        `${quote(arch)} is not a known arch; known: ${archTable.names().join(' ')}, or a platform such as linux/arm64; name others with input "arch-map"`
       )
     }
     const key = platformKey(platform)
@@ -253,8 +308,8 @@ export function getInputs(get: GetInput): Inputs {
     if (other) throw new InputError('arches', `"${other}" and "${arch}" are the same platform (${key})`)
     byPlatform.set(key, arch)
   }
-  for (const arch of Object.keys(sources)) {
-    if (!arches.includes(arch)) throw new InputError('sources', `names ${quote(arch)}, which is not in "arches"`)
+  for (const arch of Object.keys(archImages)) {
+    if (!arches.includes(arch)) throw new InputError('arch-images', `names ${quote(arch)}, which is not in "arches"`)
   }
 
   const archTag = archTagInput || '{tag}-{arch}'
@@ -262,9 +317,9 @@ export function getInputs(get: GetInput): Inputs {
     destinations({ registries, repo: r, tag, aliases, references: references.map(ref => ref.text) })
   )
   const inputOf = (ref: string): string => (references.length > 0 ? 'references' : ref.endsWith(`:${tag}`) ? 'tag' : 'aliases')
-  if (fromSources) {
+  if (fromArchImages) {
     // Publishing the list under a tag this run reads an image from would replace that image.
-    for (const [arch, ref] of Object.entries(sources)) {
+    for (const [arch, ref] of Object.entries(archImages)) {
       const same = destinationRefs.find(d => ref.tag !== undefined && sameReference(d, `${ref.repository}:${ref.tag}`))
       if (same)
         throw new InputError(
@@ -280,7 +335,7 @@ export function getInputs(get: GetInput): Inputs {
       const t = archTagFor(archTag, tag, arch)
       if (!TAG.test(t)) throw new InputError('arch-tag', `gives ${quote(t)} for ${arch}, which is not a valid tag`)
       // Publishing the list under a tag this run reads an image from would replace that image.
-      const same = destinationRefs.find(d => repos.some(r => sameReference(d, `${source}/${r}:${t}`)))
+      const same = destinationRefs.find(d => repos.some(r => sameReference(d, `${archTagRegistry}/${r}:${t}`)))
       if (same) {
         const name = inputOf(same)
         const value = references.length > 0 ? same : same.slice(same.lastIndexOf(':') + 1)
@@ -297,7 +352,7 @@ export function getInputs(get: GetInput): Inputs {
   if (attestations === 'keep' && format !== 'oci') {
     throw new InputError('attestations', '"keep" needs format "oci": a Docker manifest list (v2s2) cannot carry attestation manifests')
   }
-  const annotations = parseAnnotations(get('annotations'))
+  const { annotations, ignored: ignoredAnnotations } = parseAnnotations(get('annotations'))
   if (Object.keys(annotations).length > 0 && format !== 'oci') {
     throw new InputError('annotations', 'index annotations need format "oci"; a Docker manifest list (v2s2) cannot carry them')
   }
@@ -331,12 +386,13 @@ export function getInputs(get: GetInput): Inputs {
     arches,
     registries,
     aliases,
-    source,
+    archTagRegistry,
     archTag,
     archTable,
     policy: parseEnum('missing-arch-policy', get('missing-arch-policy') || 'fail', ['fail', 'skip', 'hybrid', 'drop'] as const),
     format,
     annotations,
+    ignoredAnnotations,
     dryRun: parseBool('dry-run', get('dry-run') || 'false'),
     atomic: parseBool('atomic', get('atomic') || 'true'),
     tlsVerify: parseBool('tls-verify', get('tls-verify') || 'true'),
@@ -346,10 +402,10 @@ export function getInputs(get: GetInput): Inputs {
     certDir,
     retries: Number(retriesText),
     reads: parseEnum('reads', get('reads') || 'auto', ['auto', 'skopeo'] as const),
-    summary: parseBool('summary', get('summary') || 'true'),
+    summary: parseEnum('summary', get('summary') || 'true', ['true', 'log', 'false'] as const),
     repos,
     registryAuth,
-    sources: Object.fromEntries(Object.entries(sources).map(([arch, ref]) => [arch, ref.text])),
+    archImages: Object.fromEntries(Object.entries(archImages).map(([arch, ref]) => [arch, ref.text])),
     references: references.map(r => r.text),
     attestations
   }
@@ -426,8 +482,9 @@ export interface Reference {
 const DIGEST = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/
 
 /**
- * `host[:port]/path/repo[:tag][@digest]`. The host is required (no implicit docker.io: which
- * registry a release goes to is never a guess), and so is a tag or a digest, as `want` says.
+ * `host[:port]/path/repo[:tag][@digest]`, or a Docker Hub short name (`user/app:1`, `app:1`) as
+ * Docker reads it: `text` is the qualified reference, which outputs and the summary show. A tag or a
+ * digest is required, as `want` says.
  */
 export function parseReference(
   name: string,
@@ -435,18 +492,20 @@ export function parseReference(
   want: { tag: 'required' | 'optional'; digest: 'never' | 'optional' }
 ): Reference {
   const shown = quote(withoutUserinfo(text))
-  if (/^[^/]*@/.test(text) || /:\/\//.test(text))
+  // `user:password@host/…`; a short name by digest (`app@sha256:…`) has no `/` after its `@`.
+  if (/^[^/]*@[^/]*\//.test(text) || /:\/\//.test(text))
     throw new InputError(name, `${shown} must be a plain reference such as ghcr.io/owner/app:1.0, without a scheme or credentials`)
-  const at = text.indexOf('@')
-  const digest = at >= 0 ? text.slice(at + 1) : undefined
-  const named = at >= 0 ? text.slice(0, at) : text
+  const qualified = qualifyReference(text)
+  const at = qualified.indexOf('@')
+  const digest = at >= 0 ? qualified.slice(at + 1) : undefined
+  const named = at >= 0 ? qualified.slice(0, at) : qualified
   const slash = named.lastIndexOf('/')
   const colon = named.lastIndexOf(':')
   const tag = colon > slash ? named.slice(colon + 1) : undefined
   const repository = colon > slash ? named.slice(0, colon) : named
   const host = repository.split('/')[0]
   const path = repository.slice(host.length + 1)
-  if (!new RegExp(`^${HOST}$`).test(host) || !(host.includes('.') || host.includes(':') || host === 'localhost') || !REPO.test(path)) {
+  if (!new RegExp(`^${HOST}$`).test(host) || !REPO.test(path)) {
     throw new InputError(
       name,
       `${shown} is not a reference such as ghcr.io/owner/app:1.0 (a registry host, then a lowercase repository path)`
@@ -463,24 +522,29 @@ export function parseReference(
   if (tag === undefined && digest === undefined)
     throw new InputError(name, `${shown} must have a ${want.tag === 'required' ? 'tag' : 'tag or a digest'}`)
   if (tag === undefined && want.tag === 'required') throw new InputError(name, `${shown} must have a tag`)
-  return { text, host, repository, tag, digest }
+  return { text: qualified, host, repository, tag, digest }
 }
 
-/** `sources`: a YAML mapping from arch name to an image reference, by digest or by tag. */
-function parseSources(text: string, table: ArchTable): Record<string, Reference> {
+/** `arch-images`: a YAML mapping from an arch or platform name to an image reference, by digest or by tag. */
+function parseArchImages(text: string, table: ArchTable): Record<string, Reference> {
   if (!text.trim()) return {}
   let doc: unknown
   try {
     doc = parseYaml(text, { schema: 'failsafe', maxAliasCount: 0 })
   } catch {
-    throw new InputError('sources', 'is not valid YAML (aliases are not allowed)')
+    throw new InputError('arch-images', 'is not valid YAML (aliases are not allowed)')
   }
-  if (!isObject(doc)) throw new InputError('sources', 'must be a mapping from arch to image, e.g. {x86_64: ghcr.io/o/app@sha256:…}')
+  if (!isObject(doc))
+    throw new InputError('arch-images', 'must be a mapping from arch to image, e.g. {linux/amd64: ghcr.io/o/app@sha256:…}')
   const out: Record<string, Reference> = {}
   for (const [arch, value] of Object.entries(doc)) {
-    if (!table.platform(arch)) throw new InputError('sources', `${quote(arch)} is not a known arch; add it with input "arch-map"`)
-    if (typeof value !== 'string') throw new InputError('sources', `the image of ${quote(arch)} must be a reference`)
-    out[arch] = parseReference('sources', value.trim(), { tag: 'optional', digest: 'optional' })
+    if (!table.platform(arch))
+      throw new InputError(
+        'arch-images',
+        `${quote(arch)} is not a known arch; use a platform such as linux/arm64, or name it with input "arch-map"`
+      )
+    if (typeof value !== 'string') throw new InputError('arch-images', `the image of ${quote(arch)} must be a reference`)
+    out[arch] = parseReference('arch-images', value.trim(), { tag: 'optional', digest: 'optional' })
   }
   return out
 }

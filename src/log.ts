@@ -80,7 +80,8 @@ export function setSecret(secret: string): void {
 /**
  * Appends Markdown to the job summary. The caller escapes untrusted parts with markdown() from
  * src/text.ts; control characters other than line breaks are escaped here. Returns false when the
- * runner has no job summary (older Gitea, act) or it cannot be written; neither fails the step.
+ * runner has no job summary file or it cannot be written; neither fails the step. Whether the runner
+ * shows the file is report.ts's concern (act and Forgejo write it where nobody reads it).
  */
 export function appendSummary(markdownText: string): boolean {
   const file = process.env.GITHUB_STEP_SUMMARY

@@ -2,9 +2,10 @@ import * as core from '@actions/core'
 import * as log from './log'
 import { Cancelled } from './commit'
 import { stopChildren } from './exec'
-import { getInputs } from './inputs'
+import { getInputs, SummaryMode } from './inputs'
 import { publish } from './publish'
 import { outcomeLine, RunReport, setOutputs, writeSummary } from './report'
+import { quote } from './text'
 
 /**
  * The main step (also what `npx @github/local-action run . src/main.ts .env` calls). The post step
@@ -23,11 +24,12 @@ export async function run(): Promise<void> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  let summary = true
+  let summary: SummaryMode = 'true'
   const started = Date.now()
   try {
     const inputs = getInputs((name: string, options?: core.InputOptions) => core.getInput(name, options))
     summary = inputs.summary
+    if (inputs.ignoredAnnotations.length > 0) log.notice(ignoredAnnotationsNotice(inputs.ignoredAnnotations))
     await publish(inputs, run, cancel.signal)
   } catch (e) {
     const message =
@@ -45,9 +47,19 @@ export async function run(): Promise<void> {
   } finally {
     run.durationMs = Date.now() - started
     setOutputs(run)
-    if (summary) await writeSummary(run)
+    await writeSummary(run, summary)
     log.info(outcomeLine(run))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+/** One notice for every annotation a list cannot carry (metadata-action writes `manifest:` lines by default). */
+export function ignoredAnnotationsNotice(names: string[]): string {
+  const shown = names.slice(0, 5).map(n => quote(n, 100))
+  const more = names.length > shown.length ? ` and ${names.length - shown.length} more` : ''
+  return (
+    `Input "annotations": not applied to the list: ${shown.join(', ')}${more}. A list takes unprefixed and index: lines; ` +
+    'manifest: and manifest-descriptor: ones are for the per-arch images, which build-push-action annotates when it builds.'
+  )
 }

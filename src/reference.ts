@@ -28,6 +28,25 @@ export function prefixKey(prefix: string): string {
   return slash < 0 ? hostKey(prefix) : `${hostKey(prefix.slice(0, slash))}${prefix.slice(slash)}`
 }
 
+/** Docker's test for a first path component that is a registry host rather than a Docker Hub namespace. */
+const isHost = (component: string): boolean => /[.:]/.test(component) || component.toLowerCase() === 'localhost'
+
+/**
+ * A reference as Docker reads a short name (docker/metadata-action's `tags` for `images: user/app`):
+ * `user/app:1` is `docker.io/user/app:1`, `app:1` is `docker.io/library/app:1`. A reference whose
+ * first component is a host (a `.` or `:`, or `localhost`) is as written.
+ */
+export function qualifyReference(ref: string): string {
+  const slash = ref.indexOf('/')
+  if (slash < 0) return `docker.io/library/${ref}`
+  return isHost(ref.slice(0, slash)) ? ref : `docker.io/${ref}`
+}
+
+/** A registry prefix as Docker would read it: `myorg` (no `.`, `:` or `localhost`) is Docker Hub's `docker.io/myorg`. */
+export function qualifyPrefix(prefix: string): string {
+  return isHost(prefix.split('/')[0]) ? prefix : `docker.io/${prefix}`
+}
+
 export function sameReference(a: string, b: string): boolean {
   return referenceKey(a) === referenceKey(b)
 }

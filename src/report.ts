@@ -1,5 +1,6 @@
 import * as log from './log'
 import { formatPlatform } from './arch'
+import type { SummaryMode } from './inputs'
 import type { ArchOutcome, Plan } from './plan'
 import { inert, markdown, markdownCode } from './text'
 
@@ -233,16 +234,30 @@ export function renderRunSummary(run: RunReport): string {
 }
 
 /**
- * The job summary. Where the runner has no summary file (act-based Forgejo runners, older Gitea),
- * the same Markdown goes into the log, in a group, so it is not lost.
+ * Why this runner will not show a job summary file, or undefined where it will. nektos/act and the
+ * Forgejo runner (built on act) set GITHUB_STEP_SUMMARY to a file nobody shows. Gitea shows it from
+ * 1.27 on, and only with a runner that uploads it: nothing in the environment tells which Gitea this
+ * is, so Gitea counts as not showing it (a copy in the log costs less than a lost summary).
  */
-export async function writeSummary(run: RunReport): Promise<void> {
+export function summaryUnshown(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.GITHUB_STEP_SUMMARY) return 'this runner has no job summary file'
+  if (env.ACT) return 'act does not show job summaries'
+  if (env.FORGEJO_ACTIONS) return 'Forgejo does not show job summaries'
+  if (env.GITEA_ACTIONS) return 'Gitea shows job summaries only from 1.27, with a runner that uploads them'
+  return undefined
+}
+
+/**
+ * The job summary, as input `summary` says: `true` writes the summary file, and the same Markdown
+ * into the log, in a group, where the runner will not show the file; `log` only into the log.
+ */
+export async function writeSummary(run: RunReport, mode: SummaryMode): Promise<void> {
+  if (mode === 'false') return
   const text = renderRunSummary(run)
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    log.appendSummary(text)
-    return
-  }
-  await log.group('Summary (this runner has no job summary file)', async () => {
+  const unshown = summaryUnshown(process.env)
+  if (mode === 'true' && process.env.GITHUB_STEP_SUMMARY) log.appendSummary(text)
+  if (mode === 'true' && !unshown) return
+  await log.group(mode === 'log' ? 'Summary' : `Summary (${unshown})`, async () => {
     for (const line of text.split('\n')) log.info(line)
   })
 }

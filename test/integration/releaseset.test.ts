@@ -127,7 +127,7 @@ describe('registry-auth: each registry its own login', () => {
     // The step-wide login is A's; only rb's namespace "ns" gets B's, as a host/namespace key.
     const r = await run(
       inputs([ra.host, `${rb.host}/ns`], 'app', '1', ['x86_64'], {
-        source: `${ra.host}/ns`,
+        'arch-tag-registry': `${ra.host}/ns`,
         username: A.user,
         password: A.password,
         'registry-auth': `${rb.host}/ns: {username: ${B.user}, password: ${yamlString(B.password)}}`

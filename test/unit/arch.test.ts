@@ -91,6 +91,21 @@ describe('ArchTable', () => {
     expect(table.platform('X86_64')).toBeUndefined()
   })
 
+  test.each<[string, Platform]>([
+    ['linux/amd64', p('linux', 'amd64')],
+    ['linux/arm64/v8', p('linux', 'arm64', 'v8')],
+    ['linux/arm/v7', p('linux', 'arm', 'v7')],
+    ['linux/riscv64', p('linux', 'riscv64')],
+    ['linux/mips64le', p('linux', 'mips64le')],
+    ['windows/amd64', p('windows', 'amd64')]
+  ])('a platform %s is a name for itself', (name, platform) => {
+    expect(table.platform(name)).toEqual(platform)
+  })
+
+  test.each(['linux', 'linux/', '/amd64', 'Linux/amd64', 'linux/amd64/v1/x', ' linux/amd64', 'linux/amd64 '])('%j is no platform', name => {
+    expect(table.platform(name)).toBeUndefined()
+  })
+
   test('names() lists the Fedora names first', () => {
     expect(table.names().slice(0, 6)).toEqual(['x86_64', 'aarch64', 'ppc64le', 's390x', 'armhfp', 'i686'])
   })
@@ -114,7 +129,13 @@ describe('ArchTable', () => {
       ['asked-for OCI name beats the arch-map name', mapped, p('linux', 'amd64', 'v1'), ['amd64'], 'amd64'],
       ['arch-map adds arm/v6', mapped, p('linux', 'arm', 'v6'), [], 'armv6'],
       ['arch-map leaves arm/v7 alone', mapped, p('linux', 'arm', 'v7'), [], 'armhfp'],
-      ['arch-map adds loong64', mapped, p('linux', 'loong64'), [], 'loong']
+      ['arch-map adds loong64', mapped, p('linux', 'loong64'), [], 'loong'],
+      ['an asked-for platform name', table, p('linux', 'arm64', 'v8'), ['linux/amd64', 'linux/arm64'], 'linux/arm64'],
+      ['an asked-for platform name with a variant', table, p('linux', 'arm', 'v7'), ['linux/arm/v7'], 'linux/arm/v7'],
+      ['asked for by platform: another platform by its platform too', table, p('linux', 's390x'), ['linux/amd64'], 'linux/s390x'],
+      ['asked for by platform: an unknown platform by its platform', mapped, p('linux', 'riscv32'), ['linux/amd64'], 'linux/riscv32'],
+      ['asked for by platform: arm64 without its v8', table, p('linux', 'arm64', 'v8'), ['linux/amd64'], 'linux/arm64'],
+      ['asked for by name: another platform by its builtin name', table, p('linux', 's390x'), ['amd64'], 's390x']
     ])('%s', (_, t, platform, preferred, expected) => {
       expect(t.nameFor(platform, preferred)).toBe(expected)
     })

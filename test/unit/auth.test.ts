@@ -9,7 +9,7 @@ import type { Inputs } from '../../src/inputs'
 /** Only what prepareCredentials reads. */
 function inputs(overrides: Partial<Inputs>): Inputs {
   return {
-    source: 'staging.example.org:5000/builds',
+    archTagRegistry: 'staging.example.org:5000/builds',
     registries: ['registry.fedoraproject.org', 'quay.io/fedora', 'quay.io/fedora-mirror', '[::1]:5000/ns'],
     authFile: '',
     username: '',
@@ -141,10 +141,13 @@ describe('username and password', () => {
     removeCredentials(c)
   })
 
-  test('the source alone counts when it is also a registry', () => {
-    const c = prepareCredentials(inputs({ username: 'u', password: 'p', source: 'quay.io/fedora', registries: ['quay.io/fedora'] }), {
-      RUNNER_TEMP: runnerTemp
-    })
+  test('the arch-tag registry alone counts when it is also a registry', () => {
+    const c = prepareCredentials(
+      inputs({ username: 'u', password: 'p', archTagRegistry: 'quay.io/fedora', registries: ['quay.io/fedora'] }),
+      {
+        RUNNER_TEMP: runnerTemp
+      }
+    )
     expect(Object.keys(JSON.parse(fs.readFileSync(c.authFile as string, 'utf8')).auths)).toEqual(['quay.io'])
     removeCredentials(c)
   })

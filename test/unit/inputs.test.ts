@@ -4,7 +4,7 @@ import * as path from 'path'
 import { parse as parseYaml } from 'yaml'
 import { platformKey } from '../../src/arch'
 import { parseCommands } from '../workflow-commands'
-import { archTagFor, authFor, destinations, getInputs, GetInput, InputError, Inputs, parseList } from '../../src/inputs'
+import { archTagFor, authFor, destinations, getInputs, GetInput, InputError, Inputs, parseList, RENAMED_INPUTS } from '../../src/inputs'
 
 /** The action.yml defaults, as a runner applies them: every declared input, '' when it has no default. */
 const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'), 'utf8')) as {
@@ -20,13 +20,18 @@ const REQUIRED = {
 }
 
 /**
- * A fake `core.getInput`: only declared inputs can be read, so a typo in src fails the test; and it
- * trims unless told not to, as core does.
+ * A fake `core.getInput`: only declared inputs (and the renamed ones, read to refuse them) can be
+ * read, so a typo in src fails the test; and it trims unless told not to, as core does.
  */
 function fakeGet(overrides: Record<string, string> = {}): GetInput {
-  const values: Record<string, string> = { ...DEFAULTS, ...REQUIRED, ...overrides }
+  const values: Record<string, string> = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.keys(RENAMED_INPUTS).map(n => [n, ''])),
+    ...REQUIRED,
+    ...overrides
+  }
   return (name, options) => {
-    if (!(name in DEFAULTS)) throw new Error(`getInputs read undeclared input "${name}"`)
+    if (!(name in values)) throw new Error(`getInputs read undeclared input "${name}"`)
     return options?.trimWhitespace === false ? values[name] : values[name].trim()
   }
 }
@@ -59,7 +64,7 @@ describe('action.yml', () => {
         'arches',
         'registries',
         'aliases',
-        'source',
+        'arch-tag-registry',
         'arch-tag',
         'arch-map',
         'missing-arch-policy',
@@ -75,7 +80,7 @@ describe('action.yml', () => {
         'retries',
         'reads',
         'summary',
-        'sources',
+        'arch-images',
         'references',
         'attestations',
         'registry-auth'
@@ -97,13 +102,14 @@ describe('getInputs with only the required inputs', () => {
       arches: ['x86_64', 'aarch64'],
       registries: ['registry.example.org', 'quay.io/fedora'],
       aliases: [],
-      source: 'registry.example.org',
+      archTagRegistry: 'registry.example.org',
       archTag: '{tag}-{arch}',
       archTable: undefined,
       policy: 'fail',
       reads: 'auto',
       format: 'oci',
       annotations: {},
+      ignoredAnnotations: [],
       dryRun: false,
       atomic: true,
       tlsVerify: true,
@@ -112,8 +118,8 @@ describe('getInputs with only the required inputs', () => {
       password: '',
       certDir: '',
       retries: 3,
-      summary: true,
-      sources: {},
+      summary: 'true',
+      archImages: {},
       references: [],
       attestations: 'drop',
       repos: ['fedora-minimal'],
@@ -247,7 +253,7 @@ describe('registry prefixes', () => {
     ['Registry.Example.ORG/fedora', 'Registry.Example.ORG/fedora']
   ])('%j is accepted as %j', (value, expected) => {
     expect(inputs({ registries: `example.org ${value}` }).registries).toEqual(['example.org', expected])
-    expect(inputs({ source: value }).source).toBe(expected)
+    expect(inputs({ 'arch-tag-registry': value }).archTagRegistry).toBe(expected)
   })
 
   // An IPv6 registry starts with "[" too; it must not be taken for a YAML flow list.
@@ -270,9 +276,9 @@ describe('registry prefixes', () => {
     '-quay.io',
     'quay.io/fedora:40',
     '[::1'
-  ])('%j is refused, naming registries or source', value => {
+  ])('%j is refused, naming registries or arch-tag-registry', value => {
     expect(inputError({ registries: value }).message.startsWith(`Input "registries": "${value}"`)).toBe(true)
-    expect(inputError({ source: value }).message.startsWith(`Input "source": "${value}"`)).toBe(true)
+    expect(inputError({ 'arch-tag-registry': value }).message.startsWith(`Input "arch-tag-registry": "${value}"`)).toBe(true)
   })
 
   test('a scheme gets its own explanation', () => {
@@ -281,16 +287,18 @@ describe('registry prefixes', () => {
     )
   })
 
-  test('source defaults to the first registry and can be elsewhere', () => {
-    expect(inputs({ registries: 'b.example c.example' }).source).toBe('b.example')
-    expect(inputs({ source: 'staging.example:5000/builds' }).source).toBe('staging.example:5000/builds')
+  test('arch-tag-registry defaults to the first registry and can be elsewhere', () => {
+    expect(inputs({ registries: 'b.example c.example' }).archTagRegistry).toBe('b.example')
+    expect(inputs({ 'arch-tag-registry': 'staging.example:5000/builds' }).archTagRegistry).toBe('staging.example:5000/builds')
   })
 })
 
 describe('arches and arch-map', () => {
   test('an unknown arch is named, with the known ones', () => {
     const e = inputError({ arches: 'x86_64 riscv' })
-    expect(e.message).toMatch(/^Input "arches": "riscv" is not a known arch; known: x86_64 aarch64 .*; add others with input "arch-map"$/)
+    expect(e.message).toMatch(
+      /^Input "arches": "riscv" is not a known arch; known: x86_64 aarch64 .*, or a platform such as linux\/arm64; name others with input "arch-map"$/
+    )
   })
 
   test.each<[string, string, string]>([
@@ -394,7 +402,7 @@ describe('enums, booleans and numbers', () => {
     ['format', 'v2s1', 'Input "format": "v2s1" must be one of oci, v2s2'],
     ['dry-run', 'yes', 'Input "dry-run": "yes" must be true or false'],
     ['tls-verify', '0', 'Input "tls-verify": "0" must be true or false'],
-    ['summary', 'on', 'Input "summary": "on" must be true or false'],
+    ['summary', 'on', 'Input "summary": "on" must be one of true, log, false'],
     ['retries', '-1', 'Input "retries": "-1" must be a whole number from 0 to 10'],
     ['retries', '11', 'Input "retries": "11" must be a whole number from 0 to 10'],
     ['retries', '2.5', 'Input "retries": "2.5" must be a whole number from 0 to 10'],
@@ -408,8 +416,7 @@ describe('enums, booleans and numbers', () => {
     ['dry-run', 'TRUE', 'dryRun', true],
     ['dry-run', ' false ', 'dryRun', false],
     ['tls-verify', 'false', 'tlsVerify', false],
-    ['tls-verify', 'True', 'tlsVerify', true],
-    ['summary', 'false', 'summary', false]
+    ['tls-verify', 'True', 'tlsVerify', true]
   ])('%s = %j gives %s %s', (name, value, key, expected) => {
     expect(inputs({ [name]: value })[key]).toBe(expected)
   })
@@ -455,6 +462,207 @@ describe('annotations', () => {
       'Input "annotations": index annotations need format "oci"; a Docker manifest list (v2s2) cannot carry them'
     )
     expect(inputs({ annotations: '', format: 'v2s2' }).format).toBe('v2s2')
+  })
+})
+
+describe("annotations from docker/metadata-action's output, as is", () => {
+  // DOCKER_METADATA_ANNOTATIONS_LEVELS=manifest,index: each label once per level.
+  const META = [
+    'manifest:org.opencontainers.image.title=app',
+    'manifest:org.opencontainers.image.version=1.2.3',
+    'index:org.opencontainers.image.title=app',
+    'index:org.opencontainers.image.version=1.2.3'
+  ].join('\n')
+
+  test('index: lines go on the list, prefix stripped; manifest: lines are set aside, as given', () => {
+    const i = inputs({ annotations: META })
+    expect(i.annotations).toEqual({ 'org.opencontainers.image.title': 'app', 'org.opencontainers.image.version': '1.2.3' })
+    expect(i.ignoredAnnotations).toEqual(['manifest:org.opencontainers.image.title', 'manifest:org.opencontainers.image.version'])
+  })
+
+  test("metadata-action's default (manifest level only): nothing for the list, nothing refused, even with v2s2", () => {
+    const i = inputs({
+      annotations: 'manifest:org.opencontainers.image.title=app\nmanifest:org.opencontainers.image.revision=abc',
+      format: 'v2s2'
+    })
+    expect(i.annotations).toEqual({})
+    expect(i.ignoredAnnotations).toHaveLength(2)
+  })
+
+  test.each<[string, Record<string, string>, string[]]>([
+    ['index,manifest:k=v', { k: 'v' }, []],
+    ['manifest,index:k=v', { k: 'v' }, []],
+    ['manifest-descriptor:k=v', {}, ['manifest-descriptor:k']],
+    ['index-descriptor:k=v', {}, ['index-descriptor:k']],
+    ['manifest[linux/amd64]:k=v', {}, ['manifest[linux/amd64]:k']],
+    ['manifest,manifest-descriptor[linux/arm64,linux/arm/v7]:k=v', {}, ['manifest,manifest-descriptor[linux/arm64,linux/arm/v7]:k']],
+    ['index:k=a value: with colons=and equals', { k: 'a value: with colons=and equals' }, []],
+    ['k=v\nindex:other=w', { k: 'v', other: 'w' }, []]
+  ])('%j', (annotations, list, ignored) => {
+    const i = inputs({ annotations })
+    expect({ list: i.annotations, ignored: i.ignoredAnnotations }).toEqual({ list, ignored })
+  })
+
+  test.each<[string, string]>([
+    [
+      'manifests:k=v',
+      '"manifests:k=v" has an unknown level; a prefix is one or more of index, manifest, manifest-descriptor, index-descriptor'
+    ],
+    ['Index:k=v', '"Index:k=v" has an unknown level'],
+    ['index,:k=v', '"index,:k=v" has an unknown level'],
+    [':k=v', '"\\u003ak=v" has an unknown level'],
+    ['index[linux/amd64:k=v', 'has an unknown level'],
+    ['index:=v', '"index:=v" must be key=value'],
+    ['index[linux/amd64]:k=v', '"index[linux/amd64]:k=v": an index annotation is for every platform; drop "[linux/amd64]"'],
+    ['index:k=1\nk=2', '"k" is given twice']
+  ])('%j is refused, naming the input', (annotations, fragment) => {
+    const e = inputError({ annotations })
+    expect(e.message.startsWith('Input "annotations": ')).toBe(true)
+    expect(e.message).toContain(fragment)
+  })
+})
+
+describe('Docker Hub short names, as Docker reads them', () => {
+  const X = `sha256:${'a'.repeat(64)}`
+  const refs = (references: string, extra: Record<string, string> = {}): Inputs =>
+    inputs({ repo: '', tag: '', registries: '', references, ...extra })
+
+  test("metadata-action's tags for images: user/app and images: app", () => {
+    const i = refs('user/app:1.2.3\nuser/app:latest\napp:1.2.3')
+    expect(i.references).toEqual(['docker.io/user/app:1.2.3', 'docker.io/user/app:latest', 'docker.io/library/app:1.2.3'])
+    expect(destinations(i)).toEqual(i.references)
+    expect({ repo: i.repo, tag: i.tag, registries: i.registries }).toEqual({ repo: 'user/app', tag: '1.2.3', registries: ['docker.io'] })
+  })
+
+  test.each<[string, string]>([
+    ['user/app:1', 'docker.io/user/app:1'],
+    ['app:1', 'docker.io/library/app:1'],
+    ['org/team/app:1', 'docker.io/org/team/app:1'],
+    ['localhost/app:1', 'localhost/app:1'],
+    ['LOCALHOST/app:1', 'LOCALHOST/app:1'],
+    ['localhost:5000/app:1', 'localhost:5000/app:1'],
+    ['registry.example.org/app:1', 'registry.example.org/app:1'],
+    ['docker.io/app:1', 'docker.io/app:1']
+  ])('references %j is %j', (given, qualified) => {
+    expect(refs(given).references).toEqual([qualified])
+  })
+
+  test('a short name and its full form are the same destination', () => {
+    expect(inputError({}, () => refs('user/app:1 docker.io/user/app:1')).message).toBe(
+      'Input "references": "docker.io/user/app:1" names a destination listed already'
+    )
+    expect(inputError({}, () => refs('app:1 index.docker.io/library/app:1')).message).toMatch(/names a destination listed already/)
+  })
+
+  test('arch-images values: by digest and by tag', () => {
+    const i = inputs({ 'arch-images': `{x86_64: user/app@${X}, aarch64: "app:build-arm"}` })
+    expect(i.archImages).toEqual({ x86_64: `docker.io/user/app@${X}`, aarch64: 'docker.io/library/app:build-arm' })
+  })
+
+  test('an arch image under its short name is where a destination is: refused', () => {
+    expect(inputError({}, () => refs('docker.io/library/app:1', { 'arch-images': '{x86_64: "app:1"}' })).message).toMatch(
+      /^Input "references": "docker.io\/library\/app:1" is where the x86_64 image is read from/
+    )
+  })
+
+  test.each<[string, string]>([
+    ['myorg', 'docker.io/myorg'],
+    ['myorg/team', 'docker.io/myorg/team'],
+    ['localhost', 'localhost'],
+    ['quay.io', 'quay.io']
+  ])('registries %j is %j', (registry, qualified) => {
+    const i = inputs({ registries: registry, repo: 'app', tag: '1', aliases: 'latest' })
+    expect(i.registries).toEqual([qualified])
+    expect(destinations(i)).toEqual([`${qualified}/app:1`, `${qualified}/app:latest`])
+    expect(inputs({ 'arch-tag-registry': registry }).archTagRegistry).toBe(qualified)
+  })
+
+  test('a Docker Hub namespace and its full form are the same registry', () => {
+    expect(inputError({ registries: 'myorg docker.io/myorg' }).message).toBe('Input "registries": lists the same registry twice')
+    expect(inputError({ registries: 'myorg', 'arch-tag-registry': 'index.docker.io/myorg', aliases: '40-x86_64' }).message).toMatch(
+      /^Input "aliases": "40-x86_64" is the per-arch tag of x86_64/
+    )
+  })
+
+  test.each<[string, string, RegExp]>([
+    ['references', 'User/app:1', /^Input "references": "User\/app:1" is not a reference such as/],
+    ['references', 'app', /^Input "references": "app" must have a tag/],
+    ['references', 'app@' + X, /^Input "references": "app@sha256:a+" must name a tag, not a digest/],
+    ['references', 'u:hunter2@app:1', /^Input "references": "\*\*\*@app:1" must name a tag, not a digest$/],
+    ['references', '/app:1', /^Input "references": "\/app:1" is not a reference such as/],
+    ['registries', 'MyOrg', /^Input "registries": "MyOrg" is not a registry prefix/],
+    ['arch-images', '{x86_64: "App:1"}', /^Input "arch-images": "App:1" is not a reference such as/]
+  ])('%s %j is refused, naming the input', (name, value, message) => {
+    const e = inputError({}, () =>
+      name === 'references' ? refs(value) : name === 'registries' ? inputs({ registries: value }) : inputs({ 'arch-images': value })
+    )
+    expect(e.message).toMatch(message)
+    expect(e.message).not.toContain('hunter2')
+  })
+})
+
+describe('platform names wherever an arch is named', () => {
+  test('arches as platforms: kept as given, each its platform', () => {
+    const i = inputs({ arches: 'linux/amd64,linux/arm64,linux/arm/v7' })
+    expect(i.arches).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+    expect(i.arches.map(a => i.archTable.platform(a))).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+      { os: 'linux', architecture: 'arm', variant: 'v7' }
+    ])
+  })
+
+  test('a platform and a name for it are the same platform', () => {
+    expect(inputError({ arches: 'x86_64 linux/amd64' }).message).toBe(
+      'Input "arches": "x86_64" and "linux/amd64" are the same platform (linux/amd64)'
+    )
+    expect(inputError({ arches: 'linux/arm64 linux/arm64/v8' }).message).toMatch(/are the same platform \(linux\/arm64\)/)
+  })
+
+  test('arch-images keyed by platform: arches from the keys', () => {
+    const X = `sha256:${'a'.repeat(64)}`
+    const i = inputs({
+      repo: '',
+      tag: '',
+      registries: '',
+      arches: '',
+      references: 'ghcr.io/o/app:1',
+      'arch-images': `linux/amd64: ghcr.io/o/app@${X}\nlinux/arm/v7: ghcr.io/o/app@${X}`
+    })
+    expect(i.arches).toEqual(['linux/amd64', 'linux/arm/v7'])
+    expect(Object.keys(i.archImages)).toEqual(['linux/amd64', 'linux/arm/v7'])
+  })
+
+  test('per-arch tags of platforms have dashes for slashes', () => {
+    expect(archTagFor('{tag}-{arch}', '40', 'linux/arm/v7')).toBe('40-linux-arm-v7')
+    expect(inputError({ arches: 'linux/amd64', aliases: '40-linux-amd64' }).message).toMatch(
+      /^Input "aliases": "40-linux-amd64" is the per-arch tag of linux\/amd64/
+    )
+  })
+
+  test.each(['linux', 'linux/', '/arm64', 'linux/arm64/v8/x', 'Linux/arm64', 'linux//arm64', 'linux/arm 64'])('%j is refused', arches => {
+    expect(inputError({ arches: JSON.stringify([arches]) }).message).toMatch(/^Input "arches": ".*" is not a known arch/)
+  })
+})
+
+describe('renamed inputs', () => {
+  test.each(Object.entries(RENAMED_INPUTS))('%s is refused, naming %s', (old, renamed) => {
+    expect(inputError({ [old]: 'x' }).message).toBe(`Input "${old}": was renamed to "${renamed}"; use "${renamed}" instead`)
+  })
+
+  test('action.yml declares the new names only', () => {
+    for (const [old, renamed] of Object.entries(RENAMED_INPUTS)) expect([old in DEFAULTS, renamed in DEFAULTS]).toEqual([false, true])
+  })
+})
+
+describe('summary', () => {
+  test.each(['true', 'log', 'false'])('%s', summary => {
+    expect(inputs({ summary }).summary).toBe(summary)
+  })
+
+  test('the default is true', () => {
+    expect(DEFAULTS.summary).toBe('true')
+    expect(inputs().summary).toBe('true')
   })
 })
 
@@ -564,18 +772,24 @@ describe('inputs that would destroy data', () => {
     [{ aliases: 'build-40', 'arch-tag': 'build-{tag}{arch}', arches: 'x86_64', 'arch-map': '' }, ''],
     [{ aliases: 'x86_64-40', 'arch-tag': '{arch}-{tag}' }, 'Input "aliases": "x86_64-40" is the per-arch tag of x86_64'],
     // The same place spelled otherwise: host case, Docker Hub's aliases and its implicit library/.
-    [{ registries: 'localhost:5000', source: 'LOCALHOST:5000', aliases: '40-x86_64' }, 'Input "aliases": "40-x86_64" is the per-arch tag'],
-    [{ registries: 'Quay.io/fedora', source: 'quay.IO/fedora', aliases: '40-x86_64' }, 'Input "aliases": "40-x86_64" is the per-arch tag'],
     [
-      { registries: 'docker.io/fedora', source: 'index.docker.io/fedora', aliases: '40-x86_64' },
+      { registries: 'localhost:5000', 'arch-tag-registry': 'LOCALHOST:5000', aliases: '40-x86_64' },
       'Input "aliases": "40-x86_64" is the per-arch tag'
     ],
     [
-      { registries: 'registry-1.docker.io/fedora', source: 'docker.io/fedora', aliases: '40-x86_64' },
+      { registries: 'Quay.io/fedora', 'arch-tag-registry': 'quay.IO/fedora', aliases: '40-x86_64' },
       'Input "aliases": "40-x86_64" is the per-arch tag'
     ],
     [
-      { registries: 'docker.io', repo: 'alpine', source: 'docker.io/library', aliases: '40-x86_64' },
+      { registries: 'docker.io/fedora', 'arch-tag-registry': 'index.docker.io/fedora', aliases: '40-x86_64' },
+      'Input "aliases": "40-x86_64" is the per-arch tag'
+    ],
+    [
+      { registries: 'registry-1.docker.io/fedora', 'arch-tag-registry': 'docker.io/fedora', aliases: '40-x86_64' },
+      'Input "aliases": "40-x86_64" is the per-arch tag'
+    ],
+    [
+      { registries: 'docker.io', repo: 'alpine', 'arch-tag-registry': 'docker.io/library', aliases: '40-x86_64' },
       'Input "aliases": "40-x86_64" is the per-arch tag'
     ]
   ])('%j', (overrides, message) => {
@@ -645,7 +859,7 @@ describe('registries with credentials in them', () => {
     const e = inputError({ registries })
     expect(e.message).toContain(fragment)
     expect(e.message).not.toContain('hunter2')
-    expect(inputError({ source: registries }).message).not.toContain('hunter2')
+    expect(inputError({ 'arch-tag-registry': registries }).message).not.toContain('hunter2')
   })
 })
 
@@ -712,7 +926,7 @@ describe('hostile values are quoted inert', () => {
     ['tag', `40${hostile}`],
     ['aliases', `[latest${hostile}]`],
     ['registries', `[quay.io${hostile}]`],
-    ['source', `quay.io${hostile}`],
+    ['arch-tag-registry', `quay.io${hostile}`],
     ['arches', `[x86_64${hostile}]`],
     ['arch-tag', `{arch}${hostile}`],
     ['arch-map', `{rv: "linux/riscv64${hostile}"}`],
@@ -745,42 +959,54 @@ describe('hostile values are quoted inert', () => {
   })
 })
 
-describe('sources and references (the docker/build-push-action pipeline)', () => {
+describe('arch-images and references (the docker/build-push-action pipeline)', () => {
   const X = `sha256:${'a'.repeat(64)}`
   const A = `sha256:${'b'.repeat(64)}`
   const DIGESTS = `{x86_64: ghcr.io/o/app@${X}, aarch64: ghcr.io/o/app@${A}}`
   const TAGS = 'ghcr.io/o/app:1.2.3\nghcr.io/o/app:latest\nquay.io/o/app:1.2.3'
   const pipeline = (extra: Record<string, string> = {}): Inputs =>
-    inputs({ repo: '', tag: '', registries: '', arches: '', sources: DIGESTS, references: TAGS, ...extra })
+    inputs({ repo: '', tag: '', registries: '', arches: '', 'arch-images': DIGESTS, references: TAGS, ...extra })
 
-  test('digest sources and metadata-action tags: arches from the keys, destinations as given', () => {
+  test('arch-images by digest and metadata-action tags: arches from the keys, destinations as given', () => {
     const i = pipeline()
     expect(i.arches).toEqual(['x86_64', 'aarch64'])
-    expect(i.sources).toEqual({ x86_64: `ghcr.io/o/app@${X}`, aarch64: `ghcr.io/o/app@${A}` })
+    expect(i.archImages).toEqual({ x86_64: `ghcr.io/o/app@${X}`, aarch64: `ghcr.io/o/app@${A}` })
     expect(destinations(i)).toEqual(['ghcr.io/o/app:1.2.3', 'ghcr.io/o/app:latest', 'quay.io/o/app:1.2.3'])
-    expect({ repo: i.repo, tag: i.tag, registries: i.registries, source: i.source }).toEqual({
+    expect({ repo: i.repo, tag: i.tag, registries: i.registries, archTagRegistry: i.archTagRegistry }).toEqual({
       repo: 'o/app',
       tag: '1.2.3',
       registries: ['ghcr.io', 'quay.io'],
-      source: 'ghcr.io'
+      archTagRegistry: 'ghcr.io'
     })
   })
 
-  test('sources by tag, with arches given', () => {
-    const i = inputs({ sources: '{x86_64: "registry.example.org/fedora-minimal:40-build-x86_64"}', arches: 'x86_64 aarch64' })
-    expect(i.sources).toEqual({ x86_64: 'registry.example.org/fedora-minimal:40-build-x86_64' })
+  test('arch-images by tag, with arches given', () => {
+    const i = inputs({ 'arch-images': '{x86_64: "registry.example.org/fedora-minimal:40-build-x86_64"}', arches: 'x86_64 aarch64' })
+    expect(i.archImages).toEqual({ x86_64: 'registry.example.org/fedora-minimal:40-build-x86_64' })
     expect(i.arches).toEqual(['x86_64', 'aarch64'])
   })
 
   test.each<[string, Record<string, string>, string, RegExp]>([
-    ['sources with arch-tag', { 'arch-tag': '{arch}-{tag}' }, 'arch-tag', /must be empty \(or the default\) when "sources" is set/],
-    ['sources with source', { source: 'ghcr.io/o' }, 'source', /must be empty when "sources" is set/],
+    ['arch-images with arch-tag', { 'arch-tag': '{arch}-{tag}' }, 'arch-tag', /must be empty \(or the default\) when "arch-images" is set/],
+    [
+      'arch-images with arch-tag-registry',
+      { 'arch-tag-registry': 'ghcr.io/o' },
+      'arch-tag-registry',
+      /must be empty when "arch-images" is set/
+    ],
     ['references with repo', { repo: 'x' }, 'repo', /must be empty when "references" is set/],
     ['references with registries', { registries: 'quay.io' }, 'registries', /must be empty/],
     ['references with aliases', { aliases: 'latest' }, 'aliases', /must be empty/],
     ['a reference without a tag', { references: 'ghcr.io/o/app' }, 'references', /must have a tag/],
     ['a reference by digest', { references: `ghcr.io/o/app@${X}` }, 'references', /must name a tag, not a digest/],
-    ['a reference without a registry host', { references: 'o/app:1' }, 'references', /not a reference such as/],
+    [
+      'a short name with an uppercase namespace',
+      { references: 'O/app:1' },
+      'references',
+      /^Input "references": "O\/app:1" is not a reference such as/
+    ],
+    ['a short name without a tag', { references: 'user/app' }, 'references', /"user\/app" must have a tag/],
+    ['a short name with a bad tag', { references: 'app:-1' }, 'references', /"app:-1" has an invalid tag/],
     ['a reference with a scheme', { references: 'https://ghcr.io/o/app:1' }, 'references', /without a scheme/],
     ['a reference with credentials', { references: 'u:p@ghcr.io/o/app:1' }, 'references', /without a scheme or credentials/],
     ['an uppercase repository', { references: 'ghcr.io/O/app:1' }, 'references', /lowercase repository path/],
@@ -788,22 +1014,40 @@ describe('sources and references (the docker/build-push-action pipeline)', () =>
     ['the same destination twice (host case)', { references: 'ghcr.io/o/app:1 GHCR.io/o/app:1' }, 'references', /listed already/],
     [
       'a reference that is a source image',
-      { sources: '{x86_64: ghcr.io/o/app:1.2.3}' },
+      { 'arch-images': '{x86_64: ghcr.io/o/app:1.2.3}' },
       'references',
       /is where the x86_64 image is read from/
     ],
     [
       'a reference that is a source image, host spelled otherwise',
-      { sources: '{x86_64: GHCR.IO/o/app:1.2.3}' },
+      { 'arch-images': '{x86_64: GHCR.IO/o/app:1.2.3}' },
       'references',
       /is where the x86_64 image is read from/
     ],
-    ['sources not a mapping', { sources: '[a, b]' }, 'sources', /must be a mapping/],
-    ['sources with an alias bomb', { sources: 'a: &a [x]\nb: *a' }, 'sources', /aliases are not allowed/],
-    ['sources with an unknown arch', { sources: `{mips: ghcr.io/o/app@${X}}` }, 'sources', /"mips" is not a known arch/],
-    ['a source that is not a reference', { sources: '{x86_64: "not a ref"}' }, 'sources', /not a reference/],
-    ['a source with a bad digest', { sources: '{x86_64: ghcr.io/o/app@sha256:abc}' }, 'sources', /invalid digest/],
-    ['a source arch not in arches', { arches: 'aarch64' }, 'sources', /names "x86_64", which is not in "arches"/],
+    ['arch-images not a mapping', { 'arch-images': '[a, b]' }, 'arch-images', /must be a mapping/],
+    ['arch-images with an alias bomb', { 'arch-images': 'a: &a [x]\nb: *a' }, 'arch-images', /aliases are not allowed/],
+    ['arch-images with an unknown arch', { 'arch-images': `{mips: ghcr.io/o/app@${X}}` }, 'arch-images', /"mips" is not a known arch/],
+    [
+      'arch-images with a platform of one part',
+      { 'arch-images': `{linux/: ghcr.io/o/app@${X}}` },
+      'arch-images',
+      /"linux\/" is not a known arch/
+    ],
+    ['an arch image that is not a reference', { 'arch-images': '{x86_64: "not a ref"}' }, 'arch-images', /not a reference/],
+    ['an arch image with a bad digest', { 'arch-images': '{x86_64: ghcr.io/o/app@sha256:abc}' }, 'arch-images', /invalid digest/],
+    ['an arch-images arch not in arches', { arches: 'aarch64' }, 'arch-images', /names "x86_64", which is not in "arches"/],
+    [
+      'the old input sources',
+      { sources: DIGESTS },
+      'sources',
+      /^Input "sources": was renamed to "arch-images"; use "arch-images" instead$/
+    ],
+    [
+      'the old input source',
+      { source: 'ghcr.io/o' },
+      'source',
+      /^Input "source": was renamed to "arch-tag-registry"; use "arch-tag-registry" instead$/
+    ],
     ['attestations keep with v2s2', { attestations: 'keep', format: 'v2s2' }, 'attestations', /needs format "oci"/],
     ['attestations not an option', { attestations: 'some' }, 'attestations', /must be one of drop, keep/]
   ])('%s is refused, naming the input', (_, extra, name, message) => {
@@ -852,7 +1096,11 @@ describe('a release set: several repositories, each registry its own login', () 
     ['the same registry twice', { 'registry-auth': 'quay.io: {tls-verify: "true"}\nQUAY.io: {tls-verify: "false"}' }, /given twice/],
     ['YAML aliases', { 'registry-auth': 'a: &x {username: u, password: p}\nb: *x' }, /aliases are not allowed/],
     ['logins with auth-file', { 'registry-auth': 'quay.io: {username: a, password: b}', 'auth-file': '/nonexistent' }, /./],
-    ['several repositories with sources', { repo: 'a b', sources: '{x86_64: ghcr.io/o/a:1}' }, /./]
+    [
+      'several repositories with arch-images',
+      { repo: 'a b', 'arch-images': '{x86_64: ghcr.io/o/a:1}' },
+      /^Input "repo": must name one repository when "arch-images" is set/
+    ]
   ])('refused: %s', (_, extra, message) => {
     expect(inputError(extra).message).toMatch(message)
   })

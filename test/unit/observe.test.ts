@@ -58,10 +58,10 @@ const inputs = (arches: string[]): Inputs =>
     repo: 'fedora',
     tag: '40',
     arches,
-    source: 'src.example',
+    archTagRegistry: 'src.example',
     archTag: '{tag}-{arch}',
     archTable: new ArchTable(),
-    sources: {}
+    archImages: {}
   }) as unknown as Inputs
 
 describe('observeImages: each per-arch image, checked against the arch it claims to be', () => {
@@ -99,13 +99,16 @@ describe('observeImages: each per-arch image, checked against the arch it claims
     })
   })
 
-  test('input "sources": each arch from its own reference (its repository is where it is read from); an arch without one has no image', async () => {
+  test('input "arch-images": each arch from its own reference (its repository is where it is read from); an arch without one has no image', async () => {
     const ref = `src.example/elsewhere/app@${sha256(AMD)}`
     const skopeo = fakeSkopeo({ [ref]: AMD }, { [`src.example/elsewhere/app@${sha256(AMD)}`]: config(amd64) })
-    const { value: images, lines } = await observeImages(skopeo, { ...inputs(['x86_64', 'aarch64']), sources: { x86_64: ref } } as Inputs)
+    const { value: images, lines } = await observeImages(skopeo, {
+      ...inputs(['x86_64', 'aarch64']),
+      archImages: { x86_64: ref }
+    } as Inputs)
     expect(images.get('x86_64')).toMatchObject({ digest: sha256(AMD), repository: 'src.example/elsewhere/app' })
     expect(images.get('aarch64')).toBeUndefined()
-    expect(lines).toEqual([`x86_64: ${ref} is ${sha256(AMD)} (linux/amd64)`, 'aarch64: no image in input "sources"'])
+    expect(lines).toEqual([`x86_64: ${ref} is ${sha256(AMD)} (linux/amd64)`, 'aarch64: no image in input "arch-images"'])
   })
 
   test.each<[string, Record<string, string>, RegExp]>([

@@ -1,4 +1,4 @@
-import { prefixKey, referenceKey, repositoryOf, sameReference, underPrefix } from '../../src/reference'
+import { prefixKey, qualifyPrefix, qualifyReference, referenceKey, repositoryOf, sameReference, underPrefix } from '../../src/reference'
 
 describe('referenceKey: one form for every spelling of a place', () => {
   test.each<[string, string]>([
@@ -36,5 +36,40 @@ describe('referenceKey: one form for every spelling of a place', () => {
     ['host:5000/repo', 'host:5000/repo']
   ])('repositoryOf(%s) = %s', (ref, repository) => {
     expect(repositoryOf(ref)).toBe(repository)
+  })
+})
+
+describe("Docker Hub short names, qualified as Docker's reference package does", () => {
+  test.each<[string, string]>([
+    ['user/app:1.2.3', 'docker.io/user/app:1.2.3'],
+    ['app:1.2.3', 'docker.io/library/app:1.2.3'],
+    ['app@sha256:aa', 'docker.io/library/app@sha256:aa'],
+    ['user/app@sha256:aa', 'docker.io/user/app@sha256:aa'],
+    ['org/team/app:1', 'docker.io/org/team/app:1'],
+    ['localhost/app:1', 'localhost/app:1'],
+    ['Localhost/app:1', 'Localhost/app:1'],
+    ['localhost:5000/app:1', 'localhost:5000/app:1'],
+    ['quay.io/app:1', 'quay.io/app:1'],
+    ['[::1]:5000/app:1', '[::1]:5000/app:1'],
+    ['docker.io/app:1', 'docker.io/app:1']
+  ])('reference %s → %s', (ref, qualified) => {
+    expect(qualifyReference(ref)).toBe(qualified)
+  })
+
+  test.each<[string, string]>([
+    ['myorg', 'docker.io/myorg'],
+    ['myorg/team', 'docker.io/myorg/team'],
+    ['localhost', 'localhost'],
+    ['localhost:5000/ns', 'localhost:5000/ns'],
+    ['quay.io/fedora', 'quay.io/fedora'],
+    ['docker.io', 'docker.io']
+  ])('prefix %s → %s', (prefix, qualified) => {
+    expect(qualifyPrefix(prefix)).toBe(qualified)
+  })
+
+  test('a short name and its full spellings are one reference', () => {
+    expect(sameReference(qualifyReference('app:1'), 'index.docker.io/app:1')).toBe(true)
+    expect(sameReference(qualifyReference('user/app:1'), 'registry-1.docker.io/user/app:1')).toBe(true)
+    expect(underPrefix(qualifyReference('user/app:1'), qualifyPrefix('user'))).toBe(true)
   })
 })

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
+import { parseReference } from '../../src/inputs'
 import type { Entry, Plan } from '../../src/plan'
 import {
   newReport,
@@ -298,43 +299,152 @@ describe('setOutputs', () => {
   })
 })
 
+describe('what the user wrote, as printed: short names qualified, platform names as given', () => {
+  // The references as getInputs makes them from metadata-action's tags for `images: user/app` and `images: app`.
+  const refs = ['user/app:1.2.3', 'app:1.2.3'].map(r => parseReference('references', r, { tag: 'required', digest: 'never' }).text)
+  const platformReport = (): Report => {
+    const r = publishedReport()
+    const plan = r.plan as Plan
+    const byName: Record<string, string> = { x86_64: 'linux/amd64', aarch64: 'linux/arm64', s390x: 'linux/s390x', ppc64le: 'linux/ppc64le' }
+    return {
+      ...r,
+      // As publish names a report: the repository path of the references, and the tag.
+      name: 'user/app:1.2.3',
+      plan: {
+        ...plan,
+        entries: plan.entries.map(e => ({ ...e, arch: byName[e.arch] })),
+        missing: plan.missing.map(a => byName[a]),
+        lost: plan.lost.map(a => byName[a]),
+        kept: plan.kept.map(a => byName[a]),
+        rows: plan.rows.map(row => ({ ...row, arch: byName[row.arch] }))
+      },
+      destinations: refs.map(ref => ({ ref, status: 'published', previous: null }))
+    }
+  }
+
+  test('the references are qualified where they are made', () => {
+    expect(refs).toEqual(['docker.io/user/app:1.2.3', 'docker.io/library/app:1.2.3'])
+  })
+
+  test('outputs', () => {
+    const setOutput = jest.spyOn(core, 'setOutput').mockImplementation(() => undefined)
+    setOutputs({ reports: [platformReport()] })
+    const out = Object.fromEntries(
+      setOutput.mock.calls.filter(([k]) => k !== 'result' && k !== 'digest').map(([k, v]) => [k, JSON.parse(v as string) as unknown])
+    )
+    expect(out.destinations).toEqual(refs)
+    expect(out.arches).toEqual(['linux/amd64', 'linux/arm64', 'linux/s390x'])
+    expect(out['lost-arches']).toEqual(['linux/s390x'])
+    expect(Object.keys(out.results as object)).toEqual(['user/app'])
+  })
+
+  test('summary', () => {
+    const text = renderSummary(platformReport())
+    for (const ref of refs) expect(text).toContain(`| \`${ref}\` |`)
+    expect(text).toContain(`podman pull docker.io/user/app@${LIST}`)
+    expect(text).toMatch(/^\| linux\/arm64 \| `sha256:2{12}` \| no \| yes, new image \|$/m)
+  })
+})
+
 describe('writeSummary', () => {
-  const saved = process.env.GITHUB_STEP_SUMMARY
+  // What each runner sets (act: pkg/runner/step.go and run_context.go; forgejo-runner: act/runner/step.go
+  // and internal/app/run/runner.go): every one of them sets GITHUB_STEP_SUMMARY to a file.
+  const RUNNER_VARS = ['GITHUB_STEP_SUMMARY', 'ACT', 'FORGEJO_ACTIONS', 'GITEA_ACTIONS', 'FORGEJO_STEP_SUMMARY', 'GITHUB_SERVER_URL']
+  const saved = Object.fromEntries(RUNNER_VARS.map(name => [name, process.env[name]]))
   let dir: string
+  let file: string
+  let group: jest.SpyInstance
+  const runner = (vars: Record<string, string>): void => {
+    for (const name of RUNNER_VARS) delete process.env[name]
+    Object.assign(process.env, vars)
+  }
+  const github = (): Record<string, string> => ({ GITHUB_STEP_SUMMARY: file, GITHUB_SERVER_URL: 'https://github.com' })
+  const act = (): Record<string, string> => ({ ACT: 'true', GITHUB_STEP_SUMMARY: file, GITHUB_SERVER_URL: 'https://github.com' })
+  const forgejo = (): Record<string, string> => ({
+    FORGEJO_ACTIONS: 'true',
+    GITEA_ACTIONS: 'true',
+    FORGEJO_STEP_SUMMARY: file,
+    GITHUB_STEP_SUMMARY: file,
+    GITHUB_SERVER_URL: 'https://codeberg.org'
+  })
+  const gitea = (): Record<string, string> => ({
+    GITEA_ACTIONS: 'true',
+    GITHUB_STEP_SUMMARY: file,
+    GITHUB_SERVER_URL: 'https://gitea.example.org'
+  })
+  const logged = (): string =>
+    jest
+      .mocked(core.info)
+      .mock.calls.map(c => c[0])
+      .join('\n')
+  const written = (): string => fs.readFileSync(file, 'utf8')
+
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-test-'))
+    file = path.join(dir, 'summary.md')
+    fs.writeFileSync(file, 'earlier step\n')
+    group = jest.spyOn(core, 'startGroup').mockImplementation(() => undefined)
+    jest.spyOn(core, 'endGroup').mockImplementation(() => undefined)
   })
   afterEach(() => {
-    if (saved === undefined) delete process.env.GITHUB_STEP_SUMMARY
-    else process.env.GITHUB_STEP_SUMMARY = saved
+    runner(Object.fromEntries(Object.entries(saved).filter((e): e is [string, string] => e[1] !== undefined)))
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  test('without GITHUB_STEP_SUMMARY the same Markdown goes into the log, in a group', async () => {
-    delete process.env.GITHUB_STEP_SUMMARY
-    const group = jest.spyOn(core, 'startGroup').mockImplementation(() => undefined)
-    jest.spyOn(core, 'endGroup').mockImplementation(() => undefined)
-    await writeSummary({ reports: [publishedReport()] })
-    expect(group).toHaveBeenCalledWith('Summary (this runner has no job summary file)')
-    expect(
-      jest
-        .mocked(core.info)
-        .mock.calls.map(c => c[0])
-        .join('\n')
-    ).toBe(renderSummary(publishedReport()))
+  test('true on GitHub: appended to the summary file, not printed', async () => {
+    runner(github())
+    await writeSummary({ reports: [publishedReport()] }, 'true')
+    expect(written()).toBe(`earlier step\n${renderSummary(publishedReport())}\n`)
+    expect(group).not.toHaveBeenCalled()
+    expect(logged()).toBe('')
   })
 
-  test('appends the rendered summary to the file', async () => {
-    const file = path.join(dir, 'summary.md')
-    fs.writeFileSync(file, 'earlier step\n')
-    process.env.GITHUB_STEP_SUMMARY = file
-    await writeSummary({ reports: [publishedReport()] })
-    expect(fs.readFileSync(file, 'utf8')).toBe(`earlier step\n${renderSummary(publishedReport())}\n`)
+  test.each<[string, () => Record<string, string>, string]>([
+    ['act', act, 'Summary (act does not show job summaries)'],
+    ['Forgejo', forgejo, 'Summary (Forgejo does not show job summaries)'],
+    ['Gitea', gitea, 'Summary (Gitea shows job summaries only from 1.27, with a runner that uploads them)']
+  ])('true on %s: the summary file, and the same Markdown in the log, in a group', async (_, vars, title) => {
+    runner(vars())
+    await writeSummary({ reports: [publishedReport()] }, 'true')
+    expect(written()).toBe(`earlier step\n${renderSummary(publishedReport())}\n`)
+    expect(group).toHaveBeenCalledWith(title)
+    expect(logged()).toBe(renderSummary(publishedReport()))
+  })
+
+  test('true without GITHUB_STEP_SUMMARY: in the log, in a group', async () => {
+    runner({})
+    await writeSummary({ reports: [publishedReport()] }, 'true')
+    expect(group).toHaveBeenCalledWith('Summary (this runner has no job summary file)')
+    expect(logged()).toBe(renderSummary(publishedReport()))
+  })
+
+  test.each<[string, () => Record<string, string>]>([
+    ['GitHub', github],
+    ['act', act],
+    ['Forgejo', forgejo]
+  ])('log on %s: in the log only, the summary file untouched', async (_, vars) => {
+    runner(vars())
+    await writeSummary({ reports: [publishedReport()] }, 'log')
+    expect(written()).toBe('earlier step\n')
+    expect(group).toHaveBeenCalledWith('Summary')
+    expect(logged()).toBe(renderSummary(publishedReport()))
+  })
+
+  test.each<[string, () => Record<string, string>]>([
+    ['GitHub', github],
+    ['act', act],
+    ['Forgejo', forgejo]
+  ])('false on %s: neither', async (_, vars) => {
+    runner(vars())
+    await writeSummary({ reports: [publishedReport()] }, 'false')
+    expect(written()).toBe('earlier step\n')
+    expect(group).not.toHaveBeenCalled()
+    expect(logged()).toBe('')
   })
 
   test('an unwritable summary file is a warning, not a failure', async () => {
-    process.env.GITHUB_STEP_SUMMARY = dir // a directory
-    await expect(writeSummary({ reports: [publishedReport()] })).resolves.toBeUndefined()
+    runner({ GITHUB_STEP_SUMMARY: dir }) // a directory
+    await expect(writeSummary({ reports: [publishedReport()] }, 'true')).resolves.toBeUndefined()
     expect(core.warning).toHaveBeenCalledWith(expect.stringMatching(/^Could not write the job summary: EISDIR/))
   })
 })

@@ -1,0 +1,76 @@
+/**
+ * What run() (src/main.ts) does with the inputs before and after publish: the one notice for the
+ * annotations a list cannot carry, and the summary mode it hands to writeSummary. publish is faked.
+ */
+import * as log from '../../src/log'
+import { ignoredAnnotationsNotice, run } from '../../src/main'
+import { publish } from '../../src/publish'
+import { writeSummary } from '../../src/report'
+import { parseCommands } from '../workflow-commands'
+
+jest.mock('../../src/log', () => ({ info: jest.fn(), notice: jest.fn(), setFailed: jest.fn() }))
+jest.mock('../../src/publish', () => ({ publish: jest.fn() }))
+jest.mock('../../src/report', () => ({ outcomeLine: () => '', setOutputs: jest.fn(), writeSummary: jest.fn() }))
+
+const INPUTS = { INPUT_REPO: 'r', INPUT_TAG: '1', INPUT_ARCHES: 'x86_64', INPUT_REGISTRIES: 'registry.example.org' }
+const given = (inputs: Record<string, string>): void => {
+  Object.assign(process.env, INPUTS, inputs)
+}
+afterEach(() => {
+  jest.clearAllMocks()
+  for (const name of Object.keys(process.env)) if (name.startsWith('INPUT_')) delete process.env[name]
+})
+
+// docker/metadata-action's `annotations` output with DOCKER_METADATA_ANNOTATIONS_LEVELS=manifest,index.
+const META = [
+  'manifest:org.opencontainers.image.title=app',
+  'manifest:org.opencontainers.image.version=1.2.3',
+  'index:org.opencontainers.image.title=app',
+  'index:org.opencontainers.image.version=1.2.3'
+].join('\n')
+
+describe('annotations a list cannot carry', () => {
+  test("metadata-action's output: one notice naming the manifest: lines; the index: ones go to publish", async () => {
+    given({ INPUT_ANNOTATIONS: META })
+    await run()
+    expect(log.notice).toHaveBeenCalledTimes(1)
+    expect(log.notice).toHaveBeenCalledWith(
+      'Input "annotations": not applied to the list: "manifest:org.opencontainers.image.title", "manifest:org.opencontainers.image.version". ' +
+        'A list takes unprefixed and index: lines; manifest: and manifest-descriptor: ones are for the per-arch images, which build-push-action annotates when it builds.'
+    )
+    expect(jest.mocked(publish).mock.calls[0][0].annotations).toEqual({
+      'org.opencontainers.image.title': 'app',
+      'org.opencontainers.image.version': '1.2.3'
+    })
+    expect(log.setFailed).not.toHaveBeenCalled()
+  })
+
+  test('only index: lines: no notice', async () => {
+    given({ INPUT_ANNOTATIONS: 'index:org.opencontainers.image.title=app' })
+    await run()
+    expect(log.notice).not.toHaveBeenCalled()
+  })
+
+  test('a long list is cut after five names; hostile names stay inert', () => {
+    const names = Array.from({ length: 7 }, (_, i) => `manifest:k${i}`)
+    expect(ignoredAnnotationsNotice(names)).toMatch(/"manifest:k4" and 2 more\. /)
+    const hostile = ignoredAnnotationsNotice(['manifest:k\n::set-output name=digest::evil'])
+    expect(hostile).not.toMatch(/[\r\n]/)
+    expect(parseCommands(hostile)).toEqual([])
+  })
+})
+
+describe('the summary mode', () => {
+  test.each(['true', 'log', 'false'])('summary %s is handed to writeSummary', async summary => {
+    given({ INPUT_SUMMARY: summary })
+    await run()
+    expect(writeSummary).toHaveBeenCalledWith(expect.anything(), summary)
+  })
+
+  test('an input error before the mode is known: the default, true', async () => {
+    given({ INPUT_SUMMARY: 'log', INPUT_SOURCES: 'x86_64: ghcr.io/o/app:1' })
+    await run()
+    expect(log.setFailed).toHaveBeenCalledWith('Input "sources": was renamed to "arch-images"; use "arch-images" instead')
+    expect(writeSummary).toHaveBeenCalledWith(expect.anything(), 'true')
+  })
+})
