@@ -8,7 +8,8 @@ import { DestinationReport, Report } from './report'
 import { explain } from './retry'
 import type { Reader } from './registry/reader'
 import { Skopeo } from './skopeo'
-import { checkServed, readBack, unservable, Wait } from './verify'
+import { checkServed } from './compare'
+import { readBack, unservable, Wait } from './verify'
 
 /**
  * Commit: move each tag to the staged list, one manifest PUT per destination, and read each back.

@@ -2,7 +2,7 @@ import { ArchTable, formatPlatform, Platform } from './arch'
 import type { Format, Policy } from './inputs'
 import type { Attestation } from './manifest'
 import { names, SENTENCES } from './sentences'
-import { servesPlanned } from './verify'
+import { servesPlanned } from './compare'
 
 /** A per-arch image found for this build. */
 export interface NewImage {

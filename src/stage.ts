@@ -8,7 +8,7 @@ import type { Current, Entry, Plan } from './plan'
 import { explain } from './retry'
 import type { Reader } from './registry/reader'
 import { Skopeo } from './skopeo'
-import { checkLocal } from './verify'
+import { checkLocal } from './compare'
 
 /**
  * Stage: everything the list needs goes where it will be needed, and nothing a user pulls by tag

@@ -8,7 +8,7 @@ import { atLeast, Buildah, checkSupported, detectVersion, features, localListNam
 import { CommandError } from '../../src/exec'
 import type { Entry } from '../../src/plan'
 import { AccessOptions } from '../../src/skopeo'
-import { checkLocal } from '../../src/verify'
+import { checkLocal } from '../../src/compare'
 
 jest.mock('@actions/exec')
 

@@ -4,7 +4,7 @@ import type { Policy } from '../../src/inputs'
 import { MEDIA, parseManifest } from '../../src/manifest'
 import type { Attestation } from '../../src/manifest'
 import { Current, Decision, NewImage, Observed, plan } from '../../src/plan'
-import { checkServed } from '../../src/verify'
+import { checkServed } from '../../src/compare'
 import { SENTENCES } from '../../src/sentences'
 
 const table = new ArchTable()

@@ -8,7 +8,8 @@ import { MEDIA, parseManifest, sha256 } from '../../src/manifest'
 import type { Current, Entry, PlannedAttestation } from '../../src/plan'
 import type { Reader } from '../../src/registry/reader'
 import { Skopeo } from '../../src/skopeo'
-import { checkLocal, checkServed, readBack, servesPlanned, signature, unservable } from '../../src/verify'
+import { checkLocal, checkServed, servesPlanned, signature } from '../../src/compare'
+import { readBack, unservable } from '../../src/verify'
 
 const digest = (c: string): string => `sha256:${c.repeat(64)}`
 const AMD = digest('a')
