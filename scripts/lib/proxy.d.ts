@@ -22,7 +22,7 @@ export type Fault = {
     match?: Match;
 };
 /**
- * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() changed the answer
+ * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs(), otherBytesByDigest() changed the answer
  */
 export type LogEntry = {
     method: string;
@@ -30,7 +30,7 @@ export type LogEntry = {
     status: number | "cut" | "hang" | "held" | "error";
     fault: boolean;
     conn: number;
-    mode?: "challenges" | "drop-digest" | "redirect";
+    mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes";
 };
 export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
 export type ChallengeMode = "one-line" | "two-lines" | "basic-first-one-line";
@@ -151,6 +151,12 @@ export function startProxy(opts: {
      * @returns {Promise<void>} once the store listens
      */
     redirectBlobs(on?: boolean): Promise<void>;
+    /**
+     * Until clearFaults() (or otherBytesByDigest(false)), a GET of a manifest by digest is answered
+     * with other bytes (its JSON indented) whose Docker-Content-Digest still names the digest asked
+     * for, as a broken cache or a tampering mirror would; only a client that hashes what it read notices.
+     */
+    otherBytesByDigest(on?: boolean): void;
     /** Requests to the blob store of redirectBlobs(), with their `conn`. */
     blobLog: LogEntry[];
     /** Requests the blob store refused for carrying an Authorization header. */

@@ -26,6 +26,7 @@
  *   proxy.dropDigestOnHead()            HEAD answers lack Docker-Content-Digest (and ETag)
  *   await proxy.redirectBlobs()         blob GETs answer 307 to a store on 127.0.0.2 that refuses
  *                                       requests with an Authorization header, as S3 does
+ *   proxy.otherBytesByDigest()          manifest GETs by digest get other bytes under that digest
  * Hooks that put a test in control of timing:
  *   proxy.onFirst(match, fn)            await fn() before forwarding the first matching request
  *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
@@ -40,8 +41,8 @@ const { createHash, randomBytes } = require('node:crypto')
  *   | {kind: 'down', left: number, match?: Match}
  *   | {kind: 'hang', left: number, match?: Match}} Fault
  * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean,
- *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect'}} LogEntry
- *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() changed the answer
+ *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes'}} LogEntry
+ *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs(), otherBytesByDigest() changed the answer
  * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind
  * @typedef {'one-line' | 'two-lines' | 'basic-first-one-line'} ChallengeMode
  * @typedef {{status: number, headers: http.IncomingHttpHeaders, body: Buffer}} Buffered
@@ -157,6 +158,7 @@ function challengeLines (mode, own) {
 }
 
 /** A blob by digest (not an upload: `/blobs/uploads/...`). */
+const MANIFEST_BY_DIGEST = /^\/v2\/.+\/manifests\/[a-z0-9+._-]+:[a-fA-F0-9]+(?:\?.*)?$/
 const BLOB_PATH = /^\/v2\/.+\/blobs\/[a-z0-9+._-]+:[a-zA-Z0-9=_-]+(?:\?.*)?$/
 
 /** What S3 says to a presigned URL fetched with an Authorization header too. */
@@ -205,6 +207,7 @@ async function startProxy (opts) {
   let challengeMode
   let dropDigest = false
   let redirecting = false
+  let otherBytes = false
   /** The blob store on 127.0.0.2, listening once the first redirectBlobs() resolves. @type {Promise<{server: http.Server, base: string}> | undefined} */
   let blobStore
   /** Redirect key → blob bytes, kept until stop() so a Location stays valid. @type {Map<string, Buffer>} */
@@ -411,6 +414,32 @@ async function startProxy (opts) {
   }
 
   /**
+   * GET of a manifest by digest with otherBytesByDigest on: the registry's answer, its JSON indented
+   * (other bytes, same meaning), still under the digest asked for.
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {LogEntry} entry
+   */
+  async function serveOtherBytes (req, res, entry) {
+    const { 'content-length': _len, 'transfer-encoding': _te, ...asked } = req.headers // eslint-disable-line @typescript-eslint/no-unused-vars
+    const src = await fetchUpstream('GET', String(req.url), asked)
+    let body = src.body
+    if (src.status === 200) {
+      body = Buffer.from(`${JSON.stringify(JSON.parse(body.toString('utf8')), null, 2)}\n`)
+      entry.fault = true
+      entry.mode = 'other-bytes'
+    }
+    /** @type {http.OutgoingHttpHeaders} */
+    const headers = { ...src.headers, 'content-length': String(body.length) }
+    delete headers['transfer-encoding']
+    delete headers.connection
+    delete headers['keep-alive']
+    entry.status = src.status
+    res.writeHead(src.status, headers)
+    res.end(body)
+  }
+
+  /**
    * GET of a blob with redirectBlobs on: read it from the registry with the client's credentials and
    * send the client to the store for the bytes; other answers (401, 404) go back as they are.
    * @param {http.IncomingMessage} req
@@ -575,6 +604,7 @@ async function startProxy (opts) {
       return forwardStalePut(req, res, entry, `${ref.name}:${ref.tag}`, `/v2/${ref.name}/manifests/${ref.tag}`)
     }
     if (redirecting && method === 'GET' && BLOB_PATH.test(String(req.url))) return redirectBlob(req, res, entry)
+    if (otherBytes && method === 'GET' && MANIFEST_BY_DIGEST.test(String(req.url))) return serveOtherBytes(req, res, entry)
     forward(req, res, entry)
   }
 
@@ -771,6 +801,14 @@ async function startProxy (opts) {
         await blobStore
       }
     },
+    /**
+     * Until clearFaults() (or otherBytesByDigest(false)), a GET of a manifest by digest is answered
+     * with other bytes (its JSON indented) whose Docker-Content-Digest still names the digest asked
+     * for, as a broken cache or a tampering mirror would; only a client that hashes what it read notices.
+     */
+    otherBytesByDigest (on = true) {
+      otherBytes = on
+    },
     /** Requests to the blob store of redirectBlobs(), with their `conn`. */
     blobLog,
     /** Requests the blob store refused for carrying an Authorization header. */
@@ -790,6 +828,7 @@ async function startProxy (opts) {
       challengeMode = undefined
       dropDigest = false
       redirecting = false
+      otherBytes = false
       dropFirstHooks('onFirst: cleared before a matching request arrived')
       api.releaseHeld()
     },
