@@ -25,12 +25,23 @@ interface RepositoryRun {
   inputs: Inputs
   report: Report
   refs: string[]
+  /** The new images, read in the first round only. */
   images?: Map<string, NewImage | undefined>
-  current?: Current[]
-  plan?: Plan
-  listName?: string
   /** Settled: published, unchanged, skipped, dry run or failed; nothing more to do. */
   settled: boolean
+}
+
+/** What each phase of a round hands to the next. */
+interface Observed {
+  images: Map<string, NewImage | undefined>
+  current: Current[]
+}
+interface Planned extends Observed {
+  plan: Plan
+}
+interface Staged extends Planned {
+  listName: string
+  layout: LocalLayout
 }
 
 /**
@@ -97,10 +108,11 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
 
     for (let round = 1; repos.some(r => !r.settled) && !signal.aborted; round++) {
       // The new images are read once; what the destinations serve, afresh each round. Both at once.
-      await phase(
+      const observed = await phase(
         repos,
+        new Map(repos.filter(r => !r.settled).map(r => [r, undefined])),
         round === 1 ? 'Observe: the new images and what the destinations serve' : `Observe again (round ${round})`,
-        async r => {
+        async (r): Promise<Observed> => {
           const currentRead = observeCurrent(reader, r.refs)
           const [images, current] = await Promise.all([
             r.images
@@ -114,45 +126,50 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
           ])
           for (const line of [...(images?.lines ?? []), ...current.lines]) log.info(line)
           r.images ??= images?.value
-          r.current = current.value
-          for (const c of r.current)
+          for (const c of current.value)
             Object.assign(r.report.destinations.find(d => d.ref === c.ref) ?? {}, { previous: c.exists ? c.digest : null })
+          return { images: r.images ?? new Map(), current: current.value }
         }
       )
       const buildah = await withVersions()
-      await phase(repos, 'Plan', async r => planOne(r, repos.length > 1))
-      const staged = repos.filter(r => !r.settled)
-      for (const r of staged) r.listName = localListName(r.inputs.repo, inputs.tag)
-      const layouts = new Map(staged.map(r => [r, LocalLayout.create(layoutDir)]))
-      saveState(STATE.localList, staged.map(r => r.listName).join('\n'))
+      const planned = await phase(repos, observed, 'Plan', async (r, o) => planOne(r, o, repos.length > 1))
+      const staged = new Map(
+        [...planned].map(([r, p]): [RepositoryRun, Staged] => [
+          r,
+          { ...p, listName: localListName(r.inputs.repo, inputs.tag), layout: LocalLayout.create(layoutDir) }
+        ])
+      )
+      saveState(STATE.localList, [...staged.values()].map(s => s.listName).join('\n'))
       try {
         if (signal.aborted) break
-        await phase(repos, 'Stage: images into every destination repository, and the local list', r =>
-          stage({
+        const ready = await phase(repos, staged, 'Stage: images into every destination repository, and the local list', async (_, s) => {
+          await stage({
             skopeo,
             reader,
             buildah,
-            plan: r.plan as Plan,
-            refs: (r.plan as Plan).push,
-            current: r.current as Current[],
-            listName: r.listName as string,
+            plan: s.plan,
+            refs: s.plan.push,
+            current: s.current,
+            listName: s.listName,
             format: inputs.format,
             annotations: inputs.annotations,
-            layout: layouts.get(r)
+            layout: s.layout
           })
-        )
+          return s
+        })
         await phase(
           repos,
+          ready,
           'Commit: move the tags, read each back',
-          async r => {
-            const p = r.plan as Plan
+          async (r, s) => {
+            const p = s.plan
             await commit({
               skopeo,
               reader,
               buildah,
-              listName: r.listName as string,
+              listName: s.listName,
               plan: p,
-              current: r.current as Current[],
+              current: s.current,
               format: inputs.format,
               annotations: inputs.annotations,
               withImages: !imagesGoAhead(p, inputs.format),
@@ -161,21 +178,19 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
               report: r.report,
               signal
             })
-            r.report.result = 'published'
-            r.settled = true
+            settle(r, 'published')
+            return undefined
           },
           e => e instanceof MovedByOther && round <= t.replans
         )
       } finally {
         await Promise.all(
-          staged.map(r =>
-            buildah
-              .remove(r.listName as string)
-              .catch((e: unknown) => log.warning(`Could not remove the local list ${r.listName}: ${explain(e)}`))
+          [...staged.values()].map(s =>
+            buildah.remove(s.listName).catch((e: unknown) => log.warning(`Could not remove the local list ${s.listName}: ${explain(e)}`))
           )
         )
         saveState(STATE.localList, '')
-        for (const layout of layouts.values()) layout.remove()
+        for (const s of staged.values()) s.layout.remove()
       }
     }
   } finally {
@@ -211,52 +226,55 @@ function versions(found: Versions, inputs: Inputs): Version {
 }
 
 /**
- * Runs `step` for every repository still in play, all at once, inside one log group. A repository
+ * Runs `step` for every repository the previous phase handed on, all at once, inside one log group,
+ * and hands on what each step returns (undefined: settled, nothing more this round). A repository
  * whose step throws is settled as failed (the others go on), unless `again(error)` says it is to go
- * round once more. With one repository, its failure ends the phase at once, as it always has.
+ * round once more.
  */
-async function phase(
+async function phase<In, Out>(
   repos: RepositoryRun[],
+  given: Map<RepositoryRun, In>,
   name: string,
-  step: (r: RepositoryRun) => Promise<void>,
+  step: (r: RepositoryRun, input: In) => Promise<Out | undefined>,
   again: (e: unknown) => boolean = () => false
-): Promise<void> {
-  const active = repos.filter(r => !r.settled)
-  if (active.length === 0) return
+): Promise<Map<RepositoryRun, Out>> {
+  const out = new Map<RepositoryRun, Out>()
+  if (given.size === 0) return out
   await log.group(name, async () => {
     await Promise.all(
-      active.map(async r => {
+      [...given].map(async ([r, input]) => {
         try {
-          await step(r)
+          const result = await step(r, input)
+          if (result !== undefined && !r.settled) out.set(r, result)
         } catch (e) {
           if (again(e)) {
             log.info(`${r.inputs.repo}: ${explain(e)}; observing and planning again`)
             return
           }
-          r.settled = true
-          r.report.result = 'failed'
+          settle(r, 'failed')
           r.report.error = e instanceof Error ? e.message : String(e)
           if (repos.length > 1) log.info(`${r.inputs.repo}: failed: ${r.report.error}`)
         }
       })
     )
   })
+  // A phase's order is the run's order, whatever finished first.
+  return new Map([...given.keys()].filter(r => out.has(r)).map(r => [r, out.get(r) as Out]))
 }
 
-/** Plans one repository and settles it when there is nothing to push. Throws on refusal. */
-function planOne(r: RepositoryRun, many: boolean): void {
+/** Plans one repository; settles it (and hands on nothing) when there is nothing to push. Throws on refusal. */
+async function planOne(r: RepositoryRun, o: Observed, many: boolean): Promise<Planned | undefined> {
   const i = r.inputs
   const p = plan({
     arches: i.arches,
     table: i.archTable,
-    images: r.images as Map<string, NewImage | undefined>,
-    current: r.current as Current[],
+    images: o.images,
+    current: o.current,
     policy: i.policy,
     format: i.format,
     annotations: i.annotations,
     attestations: i.attestations
   })
-  r.plan = p
   r.report.plan = p
   log.info(many ? `${i.repo}: ${p.reason}` : p.reason)
   const report = r.report
@@ -270,10 +288,11 @@ function planOne(r: RepositoryRun, many: boolean): void {
     log.warning(p.reason)
     settle(r, 'skipped')
   } else if (p.decision === 'unchanged') {
-    const first = (r.current as Current[])[0]
+    const first = o.current[0]
     report.digest = first.exists ? first.digest : ''
     settle(r, 'unchanged')
   }
+  return r.settled ? undefined : { ...o, plan: p }
 }
 
 function settle(r: RepositoryRun, result: Report['result']): void {

@@ -305,7 +305,7 @@ export class RegistryClient {
       req.setTimeout(this.o.idleMs, () =>
         req.destroy(
           new RegistryError(
-            `${method} ${url.host}${url.pathname}: no answer for ${Math.round(this.o.idleMs / 1000)} s (i/o timeout)`,
+            `${method} ${url.host}${url.pathname}: no progress for ${Math.round(this.o.idleMs / 1000)} s: the registry stopped answering (i/o timeout)`,
             'transient'
           )
         )
