@@ -280,3 +280,55 @@ describe('refused before any registry request', () => {
     expect(proxies.p1.log).toEqual([])
   })
 })
+
+describe('the summary on runners that do not show the summary file', () => {
+  // What act and forgejo-runner set besides the summary file, which the harness gives every run.
+  const ACT = { ACT: 'true' }
+  const FORGEJO = { FORGEJO_ACTIONS: 'true', GITEA_ACTIONS: 'true', GITHUB_SERVER_URL: 'https://codeberg.org' }
+  const X = `sha256:${'a'.repeat(64)}`
+  // An image that is not there: the run reads, refuses to publish an empty list, and reports (an
+  // input error would come before the summary mode is read).
+  const refused = (p: Proxy, summary: string): Record<string, string> =>
+    mergeInputs(`linux/amd64: ${p.host}/pipe/none@${X}`, [`${p.host}/pipe/none:1`], { summary })
+  const HEADING = /^## multiarch-publish: failed `pipe\/none:1`\n/
+  const grouped = (stdout: string, title: string): string => {
+    const start = stdout.indexOf(`::group::${title}\n`)
+    return start < 0 ? '' : stdout.slice(start + `::group::${title}\n`.length, stdout.indexOf('::endgroup::', start)).trimEnd()
+  }
+
+  test.each<[string, Record<string, string>, string]>([
+    ['act', ACT, 'Summary (act does not show job summaries)'],
+    ['Forgejo', FORGEJO, 'Summary (Forgejo does not show job summaries)']
+  ])('true on %s: the summary file, and the same Markdown in the log', async (_, env, title) => {
+    const r = await run(refused(proxies.p1, 'true'), { env })
+    expectExit(r, 1)
+    expect(r.summary).toMatch(HEADING)
+    expect(grouped(r.stdout, title)).toBe(r.summary.trimEnd())
+  })
+
+  test('true on GitHub: the file only', async () => {
+    const r = await run(refused(proxies.p1, 'true'))
+    expect(r.summary).toMatch(HEADING)
+    expect(r.stdout).not.toMatch(/^::group::Summary/m)
+  })
+
+  test.each<[string, Record<string, string>]>([
+    ['GitHub', {}],
+    ['act', ACT],
+    ['Forgejo', FORGEJO]
+  ])('log on %s: the log only', async (_, env) => {
+    const r = await run(refused(proxies.p1, 'log'), { env })
+    expect(r.summary).toBe('')
+    expect(grouped(r.stdout, 'Summary')).toMatch(HEADING)
+  })
+
+  test.each<[string, Record<string, string>]>([
+    ['act', ACT],
+    ['Forgejo', FORGEJO]
+  ])('false on %s: neither', async (_, env) => {
+    const r = await run(refused(proxies.p1, 'false'), { env })
+    expect(r.summary).toBe('')
+    expect(r.stdout).not.toMatch(/^::group::Summary/m)
+    expect(r.stdout).toMatch(/^::error::/m)
+  })
+})
