@@ -80,6 +80,8 @@ export class RegistryClient {
   private challenge?: { scheme: string; params: Record<string, string> } | null
   private readonly tokens = new Map<string, Promise<Token>>()
   private readonly agents = new Map<string, http.Agent>()
+  /** After close(), no request starts and none is retried: the run that read is over. */
+  private closed = false
 
   constructor(
     private readonly endpoint: Pick<Endpoint, 'host' | 'insecure' | 'ca' | 'cert' | 'key'>,
@@ -131,7 +133,7 @@ export class RegistryClient {
         return await this.readOnce(method, path, what)
       } catch (e) {
         const err = asRegistryError(e)
-        if (err.kind !== 'transient' || attempt >= this.o.retries) throw err
+        if (err.kind !== 'transient' || attempt >= this.o.retries || this.closed) throw err
         const backoff = Math.min(this.o.baseDelayMs * 2 ** attempt, this.o.maxDelayMs)
         await (this.o.sleep ?? sleepFor)(Math.min(err.retryAfterMs ?? backoff, this.o.maxDelayMs))
       }
@@ -281,6 +283,7 @@ export class RegistryClient {
 
   private request(method: string, target: string, headers: http.OutgoingHttpHeaders, body?: Buffer): Promise<Response> {
     const url = new URL(target)
+    if (this.closed) return Promise.reject(new RegistryError(`${method} ${url.host}${url.pathname}: the reads are closed`, 'permanent'))
     this.o.onRequest?.(method, target)
     const lib = url.protocol === 'https:' ? https : http
     return new Promise<Response>((resolve, reject) => {
@@ -315,8 +318,9 @@ export class RegistryClient {
     })
   }
 
-  /** Closes the kept-alive connections. */
+  /** Closes the kept-alive connections; reads still going fail instead of opening new ones. */
   close(): void {
+    this.closed = true
     for (const agent of this.agents.values()) agent.destroy()
     this.agents.clear()
   }

@@ -101,7 +101,7 @@ beforeAll(async () => {
     `docker://${basic.host}/r/img:t`,
     `docker://${bearer.host}/r/other:t`
   ])
-})
+}, 60_000)
 afterAll(async () => {
   for (const r of open) r.close()
   await Promise.all([pb?.stop(), pt?.stop()])
@@ -266,6 +266,21 @@ describe.each([
         .map(e => `${e.grant} ${e.status}`)
     ).toEqual(bearerHost ? ['basic 401', 'basic 401'] : [])
   })
+})
+
+test('close() ends the reads in flight: no retry and no new connection after it (a failed run stops reading)', async () => {
+  const r = reads({ retries: 5 })
+  await r.digest(`${pb.host}/r/img:arm`)
+  pb.hangNext(1, { method: 'HEAD', path: '/manifests/t' })
+  const inFlight = r.digest(`${pb.host}/r/img:t`)
+  inFlight.catch(() => undefined) // awaited below
+  while (pb.hanging() === 0) await new Promise(resolve => setTimeout(resolve, 5))
+  const seen = pb.log.length
+  r.close()
+  await expect(inFlight).rejects.toThrow()
+  // Nothing started after close(): a retry on a fresh connection would have been answered.
+  await expect(r.digest(`${pb.host}/r/img:t`)).rejects.toThrow(/closed/)
+  expect(pb.log.length).toBe(seen)
 })
 
 describe('Bearer registry: the token', () => {
