@@ -15,7 +15,7 @@ const PRINTING_AROUND_LOG = [
 ].map(selector => ({ selector, message: LOG }))
 
 export default tseslint.config(
-  { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', '**/*.d.ts'] },
+  { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', '**/*.d.ts', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },

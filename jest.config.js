@@ -4,7 +4,8 @@
  * dist: the committed bundles in dist/: rebuilt (scripts/build) and compared byte for byte, and run on
  * Node.js 20, 22 and 24 (binaries from the npm registry, cached under node_modules/.cache).
  */
-const common = { preset: 'ts-jest', testEnvironment: 'node' }
+// The mutation run's sandbox (.stryker-tmp, a copy of the project) is not part of this one.
+const common = { preset: 'ts-jest', testEnvironment: 'node', modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'] }
 module.exports = {
   // Jest's default on 2 cores is one worker; the integration tests spend much of their time waiting
   // on registries and retry delays, so two keep both cores busy (about 5 min instead of 6).
