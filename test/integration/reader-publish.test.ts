@@ -1,0 +1,188 @@
+/**
+ * Whole runs of the action (in process) whose reads go through the in-process reader: to an
+ * htpasswd (Basic) registry and a token-auth (Bearer) one, each behind the fault proxy, with the
+ * images in the Basic one. Publish, rerun unchanged, a wrong password, a registry with every
+ * quirk at once, and connections cut at random.
+ */
+import { startProxy } from '../../scripts/lib/proxy'
+import { startRegistry, type TokenServer } from '../../scripts/lib/registry'
+import {
+  expectExit,
+  expectServedList,
+  inputs,
+  outputsOf,
+  platformsOf,
+  pushArches,
+  run,
+  servedDigests,
+  TIMEOUT,
+  visibleLog,
+  type Proxy,
+  type Registry
+} from './fixtures'
+
+const ci = { user: 'ci', password: 'Pub-5a0c-reader' }
+const ARCHES = ['x86_64', 'aarch64']
+const FAST = { env: { MULTIARCH_PUBLISH_TIMINGS: JSON.stringify({ baseDelayMs: 10, maxDelayMs: 50, readBackMs: 3000 }) } }
+
+let basic: Registry
+let bearer: Registry
+let pb: Proxy
+let pt: Proxy
+const tok = (): TokenServer => bearer.token as TokenServer
+
+beforeAll(async () => {
+  ;[basic, bearer] = await Promise.all([startRegistry({ htpasswd: ci }), startRegistry({ token: { users: [ci] } })])
+  ;[pb, pt] = await Promise.all([startProxy({ target: basic.host }), startProxy({ target: bearer.host })])
+}, 60_000)
+afterAll(async () => {
+  await Promise.all([pb?.stop(), pt?.stop()])
+  await Promise.all([basic?.stop(), bearer?.stop()])
+})
+beforeEach(() => {
+  for (const p of [pb, pt]) {
+    p.clearFaults()
+    p.reset()
+  }
+})
+
+/** Publish `repo:tag` of ARCHES from the Basic registry to both, through the proxies, as user ci. */
+const publish = (repo: string, tag: string, extra: Record<string, string> = {}): ReturnType<typeof run> =>
+  run(inputs([pb.host, pt.host], repo, tag, ARCHES, { username: ci.user, password: ci.password, ...extra }), FAST)
+
+/** What the two registries serve at `repo:tag` (straight, not through the proxies). */
+const served = (repo: string, tag: string): Promise<Record<string, string | null>> =>
+  Promise.all([servedDigests([basic.host], repo, [tag], ci), servedDigests([bearer.host], repo, [tag], ci)]).then(([a, b]) => ({
+    basic: Object.values(a)[0],
+    bearer: Object.values(b)[0]
+  }))
+
+describe('a Basic and a Bearer registry', () => {
+  const repo = 'pub/app'
+  let images: Awaited<ReturnType<typeof pushArches>>
+  let digest: string
+  beforeAll(async () => {
+    images = await pushArches(basic.host, repo, '1', ARCHES, { auth: ci })
+  }, 60_000)
+
+  test(
+    'publishes to both, every read in process, tokens for reads scoped repository:<repo>:pull',
+    async () => {
+      const tokens = tok().log.length
+      const r = await publish(repo, '1')
+      expectExit(r, 0)
+      digest = await expectServedList([basic.host, bearer.host], repo, ['1'], platformsOf(images), { auth: ci })
+      expect(outputsOf(r)).toMatchObject({ result: 'published', digest })
+      expect(visibleLog(r)).not.toContain('go through skopeo')
+      expect(r.stdout).not.toContain('$ skopeo inspect')
+      // The reader asks for pull on the repository it reads; the writers (skopeo, buildah) for push.
+      const scopes = new Set(
+        tok()
+          .log.slice(tokens)
+          .flatMap(e => e.scopes)
+      )
+      expect(scopes).toContain(`repository:${repo}:pull`)
+      expect([...scopes].filter(s => !s.startsWith(`repository:${repo}:`))).toEqual([])
+    },
+    TIMEOUT
+  )
+
+  test(
+    'a rerun with nothing new: unchanged, and nothing written anywhere',
+    async () => {
+      const r = await publish(repo, '1')
+      expectExit(r, 0)
+      expect(outputsOf(r)).toMatchObject({ result: 'unchanged', digest })
+      expect([pb.writes(), pt.writes()]).toEqual([0, 0])
+      expect(await served(repo, '1')).toEqual({ basic: digest, bearer: digest })
+    },
+    TIMEOUT
+  )
+
+  test(
+    'reads: skopeo reads the same and finds it unchanged too',
+    async () => {
+      const r = await publish(repo, '1', { reads: 'skopeo' })
+      expectExit(r, 0)
+      expect(r.stdout).toContain(`$ skopeo inspect`)
+      expect(outputsOf(r)).toMatchObject({ result: 'unchanged', digest })
+      expect([pb.writes(), pt.writes()]).toEqual([0, 0])
+    },
+    TIMEOUT
+  )
+
+  test(
+    'a wrong password: fails at once, says unauthorized, publishes nothing, and no 401 is asked again',
+    async () => {
+      const tokens = tok().log.length
+      const r = await publish(repo, '2', { password: 'Wrong-61f0' })
+      const tokenAnswers = tok()
+        .log.slice(tokens)
+        .map(e => e.status)
+      expectExit(r, 1)
+      expect(outputsOf(r)).toMatchObject({ result: 'failed', destinations: [] })
+      expect(r.stdout).toMatch(/::error::.*(unauthorized|authentication required)/i)
+      expect(visibleLog(r)).not.toMatch(/transient failure|attempt \d/)
+      expect(await served(repo, '2')).toEqual({ basic: null, bearer: null })
+      expect([pb.writes(), pt.writes()]).toEqual([0, 0])
+      // Each read refused is asked once: no method and path twice (the pings aside).
+      const reads = pb.log.filter(e => e.path !== '/v2/').map(e => `${e.method} ${e.path} ${e.status}`)
+      expect(reads.length).toBeGreaterThan(0)
+      expect(reads.filter(l => !l.endsWith(' 401'))).toEqual([])
+      expect(new Set(reads).size).toBe(reads.length)
+      // The token server said no; the Bearer registry saw no read at all.
+      expect(tokenAnswers.length).toBeGreaterThan(0)
+      expect(tokenAnswers.filter(status => status !== 401)).toEqual([])
+      expect(pt.log.filter(e => e.path !== '/v2/')).toEqual([])
+    },
+    TIMEOUT
+  )
+})
+
+test(
+  'a Forgejo-like Bearer registry (Bearer and Basic on one line), no Docker-Content-Digest on HEAD, blobs redirected to 127.0.0.2: publishes, and a rerun is unchanged',
+  async () => {
+    const repo = 'pub/quirks'
+    const images = await pushArches(basic.host, repo, '1', ARCHES, { auth: ci })
+    for (const p of [pb, pt]) {
+      p.challenges('one-line')
+      p.dropDigestOnHead()
+      await p.redirectBlobs()
+    }
+    const r = await publish(repo, '1')
+    expectExit(r, 0)
+    const digest = await expectServedList([basic.host, bearer.host], repo, ['1'], platformsOf(images), { auth: ci })
+    expect(outputsOf(r)).toMatchObject({ result: 'published', digest })
+    const again = await publish(repo, '1')
+    expectExit(again, 0)
+    expect(outputsOf(again)).toMatchObject({ result: 'unchanged', digest })
+    // Blobs are only read from the registry holding the images.
+    expect([pb, pt].map(p => [...new Set(p.log.map(e => e.mode).filter(Boolean))].sort())).toEqual([
+      ['challenges', 'drop-digest', 'redirect'],
+      ['challenges', 'drop-digest']
+    ])
+    expect(pb.refusedForAuth()).toBe(0)
+  },
+  TIMEOUT
+)
+
+test(
+  'one new connection in ten cut at random (seeded): the reader retries the cut request and the run publishes',
+  async () => {
+    const repo = 'pub/cuts'
+    const images = await pushArches(basic.host, repo, '1', ARCHES, { auth: ci })
+    // Seed 1 dooms the 2nd connection: the reader's plain-http ping (after its https probe), then
+    // about one in ten.
+    for (const p of [pb, pt]) p.cutRandomly(0.1, { seed: 1 })
+    const r = await run(inputs([pb.host, pt.host], repo, '1', ARCHES, { username: ci.user, password: ci.password, retries: '5' }), FAST)
+    for (const p of [pb, pt]) p.stopCutting()
+    expectExit(r, 0)
+    const digest = await expectServedList([basic.host, bearer.host], repo, ['1'], platformsOf(images), { auth: ci })
+    expect(outputsOf(r)).toMatchObject({ result: 'published', digest })
+    for (const p of [pb, pt]) {
+      expect(p.log.slice(0, 2).map(e => `${e.method} ${e.path} ${e.status}`)).toEqual(['GET /v2/ cut', 'GET /v2/ 401'])
+      expect(p.log.filter(e => e.status === 'cut').length).toBeGreaterThan(1)
+    }
+  },
+  TIMEOUT
+)
