@@ -4,7 +4,7 @@ import * as os from 'os'
 import * as path from 'path'
 import { Platform } from './arch'
 import { CommandError, execute } from './exec'
-import type { Format } from './inputs'
+import type { Format } from './model'
 import { withRetry } from './retry'
 import { AccessOptions, accessFlags, retryOptions, tlsFor } from './skopeo'
 

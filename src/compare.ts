@@ -1,7 +1,7 @@
 import { Platform, platformKey } from './arch'
-import type { Format } from './inputs'
+import type { Format } from './model'
 import { Attestation, FORMAT_MEDIA, Manifest } from './manifest'
-import type { Current, Entry, PlannedAttestation } from './plan'
+import type { Current, Entry, PlannedAttestation } from './model'
 
 /**
  * Every check of what a list holds, in one place and without a read: the local list before it is

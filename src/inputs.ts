@@ -1,11 +1,10 @@
 import * as fs from 'fs'
 import { parse as parseYaml } from 'yaml'
+import type { Format, Policy } from './model'
 import { ArchTable, parseArchMap, platformKey } from './arch'
 import { prefixKey, qualifyPrefix, qualifyReference, referenceKey, sameReference, underPrefix } from './reference'
 import { inert, quote } from './text'
 
-export type Policy = 'fail' | 'skip' | 'hybrid' | 'drop'
-export type Format = 'oci' | 'v2s2'
 /** `true`: the summary file, and the log where the runner does not show the file; `log`: the log only. */
 export type SummaryMode = 'true' | 'log' | 'false'
 

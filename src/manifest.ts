@@ -1,6 +1,6 @@
 import { createHash } from 'crypto'
 import { isUnknownPlatform, Platform, platformKey } from './arch'
-import type { Format } from './inputs'
+import type { Format } from './model'
 import { inert, quote } from './text'
 
 export const MEDIA = {

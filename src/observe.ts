@@ -1,7 +1,7 @@
 import { formatPlatform, Platform, platformKey } from './arch'
 import { archTagFor, Inputs } from './inputs'
 import { configPlatform, parseManifest, pickEntry } from './manifest'
-import type { Current, NewImage } from './plan'
+import type { Current, NewImage } from './model'
 import { repositoryOf } from './reference'
 import { explain } from './retry'
 import type { Reader } from './registry/reader'

@@ -1,7 +1,7 @@
 import * as log from './log'
 import { formatPlatform } from './arch'
 import type { SummaryMode } from './inputs'
-import type { ArchOutcome, Plan } from './plan'
+import type { ArchOutcome, Plan } from './model'
 import { inert, markdown, markdownCode } from './text'
 
 export type Result = 'published' | 'unchanged' | 'skipped' | 'dry-run' | 'failed'

@@ -1,5 +1,5 @@
 import { Manifest, parseManifest } from './manifest'
-import type { Entry } from './plan'
+import type { Entry } from './model'
 import { explain } from './retry'
 import type { Reader } from './registry/reader'
 import { sleep } from './timing'

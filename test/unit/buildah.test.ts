@@ -6,7 +6,7 @@ import * as path from 'path'
 import { Platform } from '../../src/arch'
 import { atLeast, Buildah, checkSupported, detectVersion, features, localListName, parseVersion, Version } from '../../src/buildah'
 import { CommandError } from '../../src/exec'
-import type { Entry } from '../../src/plan'
+import type { Entry } from '../../src/model'
 import { AccessOptions } from '../../src/skopeo'
 import { checkLocal } from '../../src/compare'
 

@@ -9,7 +9,7 @@ import type { Buildah } from '../../src/buildah'
 import { commit } from '../../src/commit'
 import { MEDIA, sha256 } from '../../src/manifest'
 import { observeCurrent } from '../../src/observe'
-import type { Entry, Plan } from '../../src/plan'
+import type { Entry, Plan } from '../../src/model'
 import { newReport, Report } from '../../src/report'
 import type { Skopeo } from '../../src/skopeo'
 

@@ -7,11 +7,11 @@
 import type { Platform } from '../../src/arch'
 import type { Buildah } from '../../src/buildah'
 import { Cancelled, commit, CommitOptions, MovedByOther } from '../../src/commit'
-import type { Format } from '../../src/inputs'
+import type { Format } from '../../src/model'
 import { MEDIA, sha256 } from '../../src/manifest'
 import { observeCurrent } from '../../src/observe'
 import { repositoryOf } from '../../src/reference'
-import type { Entry, Plan } from '../../src/plan'
+import type { Entry, Plan } from '../../src/model'
 import { newReport, Report } from '../../src/report'
 import type { Skopeo } from '../../src/skopeo'
 

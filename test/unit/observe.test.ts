@@ -8,7 +8,7 @@ import type { Inputs } from '../../src/inputs'
 import { MEDIA, sha256 } from '../../src/manifest'
 import { observeCurrent, observeImages } from '../../src/observe'
 import { repositoryOf } from '../../src/reference'
-import type { Current } from '../../src/plan'
+import type { Current } from '../../src/model'
 import type { Skopeo } from '../../src/skopeo'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))

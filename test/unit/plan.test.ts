@@ -1,9 +1,10 @@
 import { createHash } from 'crypto'
 import { ArchTable, parsePlatform, Platform } from '../../src/arch'
-import type { Policy } from '../../src/inputs'
+import type { Policy } from '../../src/model'
 import { MEDIA, parseManifest } from '../../src/manifest'
 import type { Attestation } from '../../src/manifest'
-import { Current, Decision, NewImage, Observed, plan } from '../../src/plan'
+import type { Current, Decision, NewImage } from '../../src/model'
+import { Observed, plan } from '../../src/plan'
 import { checkServed } from '../../src/compare'
 import { SENTENCES } from '../../src/sentences'
 

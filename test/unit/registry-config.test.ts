@@ -194,7 +194,7 @@ describe('auth files, in containers/image order', () => {
       undefined
     ],
     [
-      'a missing XDG_RUNTIME_DIR is skipped',
+      'a missing XDG_RUNTIME_DIR is no file',
       { 'home/.config/containers/auth.json': both('quay.io', 'config') },
       { XDG_RUNTIME_DIR: 'missing' },
       {},
@@ -383,6 +383,11 @@ describe('auth entries', () => {
     expect(native(endpoint('quay.io/app:1', {}, { authFile: path.join(root, 'missing.json') })).credential).toBeUndefined()
   })
 
+  test('an XDG_RUNTIME_DIR that is a file fails as in containers/image (ENOTDIR is no missing file)', () => {
+    const file = write('xdg', '')
+    expect(handoff(endpoint('quay.io/app:1', { XDG_RUNTIME_DIR: file }))).toBe(`${file}/containers/auth.json cannot be read (ENOTDIR)`)
+  })
+
   test('a broken file later in the chain is not read once an earlier one has the entry', () => {
     write('xdg/containers/auth.json', json({ auths: { 'quay.io': auth('first', 'p') } }))
     write('home/.docker/config.json', '{')
@@ -412,7 +417,8 @@ describe('registries.conf', () => {
         'home/.config/containers/registries.conf.d/10.conf': '[[registry]]\nlocation = "c.test"\n',
         'home/.config/containers/registries.conf.d/20.conf': insecure('d.test'),
         'etc/containers/registries.conf.d/40.conf.bak': insecure('e.test'),
-        'etc/containers/registries.conf.d/sub/50.conf': insecure('f.test')
+        'etc/containers/registries.conf.d/sub/50.conf': insecure('f.test'),
+        'etc/containers/registries.conf.d/dir.conf/60.conf': insecure('g.test')
       },
       { 'a.test/x:1': true, 'b.test/x:1': false, 'c.test/x:1': false, 'd.test/x:1': true, 'e.test/x:1': false, 'f.test/x:1': false }
     ],
@@ -439,6 +445,11 @@ describe('registries.conf', () => {
     ],
     ['a prefix of another port (as containers/image has it)', { [sysConf]: insecure('a.test') }, { 'a.test:5000/x:1': true }],
     ['a prefix on whole components', { [sysConf]: insecure('a.test/n') }, { 'a.test/ns/x:1': false }],
+    [
+      'the first of equally long prefixes, in prefix order',
+      { [sysConf]: '[[registry]]\nprefix = "*.a.test"\ninsecure = true\n[[registry]]\nlocation = "b.a.test"\n' },
+      { 'b.a.test/x:1': true }
+    ],
     [
       'a wildcard prefix',
       { [sysConf]: '[[registry]]\nprefix = "*.a.test"\ninsecure = true\n' },
@@ -728,7 +739,7 @@ describe('certificates', () => {
       {},
       [OTHER_CERT]
     ],
-    ['a certificate block with headers skipped', { 'etc/ssl/cert.pem': CA.replace('\n', '\nX-Header: 1\n\n') }, {}, []],
+    ['a certificate block with headers skipped', { 'etc/ssl/cert.pem': CA.replace('\n', '\nComment: 1\n\n') }, {}, []],
     ['duplicates once', { 'etc/ssl/certs/ca-certificates.crt': CA, 'etc/ssl/certs/again.pem': `${CA}\r\n` }, {}, [CA]]
   ])('system roots: %s', (_, files, env, want) => {
     for (const [file, text] of Object.entries(files)) write(file, text)

@@ -3,7 +3,7 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { parseReference } from '../../src/inputs'
-import type { Entry, Plan } from '../../src/plan'
+import type { Entry, Plan } from '../../src/model'
 import {
   newReport,
   outcomeLine,

@@ -1,5 +1,5 @@
 import { Platform } from '../../src/arch'
-import type { Entry, Plan } from '../../src/plan'
+import type { Entry, Plan } from '../../src/model'
 import { buildLocalList, imagesGoAhead } from '../../src/stage'
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json'

@@ -5,7 +5,7 @@
  */
 import type { Platform } from '../../src/arch'
 import { MEDIA, parseManifest, sha256 } from '../../src/manifest'
-import type { Current, Entry, PlannedAttestation } from '../../src/plan'
+import type { Current, Entry, PlannedAttestation } from '../../src/model'
 import type { Reader } from '../../src/registry/reader'
 import { Skopeo } from '../../src/skopeo'
 import { checkLocal, checkServed, servesPlanned, signature } from '../../src/compare'
