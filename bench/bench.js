@@ -1334,10 +1334,11 @@ async function sectionFlaky(fixture, opts, log) {
             ok = true
           }
         } catch (e) {
-          why = String(e instanceof Error ? e.message : e)
-            .split('\n')
-            .slice(-1)[0]
-            .slice(0, 240)
+          // run()'s error: `<tool> <args> exited <code>: <stderr>`; say the step and stderr's last line.
+          const text = String(e instanceof Error ? e.message : e)
+          const m = /^(\S+ \S+ \S+)[\s\S]*? exited (\d+): ([\s\S]*)$/.exec(text)
+          const last = (/** @type {string} */ t) => t.trim().split('\n').slice(-1)[0]
+          why = (m ? `${m[1]} exited ${m[2]}: ${last(m[3])}` : last(text)).slice(0, 240)
         } finally {
           for (const p of fixture.proxies) p.stopCutting()
         }
