@@ -247,10 +247,14 @@ export class RegistryConfig {
     const given = this.authFile || this.env.REGISTRY_AUTH_FILE
     if (given) return [{ path: given, legacy: false }]
     const paths: Array<{ path: string; legacy: boolean }> = []
+    // A runtime dir that does not exist is only a warning there, and a missing file is an empty one here.
     const runtimeDir = this.env.XDG_RUNTIME_DIR
-    // A runtime dir that does not exist is only a warning: the other files are still read.
-    if (!runtimeDir) paths.push({ path: path.join(this.run, 'containers', String(this.uid), 'auth.json'), legacy: false })
-    else if (!isMissing(runtimeDir)) paths.push({ path: path.join(runtimeDir, 'containers', 'auth.json'), legacy: false })
+    paths.push({
+      path: runtimeDir
+        ? path.join(runtimeDir, 'containers', 'auth.json')
+        : path.join(this.run, 'containers', String(this.uid), 'auth.json'),
+      legacy: false
+    })
     const configHome = this.env.XDG_CONFIG_HOME || path.join(this.home, '.config')
     paths.push({ path: path.join(configHome, 'containers', 'auth.json'), legacy: false })
     const dockerConfig = this.env.DOCKER_CONFIG
@@ -409,10 +413,7 @@ export function parseReference(text: string): ParsedReference | undefined {
   }
   if (domain === 'index.docker.io') domain = 'docker.io'
   if (domain === 'docker.io' && !remainder.includes('/')) remainder = `library/${remainder}`
-  const colon = remainder.indexOf(':')
-  const remoteName = colon < 0 ? remainder : remainder.slice(0, colon)
-  if (remoteName.toLowerCase() !== remoteName) return undefined
-
+  // Upper case in the path fails here as it does there: the path grammar is lower case.
   const match = REFERENCE.exec(`${domain}/${remainder}`)
   if (!match || match[1].length > NAME_TOTAL_LENGTH_MAX) return undefined
   const [, name, tag, digest] = match
@@ -910,11 +911,10 @@ function loadKeyPair(certFile: string, keyFile: string): { cert: string; key: st
   }
 }
 
-/** AppendCertsFromPEM: CERTIFICATE blocks without headers that parse; anything else is skipped. */
+/** AppendCertsFromPEM: CERTIFICATE blocks that parse; anything else (headers too, which break the DER) is skipped. */
 function certificatesIn(text: string): string[] {
   const out: string[] = []
   for (const block of text.matchAll(/-----BEGIN CERTIFICATE-----[ \t]*\r?\n([^-]*?)-----END CERTIFICATE-----/g)) {
-    if (block[1].includes(':')) continue
     try {
       out.push(new X509Certificate(Buffer.from(block[1].replace(/\s+/g, ''), 'base64')).toString())
     } catch {
@@ -938,16 +938,6 @@ function isSameDirLink(file: string): boolean {
     return !fs.readlinkSync(file).includes('/')
   } catch {
     return false
-  }
-}
-
-/** fileutils.Exists failing with "does not exist". */
-function isMissing(file: string): boolean {
-  try {
-    fs.statSync(file)
-    return false
-  } catch (e) {
-    return errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR'
   }
 }
 
