@@ -43,7 +43,7 @@ export function twoProxies(regs: { r1: Registry; r2: Registry }): { p1: Proxy; p
 
 /**
  * Runs the action the way most integration tests do: src/main.ts `run()` (and src/post.ts `post()`)
- * inside this jest process, so coverage and the mutation run (scripts/mutate) see src/, and no
+ * inside this jest process, so coverage and the mutation run (npm run mutate, Stryker) see src/, and no
  * bundle has to be rebuilt. Same inputs, options and result as `runAction` (scripts/lib/action.js),
  * which the few end-to-end tests of dist/ keep using: a signal to the node process, killMain, runs
  * at once, actionDir, and /proc sampling of the action's own processes. In process, buildah and

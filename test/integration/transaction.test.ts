@@ -3,10 +3,9 @@
  * registries behind fault-injecting proxies; what the registries serve is always read directly.
  * Waits (back-off, read-back, the hang watchdog) are shortened through MULTIARCH_PUBLISH_TIMINGS.
  *
- * The action runs in process (fixtures.run: src/, so coverage and scripts/mutate see it). On the
+ * The action runs in process (fixtures.run: src/, so coverage and the mutation run see it). On the
  * bundle (runAction), as a runner runs it: SIGTERM to the node process, the post step's own entry,
- * and the other writer of the overlapping run (two runs at once). scripts/mutate names these tests:
- * rename one there too.
+ * and the other writer of the overlapping run (two runs at once).
  */
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
