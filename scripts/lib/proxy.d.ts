@@ -33,7 +33,7 @@ export type LogEntry = {
     mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes";
 };
 export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
-export type ChallengeMode = "one-line" | "two-lines" | "basic-first-one-line";
+export type ChallengeMode = "one-line" | "forgejo" | "two-lines" | "basic-first-one-line";
 export type Buffered = {
     status: number;
     headers: http.IncomingHttpHeaders;
@@ -135,6 +135,7 @@ export function startProxy(opts: {
      * token server's), Negotiate for a Basic one.
      *   'one-line'              `Bearer realm="…",service="…",scope="…", Basic realm="…"` in one header
      *                           (what Forgejo/Codeberg send; a naive parser takes the last realm)
+     *   'forgejo'               as 'one-line', and a challenge without a scope gets Forgejo's `scope="*"`
      *   'two-lines'             two WWW-Authenticate headers, the other challenge first
      *   'basic-first-one-line'  `Basic realm="…", Bearer realm="…",…` in one header
      * @param {ChallengeMode | undefined} mode

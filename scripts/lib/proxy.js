@@ -44,7 +44,7 @@ const { createHash, randomBytes } = require('node:crypto')
  *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes'}} LogEntry
  *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs(), otherBytesByDigest() changed the answer
  * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind
- * @typedef {'one-line' | 'two-lines' | 'basic-first-one-line'} ChallengeMode
+ * @typedef {'one-line' | 'forgejo' | 'two-lines' | 'basic-first-one-line'} ChallengeMode
  * @typedef {{status: number, headers: http.IncomingHttpHeaders, body: Buffer}} Buffered
  */
 
@@ -152,13 +152,16 @@ function applyLie (kind, json) {
 function challengeLines (mode, own) {
   const other = /^Bearer\s/i.test(own) ? 'Basic realm="multiarch-publish-proxy"' : 'Negotiate'
   if (mode === 'one-line') return [`${own}, ${other}`] // as Forgejo/Codeberg send it
+  // Forgejo's ping also names a placeholder scope, which a client must not ask a token for.
+  if (mode === 'forgejo') return [`${/\bscope=/.test(own) ? own : `${own},scope="*"`}, ${other}`]
   if (mode === 'two-lines') return [other, own]
   if (mode === 'basic-first-one-line') return [`${other}, ${own}`]
   throw new Error(`unknown challenges mode: ${mode}`)
 }
 
-/** A blob by digest (not an upload: `/blobs/uploads/...`). */
+/** A manifest by digest (`sha256:...`), not by tag. */
 const MANIFEST_BY_DIGEST = /^\/v2\/.+\/manifests\/[a-z0-9+._-]+:[a-fA-F0-9]+(?:\?.*)?$/
+/** A blob by digest (not an upload: `/blobs/uploads/...`). */
 const BLOB_PATH = /^\/v2\/.+\/blobs\/[a-z0-9+._-]+:[a-zA-Z0-9=_-]+(?:\?.*)?$/
 
 /** What S3 says to a presigned URL fetched with an Authorization header too. */
@@ -774,6 +777,7 @@ async function startProxy (opts) {
      * token server's), Negotiate for a Basic one.
      *   'one-line'              `Bearer realm="…",service="…",scope="…", Basic realm="…"` in one header
      *                           (what Forgejo/Codeberg send; a naive parser takes the last realm)
+     *   'forgejo'               as 'one-line', and a challenge without a scope gets Forgejo's `scope="*"`
      *   'two-lines'             two WWW-Authenticate headers, the other challenge first
      *   'basic-first-one-line'  `Basic realm="…", Bearer realm="…",…` in one header
      * @param {ChallengeMode | undefined} mode
