@@ -63,17 +63,17 @@ interface Token {
 
 const sleepFor = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
-/** Connection failures worth another try: the socket died under the request, or never answered. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH'
-])
+/** Connection failures worth another try (the socket died under the request, or never answered), in the phrase table's words. */
+const TRANSIENT_CODES: Record<string, string> = {
+  ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection reset',
+  EPIPE: 'broken pipe',
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  EAI_AGAIN: 'temporary failure in name resolution',
+  ENETUNREACH: 'no route to host',
+  EHOSTUNREACH: 'no route to host'
+}
 
 export class RegistryClient {
   private scheme?: Promise<'https' | 'http'>
@@ -368,8 +368,8 @@ function asRegistryError(e: unknown): RegistryError {
   const err = e as NodeJS.ErrnoException
   const code = err?.code ?? ''
   const message = err instanceof Error ? err.message : String(e)
-  if (TRANSIENT_CODES.has(code) || /socket hang up/i.test(message))
-    return new RegistryError(`connection reset (${code || message})`, 'transient')
+  const words = TRANSIENT_CODES[code] ?? (/socket hang up/i.test(message) ? 'connection reset' : undefined)
+  if (words) return new RegistryError(`${words} (${message})`, 'transient')
   // OpenSSL's words for a TLS handshake answered in plain HTTP.
   if (/wrong version number|packet length too long/i.test(message))
     return new RegistryError(`http: server gave HTTP response to HTTPS client (${message})`, 'permanent')
