@@ -238,23 +238,40 @@ export class RegistryConfig {
         const found = this.findInAuthFile(ref, file)
         if (found) return found
       }
+      // Older containers/image (skopeo 1.9's) goes on to the default files after a given one with
+      // nothing for the reference; newer stops there. Where that changes the answer, skopeo reads.
+      const given = this.givenAuthFile()
+      const fallback = given ? this.defaultAuthFilePaths(false).find(file => this.findInAuthFile(ref, file)) : undefined
+      if (fallback)
+        return {
+          reason: `${given} has nothing for ${ref.domain} but ${fallback.path} has, and whether skopeo reads that depends on its version`
+        }
     }
     return {}
   }
 
+  private givenAuthFile(): string | undefined {
+    return this.authFile || this.env.REGISTRY_AUTH_FILE || undefined
+  }
+
   /** getAuthFilePaths; skopeo passes REGISTRY_AUTH_FILE as --authfile, and a given file is the only one. */
   private authFilePaths(): Array<{ path: string; legacy: boolean }> {
-    const given = this.authFile || this.env.REGISTRY_AUTH_FILE
-    if (given) return [{ path: given, legacy: false }]
+    const given = this.givenAuthFile()
+    return given ? [{ path: given, legacy: false }] : this.defaultAuthFilePaths(true)
+  }
+
+  /** The files read when none is given; after a given one (older containers/image), all but the runtime dir's. */
+  private defaultAuthFilePaths(withRuntimeDir: boolean): Array<{ path: string; legacy: boolean }> {
     const paths: Array<{ path: string; legacy: boolean }> = []
     // A runtime dir that does not exist is only a warning there, and a missing file is an empty one here.
     const runtimeDir = this.env.XDG_RUNTIME_DIR
-    paths.push({
-      path: runtimeDir
-        ? path.join(runtimeDir, 'containers', 'auth.json')
-        : path.join(this.run, 'containers', String(this.uid), 'auth.json'),
-      legacy: false
-    })
+    if (withRuntimeDir)
+      paths.push({
+        path: runtimeDir
+          ? path.join(runtimeDir, 'containers', 'auth.json')
+          : path.join(this.run, 'containers', String(this.uid), 'auth.json'),
+        legacy: false
+      })
     const configHome = this.env.XDG_CONFIG_HOME || path.join(this.home, '.config')
     paths.push({ path: path.join(configHome, 'containers', 'auth.json'), legacy: false })
     const dockerConfig = this.env.DOCKER_CONFIG
