@@ -84,23 +84,22 @@ beforeAll(async () => {
       { ...arm, platform: { architecture: 'arm64', os: 'linux' } }
     ]
   })
-  // The token registry gets the same repository, bytes unchanged.
+  // The token registry gets the same repository (every tag, bytes unchanged) and a second one.
   const creds = `${ci.user}:${ci.password}`
-  for (const tag of ['t', 'oci', 'docker', 'arm'])
-    await skopeo([
-      'copy',
-      '--all',
-      '--preserve-digests',
-      ...['--src-tls-verify=false', '--src-creds', creds, '--dest-tls-verify=false', '--dest-creds', creds],
-      `docker://${basic.host}/r/img:${tag}`,
-      `docker://${bearer.host}/r/img:${tag}`
-    ])
+  const tls = ['--src-tls-verify=false', '--src-creds', creds, '--dest-tls-verify=false', '--dest-creds', creds]
   await skopeo([
-    'copy',
-    ...['--src-tls-verify=false', '--src-creds', creds, '--dest-tls-verify=false', '--dest-creds', creds],
-    `docker://${basic.host}/r/img:t`,
-    `docker://${bearer.host}/r/other:t`
+    'sync',
+    '--src',
+    'docker',
+    '--dest',
+    'docker',
+    '--all',
+    '--preserve-digests',
+    ...tls,
+    `${basic.host}/r/img`,
+    `${bearer.host}/r`
   ])
+  await skopeo(['copy', ...tls, `docker://${basic.host}/r/img:t`, `docker://${bearer.host}/r/other:t`])
 }, 60_000)
 afterAll(async () => {
   for (const r of open) r.close()
