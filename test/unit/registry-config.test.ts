@@ -734,10 +734,10 @@ describe('certificates', () => {
       [OTHER_CERT, CLIENT_CERT]
     ],
     [
-      'blocks that are no certificate, or do not parse, skipped',
+      'blocks of other types skipped; a certificate that does not parse passed on (Node skips it, as Go does)',
       { 'etc/ssl/cert.pem': `${CLIENT_KEY}\n${CA.replace('MIIB', 'XXXX')}\n${OTHER_CERT}` },
       {},
-      [OTHER_CERT]
+      [CA.replace('MIIB', 'XXXX'), OTHER_CERT]
     ],
     ['a certificate block with headers skipped', { 'etc/ssl/cert.pem': CA.replace('\n', '\nComment: 1\n\n') }, {}, []],
     ['duplicates once', { 'etc/ssl/certs/ca-certificates.crt': CA, 'etc/ssl/certs/again.pem': `${CA}\r\n` }, {}, [CA]]

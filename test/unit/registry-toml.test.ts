@@ -80,6 +80,7 @@ describe('parseToml refuses, with the line', () => {
     ['a control character in a string', 'a = "x\u0001"', 1],
     ['a control character in a comment', '# x\u0001', 1],
     ['a lone carriage return', 'a = 1\r', 1],
+    ['a lone carriage return in a comment', '# x\ry', 1],
     ['an unclosed header', '[a\n', 1],
     ['an unclosed array-of-tables header', '[[a]\n', 1],
     ['a byte-order mark', '\ufeffa = 1', 1],
