@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process'
+import { lintSnippets } from './lint-snippets'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
@@ -190,24 +190,8 @@ describe('lint: nothing in src/ prints around src/log.ts', () => {
   const cases: Array<[string, string]> = [...REFUSED.map((code): [string, string] => ['src/some-new-file.ts', code]), ...ALLOWED]
   let results: string[][]
 
-  // ESLint loads its config with import(), which jest's module system refuses: lint in a child process, once.
   beforeAll(() => {
-    const script = `
-      const { ESLint } = require('eslint')
-      const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'))
-      // The snippets are no files of the TypeScript project: lint them without type information.
-      const typed = ['no-floating-promises', 'no-misused-promises', 'await-thenable'].map(r => ['@typescript-eslint/' + r, 'off'])
-      const eslint = new ESLint({ overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parserOptions: { projectService: false } }, rules: Object.fromEntries(typed) }] })
-      Promise.all(cases.map(([filePath, code]) => eslint.lintText(code, { filePath })))
-        .then(rs => process.stdout.write(JSON.stringify(rs.map(([r]) => r.messages.map(m => m.ruleId + ': ' + m.message)))))`
-    // Only the printing rule matters here: a snippet outside the TypeScript project, unformatted, has other findings.
-    const r = spawnSync(process.execPath, ['-e', script], {
-      cwd: path.join(__dirname, '../..'),
-      input: JSON.stringify(cases),
-      encoding: 'utf8'
-    })
-    if (r.status !== 0) throw new Error(`eslint failed: ${r.stderr}`)
-    results = (JSON.parse(r.stdout) as string[][]).map(found =>
+    results = lintSnippets(cases).map(found =>
       found.filter(
         p => !/^(prettier\/prettier|null|@typescript-eslint\/(no-floating-promises|no-misused-promises|await-thenable)):/.test(p)
       )
