@@ -153,11 +153,14 @@ export function startProxy(opts: {
      */
     redirectBlobs(on?: boolean): Promise<void>;
     /**
-     * Until clearFaults() (or otherBytesByDigest(false)), a GET of a manifest by digest is answered
-     * with other bytes (its JSON indented) whose Docker-Content-Digest still names the digest asked
-     * for, as a broken cache or a tampering mirror would; only a client that hashes what it read notices.
+     * Until clearFaults() (or otherBytesByDigest(false)), a GET of a manifest by digest (with
+     * `what` 'blobs': of a blob, such as a config) is answered with other bytes (its JSON indented)
+     * whose Docker-Content-Digest still names the digest asked for, as a broken cache or a tampering
+     * mirror would; only a client that hashes what it read notices.
+     * @param {boolean} [on]
+     * @param {'manifests' | 'blobs'} [what]
      */
-    otherBytesByDigest(on?: boolean): void;
+    otherBytesByDigest(on?: boolean, what?: "manifests" | "blobs"): void;
     /** Requests to the blob store of redirectBlobs(), with their `conn`. */
     blobLog: LogEntry[];
     /** Requests the blob store refused for carrying an Authorization header. */

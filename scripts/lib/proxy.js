@@ -26,7 +26,7 @@
  *   proxy.dropDigestOnHead()            HEAD answers lack Docker-Content-Digest (and ETag)
  *   await proxy.redirectBlobs()         blob GETs answer 307 to a store on 127.0.0.2 that refuses
  *                                       requests with an Authorization header, as S3 does
- *   proxy.otherBytesByDigest()          manifest GETs by digest get other bytes under that digest
+ *   proxy.otherBytesByDigest(on, what)  manifest (or blob) GETs by digest get other bytes under that digest
  * Hooks that put a test in control of timing:
  *   proxy.onFirst(match, fn)            await fn() before forwarding the first matching request
  *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
@@ -210,6 +210,7 @@ async function startProxy (opts) {
   let challengeMode
   let dropDigest = false
   let redirecting = false
+  /** @type {false | 'manifests' | 'blobs'} */
   let otherBytes = false
   /** The blob store on 127.0.0.2, listening once the first redirectBlobs() resolves. @type {Promise<{server: http.Server, base: string}> | undefined} */
   let blobStore
@@ -607,7 +608,7 @@ async function startProxy (opts) {
       return forwardStalePut(req, res, entry, `${ref.name}:${ref.tag}`, `/v2/${ref.name}/manifests/${ref.tag}`)
     }
     if (redirecting && method === 'GET' && BLOB_PATH.test(String(req.url))) return redirectBlob(req, res, entry)
-    if (otherBytes && method === 'GET' && MANIFEST_BY_DIGEST.test(String(req.url))) return serveOtherBytes(req, res, entry)
+    if (method === 'GET' && (otherBytes === 'manifests' ? MANIFEST_BY_DIGEST : otherBytes === 'blobs' ? BLOB_PATH : null)?.test(String(req.url))) return serveOtherBytes(req, res, entry)
     forward(req, res, entry)
   }
 
@@ -806,12 +807,15 @@ async function startProxy (opts) {
       }
     },
     /**
-     * Until clearFaults() (or otherBytesByDigest(false)), a GET of a manifest by digest is answered
-     * with other bytes (its JSON indented) whose Docker-Content-Digest still names the digest asked
-     * for, as a broken cache or a tampering mirror would; only a client that hashes what it read notices.
+     * Until clearFaults() (or otherBytesByDigest(false)), a GET of a manifest by digest (with
+     * `what` 'blobs': of a blob, such as a config) is answered with other bytes (its JSON indented)
+     * whose Docker-Content-Digest still names the digest asked for, as a broken cache or a tampering
+     * mirror would; only a client that hashes what it read notices.
+     * @param {boolean} [on]
+     * @param {'manifests' | 'blobs'} [what]
      */
-    otherBytesByDigest (on = true) {
-      otherBytes = on
+    otherBytesByDigest (on = true, what = 'manifests') {
+      otherBytes = on ? what : false
     },
     /** Requests to the blob store of redirectBlobs(), with their `conn`. */
     blobLog,

@@ -193,6 +193,13 @@ describe.each([
     expect(sha256((await r.manifest(`${p.host}/r/img@${img.digest}`)) as Buffer)).toBe(img.digest)
   })
 
+  test('a config blob served as other bytes under its digest is refused', async () => {
+    const p = proxy()
+    p.otherBytesByDigest(true, 'blobs')
+    await expect(reads().config(`${p.host}/r/img@${img.digest}`)).rejects.toThrow(/came back with digest sha256:/)
+    expect(p.log.filter(e => e.mode === 'other-bytes').length).toBeGreaterThanOrEqual(1)
+  })
+
   test('a cut connection, 503 and 429 (Retry-After): the reader retries that one request', async () => {
     const p = proxy()
     const r = reads()
