@@ -1,98 +1,58 @@
 /**
- * src/observe.ts with a fake skopeo: the new per-arch images (each checked against the arch it claims
- * to be: the image-truth check) and what the destinations serve now. Against real registries:
- * test/integration/security.test.ts ("image truth").
+ * src/observe.ts against the in-memory registry of builders.ts: the new per-arch images (each checked
+ * against the arch it claims to be: the image-truth check) and what the destinations serve now.
+ * Against real registries: test/integration/security.test.ts ("image truth").
  */
-import { ArchTable, Platform } from '../../src/arch'
-import type { Inputs } from '../../src/inputs'
+import { Platform } from '../../src/arch'
 import { MEDIA, sha256 } from '../../src/manifest'
 import { observeCurrent, observeImages } from '../../src/observe'
 import { repositoryOf } from '../../src/reference'
 import type { Current } from '../../src/model'
-import type { Skopeo } from '../../src/skopeo'
+import { amd64, arm64, current, fakeDigest, FakeRegistry, image, inputs, list } from './builders'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
 
-const digest = (c: string): string => `sha256:${c.repeat(64)}`
-const amd64: Platform = { os: 'linux', architecture: 'amd64' }
-const arm64: Platform = { os: 'linux', architecture: 'arm64' }
+const SOURCE = 'src.example/fedora'
 
-const image = (config: string): Buffer =>
-  Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA.ociManifest,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 },
-      layers: []
-    })
-  )
-const config = (p: Platform | Record<string, string>): Buffer =>
-  Buffer.from(JSON.stringify({ ...p, rootfs: { type: 'layers', diff_ids: [] } }))
-const index = (manifests: Array<{ digest: string; platform: Platform }>): Buffer =>
-  Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA.ociIndex,
-      manifests: manifests.map(m => ({ mediaType: MEDIA.ociManifest, size: 100, ...m }))
-    })
-  )
-
-/** A skopeo reading from `manifests` and `configs` (by ref); anything else does not exist. An Error is thrown. */
-function fakeSkopeo(manifests: Record<string, Buffer | Error>, configs: Record<string, Buffer> = {}) {
-  const fake = {
-    manifest: jest.fn(async (ref: string) => {
-      const m = manifests[ref]
-      if (m instanceof Error) throw m
-      return m ?? null
-    }),
-    config: jest.fn(async (ref: string) => {
-      if (!configs[ref]) throw new Error(`${ref} disappeared while it was being read`)
-      return configs[ref]
-    })
+/** Reads of `ref` from `reg` fail with `message`. */
+function failing(reg: FakeRegistry, ref: string, message: string): FakeRegistry {
+  reg.onRead = r => {
+    if (r === ref) throw new Error(message)
   }
-  return fake as typeof fake & Skopeo
+  return reg
 }
 
-const inputs = (arches: string[]): Inputs =>
-  ({
-    repo: 'fedora',
-    tag: '40',
-    arches,
-    archTagRegistry: 'src.example',
-    archTag: '{tag}-{arch}',
-    archTable: new ArchTable(),
-    archImages: {}
-  }) as unknown as Inputs
+const configReads = (reg: FakeRegistry) => reg.reads.filter(r => r.what === 'config')
 
 describe('observeImages: each per-arch image, checked against the arch it claims to be', () => {
-  const AMD = image(digest('1'))
-  const ARM = image(digest('2'))
+  const AMD = image(amd64)
+  const ARM = image({ ...arm64, variant: 'v8' })
 
   test('single images and a per-arch list resolve to the image of that platform; no image is undefined', async () => {
-    const other = image(digest('3'))
-    const skopeo = fakeSkopeo(
-      {
-        'src.example/fedora:40-x86_64': AMD,
-        'src.example/fedora:40-aarch64': index([
-          { digest: sha256(ARM), platform: arm64 },
-          { digest: sha256(other), platform: amd64 }
+    const other = image(amd64, { build: 'other' })
+    const reg = new FakeRegistry()
+      .put(SOURCE, AMD, ARM, other)
+      .tag(`${SOURCE}:40-x86_64`, AMD.manifest)
+      .tag(
+        `${SOURCE}:40-aarch64`,
+        list([
+          { digest: ARM.digest, platform: arm64 },
+          { digest: other.digest, platform: amd64 }
         ])
-      },
-      { [`src.example/fedora@${sha256(AMD)}`]: config(amd64), [`src.example/fedora@${sha256(ARM)}`]: config({ ...arm64, variant: 'v8' }) }
-    )
-    const { value: images, lines } = await observeImages(skopeo, inputs(['x86_64', 'aarch64', 's390x']))
+      )
+    const { value: images, lines } = await observeImages(reg, inputs({ arches: ['x86_64', 'aarch64', 's390x'] }))
     expect(lines).toEqual([
-      `x86_64: src.example/fedora:40-x86_64 is ${sha256(AMD)} (linux/amd64)`,
-      `aarch64: src.example/fedora:40-aarch64 is ${sha256(ARM)} (linux/arm64/v8)`,
+      `x86_64: src.example/fedora:40-x86_64 is ${AMD.digest} (linux/amd64)`,
+      `aarch64: src.example/fedora:40-aarch64 is ${ARM.digest} (linux/arm64/v8)`,
       's390x: no image at src.example/fedora:40-s390x'
     ])
     expect(Object.fromEntries(images)).toEqual({
-      x86_64: { digest: sha256(AMD), mediaType: MEDIA.ociManifest, platform: amd64, repository: 'src.example/fedora', attestations: [] },
+      x86_64: { digest: AMD.digest, mediaType: MEDIA.ociManifest, platform: amd64, repository: SOURCE, attestations: [] },
       aarch64: {
-        digest: sha256(ARM),
+        digest: ARM.digest,
         mediaType: MEDIA.ociManifest,
         platform: { ...arm64, variant: 'v8' },
-        repository: 'src.example/fedora',
+        repository: SOURCE,
         attestations: []
       },
       s390x: undefined
@@ -100,15 +60,12 @@ describe('observeImages: each per-arch image, checked against the arch it claims
   })
 
   test('input "arch-images": each arch from its own reference (its repository is where it is read from); an arch without one has no image', async () => {
-    const ref = `src.example/elsewhere/app@${sha256(AMD)}`
-    const skopeo = fakeSkopeo({ [ref]: AMD }, { [`src.example/elsewhere/app@${sha256(AMD)}`]: config(amd64) })
-    const { value: images, lines } = await observeImages(skopeo, {
-      ...inputs(['x86_64', 'aarch64']),
-      archImages: { x86_64: ref }
-    } as Inputs)
-    expect(images.get('x86_64')).toMatchObject({ digest: sha256(AMD), repository: 'src.example/elsewhere/app' })
+    const ref = `src.example/elsewhere/app@${AMD.digest}`
+    const reg = new FakeRegistry().put('src.example/elsewhere/app', AMD)
+    const { value: images, lines } = await observeImages(reg, inputs({ arches: ['x86_64', 'aarch64'], archImages: { x86_64: ref } }))
+    expect(images.get('x86_64')).toMatchObject({ digest: AMD.digest, repository: 'src.example/elsewhere/app' })
     expect(images.get('aarch64')).toBeUndefined()
-    expect(lines).toEqual([`x86_64: ${ref} is ${sha256(AMD)} (linux/amd64)`, 'aarch64: no image in input "arch-images"'])
+    expect(lines).toEqual([`x86_64: ${ref} is ${AMD.digest} (linux/amd64)`, 'aarch64: no image in input "arch-images"'])
   })
 
   test.each<[string, Record<string, string>, RegExp]>([
@@ -121,56 +78,49 @@ describe('observeImages: each per-arch image, checked against the arch it claims
     ['another variant', { os: 'linux', architecture: 'arm64', variant: 'v7' }, /but its config says linux\/arm64\/v7$/],
     ['no platform at all', {}, /but its config says nothing$/]
   ])('an image whose config says %s is refused, naming the arch', async (_name, cfg, message) => {
-    const skopeo = fakeSkopeo({ 'src.example/fedora:40-aarch64': ARM }, { [`src.example/fedora@${sha256(ARM)}`]: config(cfg) })
-    await expect(observeImages(skopeo, inputs(['aarch64']))).rejects.toThrow(message)
+    const liar = image(cfg)
+    const reg = new FakeRegistry().put(SOURCE, liar).tag(`${SOURCE}:40-aarch64`, liar.manifest)
+    await expect(observeImages(reg, inputs({ arches: ['aarch64'] }))).rejects.toThrow(message)
   })
 
   test('a per-arch list without the platform, and a read error, name the arch and the tag', async () => {
-    const skopeo = fakeSkopeo({
-      'src.example/fedora:40-aarch64': index([{ digest: sha256(AMD), platform: amd64 }]),
-      'src.example/fedora:40-x86_64': new Error('unauthorized: authentication required')
-    })
-    await expect(observeImages(skopeo, inputs(['aarch64']))).rejects.toThrow(
+    const reg = new FakeRegistry().put(SOURCE, AMD).tag(`${SOURCE}:40-aarch64`, list([{ digest: AMD.digest, platform: amd64 }]))
+    failing(reg, `${SOURCE}:40-x86_64`, 'unauthorized: authentication required')
+    await expect(observeImages(reg, inputs({ arches: ['aarch64'] }))).rejects.toThrow(
       /^The aarch64 image src\.example\/fedora:40-aarch64: it is a list without a linux\/arm64 image/
     )
-    await expect(observeImages(skopeo, inputs(['x86_64']))).rejects.toThrow(
+    await expect(observeImages(reg, inputs({ arches: ['x86_64'] }))).rejects.toThrow(
       /^The x86_64 image src\.example\/fedora:40-x86_64: unauthorized: authentication required/
     )
   })
 })
 
 describe('observeImages: an image a destination already serves as that platform needs no config read', () => {
-  const AMD = image(digest('1'))
-  const listed = (platform: Platform): Current => ({
-    ref: 'dst.example/fedora:40',
-    repository: 'dst.example/fedora',
-    exists: true,
-    digest: digest('9'),
-    mediaType: MEDIA.ociIndex,
-    isList: true,
-    entries: [{ digest: sha256(AMD), platform, mediaType: MEDIA.ociManifest }],
-    attestations: [],
-    annotations: {}
-  })
+  const AMD = image(amd64)
+  const listed = (digest: string, platform: Platform): Current =>
+    current('dst.example/fedora:40', [{ digest, platform }], { digest: fakeDigest('9') })
+  /** The registry of the sources, its x86_64 tag on `img`. */
+  const tagged = (img = AMD): FakeRegistry => new FakeRegistry().put(SOURCE, img).tag(`${SOURCE}:40-x86_64`, img.manifest)
 
   test('listed under the platform it claims: its config is not read, and the line says whose word it is', async () => {
-    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': AMD })
-    const { value: images, lines } = await observeImages(skopeo, inputs(['x86_64']), Promise.resolve([listed(amd64)]))
-    expect(skopeo.config).not.toHaveBeenCalled()
-    expect(images.get('x86_64')).toMatchObject({ digest: sha256(AMD), platform: amd64 })
-    expect(lines).toEqual([`x86_64: src.example/fedora:40-x86_64 is ${sha256(AMD)} (linux/amd64, as dst.example/fedora:40 lists it)`])
+    const reg = tagged()
+    const { value: images, lines } = await observeImages(reg, inputs({ arches: ['x86_64'] }), Promise.resolve([listed(AMD.digest, amd64)]))
+    expect(configReads(reg)).toEqual([])
+    expect(images.get('x86_64')).toMatchObject({ digest: AMD.digest, platform: amd64 })
+    expect(lines).toEqual([`x86_64: src.example/fedora:40-x86_64 is ${AMD.digest} (linux/amd64, as dst.example/fedora:40 lists it)`])
   })
 
   test('listed under another platform: the config is read, and the image-truth check still refuses a liar', async () => {
-    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': AMD }, { [`src.example/fedora@${sha256(AMD)}`]: config(arm64) })
-    await expect(observeImages(skopeo, inputs(['x86_64']), Promise.resolve([listed(arm64)]))).rejects.toThrow(
+    const liar = image(arm64)
+    const reg = tagged(liar)
+    await expect(observeImages(reg, inputs({ arches: ['x86_64'] }), Promise.resolve([listed(liar.digest, arm64)]))).rejects.toThrow(
       /published as x86_64 \(linux\/amd64\) but its config says linux\/arm64$/
     )
-    expect(skopeo.config).toHaveBeenCalledTimes(1)
+    expect(configReads(reg)).toHaveLength(1)
   })
 
   test('an image that fails before the current lists fail leaves no rejection unhandled', async () => {
-    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': new Error('unauthorized: authentication required') })
+    const reg = failing(new FakeRegistry(), `${SOURCE}:40-x86_64`, 'unauthorized: authentication required')
     let fail: (e: Error) => void = () => undefined
     const reading = new Promise<Current[]>((_resolve, reject) => (fail = reject))
     reading.catch(() => undefined) // the reader's own handler; what is passed on is derived, as in publish
@@ -179,8 +129,8 @@ describe('observeImages: an image a destination already serves as that platform 
     try {
       await expect(
         observeImages(
-          skopeo,
-          inputs(['x86_64']),
+          reg,
+          inputs({ arches: ['x86_64'] }),
           reading.then(c => c)
         )
       ).rejects.toThrow('unauthorized')
@@ -193,11 +143,11 @@ describe('observeImages: an image a destination already serves as that platform 
   })
 
   test('a failed read of the current lists leaves it to its own reader: the config is read', async () => {
-    const skopeo = fakeSkopeo({ 'src.example/fedora:40-x86_64': AMD }, { [`src.example/fedora@${sha256(AMD)}`]: config(amd64) })
+    const reg = tagged()
     const failed = Promise.reject(new Error('connection refused'))
-    const { value: images } = await observeImages(skopeo, inputs(['x86_64']), failed)
+    const { value: images } = await observeImages(reg, inputs({ arches: ['x86_64'] }), failed)
     expect(images.get('x86_64')).toMatchObject({ platform: amd64 })
-    expect(skopeo.config).toHaveBeenCalledTimes(1)
+    expect(configReads(reg)).toHaveLength(1)
     await expect(failed).rejects.toThrow('connection refused')
   })
 })
@@ -208,31 +158,24 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
   const C = 'c.example/fedora:40'
 
   test('a list, a single image (a list of one, its platform from the config), nothing', async () => {
-    const single = image(digest('4'))
-    const list = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.ociIndex,
-        manifests: [{ mediaType: MEDIA.ociManifest, size: 100, digest: digest('5'), platform: amd64 }],
-        annotations: { k: 'v' }
-      })
-    )
-    const skopeo = fakeSkopeo({ [A]: list, [B]: single }, { [`b.example:5000/fedora@${sha256(single)}`]: config(arm64) })
-    const { value: current, lines } = await observeCurrent(skopeo, [A, B, C])
+    const single = image(arm64)
+    const served = list([{ digest: fakeDigest('5'), platform: amd64 }], { annotations: { k: 'v' } })
+    const reg = new FakeRegistry().put('b.example:5000/fedora', single).tag(A, served).tag(B, single.manifest)
+    const { value: now, lines } = await observeCurrent(reg, [A, B, C])
     expect(lines).toEqual([
-      `${A}: serves ${sha256(list)} (linux/amd64)`,
-      `${B}: serves ${sha256(single)} (linux/arm64)`,
+      `${A}: serves ${sha256(served)} (linux/amd64)`,
+      `${B}: serves ${single.digest} (linux/arm64)`,
       `${C}: no list yet`
     ])
-    expect(current).toEqual([
+    expect(now).toEqual([
       {
         ref: A,
         repository: 'a.example/fedora',
         exists: true,
-        digest: sha256(list),
+        digest: sha256(served),
         mediaType: MEDIA.ociIndex,
         isList: true,
-        entries: [{ platform: amd64, digest: digest('5'), mediaType: MEDIA.ociManifest }],
+        entries: [{ platform: amd64, digest: fakeDigest('5'), mediaType: MEDIA.ociManifest }],
         attestations: [],
         annotations: { k: 'v' }
       },
@@ -240,21 +183,21 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
         ref: B,
         repository: 'b.example:5000/fedora',
         exists: true,
-        digest: sha256(single),
+        digest: single.digest,
         mediaType: MEDIA.ociManifest,
         isList: false,
-        entries: [{ platform: arm64, digest: sha256(single), mediaType: MEDIA.ociManifest }],
+        entries: [{ platform: arm64, digest: single.digest, mediaType: MEDIA.ociManifest }],
         attestations: [],
         annotations: {}
       },
       { ref: C, repository: 'c.example/fedora', exists: false }
     ])
-    for (const ref of [A, B, C]) expect(skopeo.manifest).toHaveBeenCalledWith(ref, { fresh: true })
+    for (const ref of [A, B, C]) expect(reg.reads).toContainEqual({ what: 'fresh manifest', ref })
   })
 
   test('a destination that cannot be read: nothing is published', async () => {
-    const skopeo = fakeSkopeo({ [A]: new Error('connection refused') })
-    await expect(observeCurrent(skopeo, [A])).rejects.toThrow(`Reading the current ${A}: connection refused; nothing was published`)
+    const reg = failing(new FakeRegistry(), A, 'connection refused')
+    await expect(observeCurrent(reg, [A])).rejects.toThrow(`Reading the current ${A}: connection refused; nothing was published`)
   })
 
   test('repositoryOf: a port is not a tag', () => {
