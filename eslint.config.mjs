@@ -15,7 +15,11 @@ const PRINTING_AROUND_LOG = [
 ].map(selector => ({ selector, message: LOG }))
 
 /** Modules with no effect on the world: what they import is checked below. */
-const PURE_MODULES = ['src/{plan,model,compare,manifest,arch,sentences,text,reference}.ts']
+const PURE_MODULES = [
+  'src/{plan,model,compare,manifest,arch,sentences,text,reference}.ts',
+  'src/inputs/{values,references,destinations,overwrites,annotations}.ts'
+]
+/** As imported from src/ (./exec) and from a folder of it (../exec). */
 const IMPURE_MODULES = [
   './exec',
   './children',
@@ -36,8 +40,11 @@ const IMPURE_MODULES = [
   './layout',
   './report',
   './main',
-  './post'
-]
+  './post',
+  // The disk checks of inputs (auth-file, cert-dir), and what imports them.
+  './inputs/files',
+  './inputs/registry-auth'
+].flatMap(module => [module, `.${module}`])
 
 export default tseslint.config(
   { ignores: ['dist/', 'lib/', 'node_modules/', 'coverage/', '**/*.d.ts', '.stryker-tmp/', 'reports/'] },
@@ -110,6 +117,9 @@ export default tseslint.config(
             {
               group: [
                 ...IMPURE_MODULES,
+                // From inside src/inputs/.
+                './files',
+                './registry-auth',
                 'fs',
                 'node:fs',
                 'child_process',
@@ -121,7 +131,7 @@ export default tseslint.config(
                 '@actions/*'
               ],
               message:
-                'A pure module (planner, model, comparisons, manifest, arch, sentences, text, reference) must not run a process, read a registry or log.'
+                'A pure module (planner, model, comparisons, manifest, arch, sentences, text, reference, the grammar of inputs) must not run a process, read a registry or log.'
             }
           ]
         }

@@ -25,7 +25,7 @@ export default {
     'src/compare.ts',
     'src/plan.ts',
     'src/observe.ts',
-    'src/inputs.ts',
+    'src/inputs/*.ts',
     'src/manifest.ts',
     'src/text.ts',
     'src/env.ts',

@@ -1,5 +1,6 @@
 import { formatPlatform, Platform, platformKey } from './arch'
-import { archTagFor, Inputs } from './inputs'
+import type { Inputs } from './inputs'
+import { archTagFor } from './inputs/references'
 import { configPlatform, parseManifest, pickEntry } from './manifest'
 import type { Current, NewImage } from './model'
 import { repositoryOf } from './reference'

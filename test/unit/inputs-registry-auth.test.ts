@@ -7,7 +7,8 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { parse as parseYaml } from 'yaml'
-import { getInputs, InputError, Inputs } from '../../src/inputs'
+import { getInputs, Inputs } from '../../src/inputs'
+import { InputError } from '../../src/inputs/values'
 
 const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'), 'utf8')) as {
   inputs: Record<string, { default?: string }>

@@ -4,7 +4,11 @@ import * as path from 'path'
 import { parse as parseYaml } from 'yaml'
 import { platformKey } from '../../src/arch'
 import { parseCommands } from '../workflow-commands'
-import { archTagFor, authFor, destinations, getInputs, GetInput, InputError, Inputs, parseList, RENAMED_INPUTS } from '../../src/inputs'
+import { getInputs, Inputs, RENAMED_INPUTS } from '../../src/inputs'
+import { destinations } from '../../src/inputs/destinations'
+import { archTagFor } from '../../src/inputs/references'
+import { authFor } from '../../src/inputs/registry-auth'
+import { GetInput, InputError, parseList } from '../../src/inputs/values'
 
 /** The action.yml defaults, as a runner applies them: every declared input, '' when it has no default. */
 const action = parseYaml(fs.readFileSync(path.join(__dirname, '../../action.yml'), 'utf8')) as {

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { parseReference } from '../../src/inputs'
+import { parseReference } from '../../src/inputs/references'
 import type { Entry, Plan } from '../../src/model'
 import {
   newReport,
