@@ -3,12 +3,9 @@ import * as core from '@actions/core'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { Platform } from '../../src/arch'
 import { atLeast, Buildah, checkSupported, detectVersion, features, localListName, parseVersion, Version } from '../../src/buildah'
 import { CommandError } from '../../src/exec'
-import type { Entry } from '../../src/model'
 import { AccessOptions } from '../../src/skopeo'
-import { checkLocal } from '../../src/compare'
 
 jest.mock('@actions/exec')
 
@@ -104,84 +101,6 @@ describe('localListName', () => {
     expect(a).not.toBe(b)
     // A valid lowercase reference: buildah would refuse anything else.
     expect(a).toMatch(/^[a-z0-9./-]+$/)
-  })
-})
-
-describe('checkLocal', () => {
-  const entry = (arch: string, platform: Platform, digest: string): Entry => ({
-    arch,
-    platform,
-    digest,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    ref: `r@${digest}`,
-    kept: false
-  })
-  const amd = entry('x86_64', { os: 'linux', architecture: 'amd64' }, 'sha256:aa')
-  const arm = entry('aarch64', { os: 'linux', architecture: 'arm64' }, 'sha256:bb')
-
-  test.each<[string, Array<{ digest: string; platform?: Platform }>, string | undefined]>([
-    [
-      'same entries, same order',
-      [
-        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
-        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }
-      ],
-      undefined
-    ],
-    [
-      'same entries, other order',
-      [
-        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } },
-        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }
-      ],
-      undefined
-    ],
-    [
-      'arm64/v8 is arm64',
-      [
-        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
-        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }
-      ],
-      undefined
-    ],
-    [
-      'an entry short',
-      [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }],
-      'the local list holds [linux/amd64@sha256:aa] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
-    ],
-    ['empty', [], 'the local list holds [] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'],
-    [
-      'a wrong digest',
-      [
-        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
-        { digest: 'sha256:cc', platform: { os: 'linux', architecture: 'arm64' } }
-      ],
-      'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:cc] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
-    ],
-    [
-      'a wrong platform',
-      [
-        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
-        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }
-      ],
-      'the local list holds [linux/amd64@sha256:aa, linux/arm/v7@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
-    ],
-    [
-      'no platform',
-      [{ digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } }, { digest: 'sha256:bb' }],
-      'the local list holds [linux/amd64@sha256:aa, no platform@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
-    ],
-    [
-      'an extra entry',
-      [
-        { digest: 'sha256:aa', platform: { os: 'linux', architecture: 'amd64' } },
-        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } },
-        { digest: 'sha256:bb', platform: { os: 'linux', architecture: 'arm64' } }
-      ],
-      'the local list holds [linux/amd64@sha256:aa, linux/arm64@sha256:bb, linux/arm64@sha256:bb] but the plan is [linux/amd64@sha256:aa, linux/arm64@sha256:bb]'
-    ]
-  ])('%s', (_, local, expected) => {
-    expect(checkLocal(local, [amd, arm])).toBe(expected)
   })
 })
 

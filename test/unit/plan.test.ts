@@ -1,12 +1,11 @@
 import { createHash } from 'crypto'
 import { ArchTable, parsePlatform, Platform } from '../../src/arch'
 import type { Policy } from '../../src/model'
-import { MEDIA, parseManifest } from '../../src/manifest'
+import { MEDIA } from '../../src/manifest'
 import type { Attestation } from '../../src/manifest'
 import type { Current, Decision, NewImage } from '../../src/model'
 import { Observed, plan } from '../../src/plan'
-import { checkServed } from '../../src/compare'
-import { SENTENCES } from '../../src/sentences'
+import { absent, current } from './builders'
 
 const table = new ArchTable()
 const p = (text: string): Platform => parsePlatform(text) as Platform
@@ -32,19 +31,9 @@ function list(
   listDigest = H(`list-${Object.values(entries).join('-')}`),
   mediaType = MEDIA.ociIndex
 ): Current {
-  return {
-    ref,
-    repository: ref.slice(0, ref.lastIndexOf(':')),
-    exists: true,
-    digest: listDigest,
-    mediaType,
-    isList: true,
-    entries: Object.entries(entries).map(([arch, digest]) => ({ platform: p(PLATFORM[arch]), digest, mediaType: MEDIA.ociManifest })),
-    attestations: [],
-    annotations: {}
-  }
+  const served = Object.entries(entries).map(([arch, digest]) => ({ digest, platform: p(PLATFORM[arch]) }))
+  return current(ref, served, { digest: listDigest, mediaType })
 }
-const absent = (ref: string): Current => ({ ref, repository: ref.slice(0, ref.lastIndexOf(':')), exists: false })
 const A = 'reg-a.example/fedora:40'
 const B = 'reg-b.example/fedora:40'
 
@@ -179,17 +168,11 @@ describe('plan: first publish, unchanged, single images, empty', () => {
   })
 
   test('a current tag that is a single image counts as a list of one', () => {
-    const single: Current = {
-      ref: A,
-      repository: 'reg-a.example/fedora',
-      exists: true,
+    const single = current(A, [{ digest: OLD('x86_64'), platform: p('linux/amd64') }], {
       digest: OLD('x86_64'),
       mediaType: MEDIA.ociManifest,
-      isList: false,
-      entries: [{ platform: p('linux/amd64'), digest: OLD('x86_64'), mediaType: MEDIA.ociManifest }],
-      attestations: [],
-      annotations: {}
-    }
+      isList: false
+    })
     expect(plan(observe({ images: images('x86_64', 'aarch64'), current: [single] })).decision).toBe('publish')
     const lost = plan(observe({ images: images('aarch64'), current: [single], policy: 'hybrid' }))
     expect(lost.lost).toEqual(['x86_64'])
@@ -242,69 +225,6 @@ describe('plan: first publish, unchanged, single images, empty', () => {
     )
     expect(result.entries.map(e => e.arch)).toEqual(['s390x', 'x86_64', 'aarch64'])
   })
-})
-
-describe('checkServed: the read-back after a push', () => {
-  const entries = plan(observe({ arches: ['x86_64', 'aarch64'], images: images('x86_64', 'aarch64'), current: [absent(A)] })).entries
-  const index = (manifests: Array<{ digest: string; platform: string }>, mediaType: string = MEDIA.ociIndex): Buffer =>
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType,
-        manifests: manifests.map(m => ({ mediaType: MEDIA.ociManifest, digest: m.digest, size: 1, platform: p(m.platform) }))
-      })
-    )
-  test.each([
-    [
-      'exactly the plan',
-      index([
-        { digest: NEW('x86_64'), platform: 'linux/amd64' },
-        { digest: NEW('aarch64'), platform: 'linux/arm64/v8' }
-      ]),
-      undefined
-    ],
-    ['nothing', null, 'it serves nothing'],
-    ['an empty list', index([]), 'it lists platforms []'],
-    [
-      'a Docker list',
-      index(
-        [
-          { digest: NEW('x86_64'), platform: 'linux/amd64' },
-          { digest: NEW('aarch64'), platform: 'linux/arm64' }
-        ],
-        MEDIA.dockerList
-      ),
-      'not application/vnd.oci.image.index.v1+json'
-    ],
-    ['a missing platform', index([{ digest: NEW('x86_64'), platform: 'linux/amd64' }]), 'planned [linux/amd64, linux/arm64]'],
-    [
-      'another image',
-      index([
-        { digest: NEW('x86_64'), platform: 'linux/amd64' },
-        { digest: H('other'), platform: 'linux/arm64' }
-      ]),
-      `its aarch64 entry is ${H('other')}`
-    ]
-  ])('%s', (_name, raw, problem) => {
-    const result = checkServed(raw ? parseManifest(raw) : null, entries, 'oci')
-    // The problem named, or none.
-    expect(problem !== undefined && result?.includes(problem) ? problem : result).toBe(problem)
-  })
-})
-
-test('checkServed: annotations asked for must be served', () => {
-  const entries = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [absent(A)] })).entries
-  const raw = (annotations: Record<string, string>): Buffer =>
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.ociIndex,
-        manifests: [{ mediaType: MEDIA.ociManifest, digest: NEW('x86_64'), size: 1, platform: p('linux/amd64') }],
-        annotations
-      })
-    )
-  expect(checkServed(parseManifest(raw({ 'org.example.k': 'v' })), entries, 'oci', { 'org.example.k': 'v' })).toBeUndefined()
-  expect(checkServed(parseManifest(raw({})), entries, 'oci', { 'org.example.k': 'v' })).toBe('its annotations lack org.example.k')
 })
 
 describe('plan: attestations', () => {
@@ -364,66 +284,5 @@ describe('plan: attestations', () => {
     expect(plan(observe({ arches: ['x86_64'], images: withAttestations('x86_64'), current: [current], attestations })).decision).toBe(
       decision
     )
-  })
-})
-
-describe('sentences: one test each', () => {
-  test.each<[keyof typeof SENTENCES, string, string]>([
-    [
-      'unknownPlatform',
-      SENTENCES.unknownPlatform('q.example/f:40', 'linux/mips64le'),
-      'Refusing to publish: q.example/f:40 serves an image for platform linux/mips64le, which maps to no known arch; name it with input "arch-map" (e.g. {myarch: linux/mips64le}) so it can be kept, dropped or rebuilt deliberately.'
-    ],
-    [
-      'lostFail',
-      SENTENCES.lostFail('s390x (at every destination)', 1),
-      'Refusing to publish: s390x (at every destination) is in the current list but has no new image, and missing-arch-policy is fail. Rebuild it, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without it).'
-    ],
-    [
-      'lostFail',
-      SENTENCES.lostFail('a (at x); b (at y)', 2),
-      'Refusing to publish: a (at x); b (at y) are in the current list but have no new image, and missing-arch-policy is fail. Rebuild them, or set missing-arch-policy to hybrid (keep the previous image) or drop (publish without them).'
-    ],
-    [
-      'lostSkip',
-      SENTENCES.lostSkip(['s390x']),
-      'Skipped: s390x would be lost (in the current list, no new image) and missing-arch-policy is skip; nothing was pushed.'
-    ],
-    [
-      'hybridDisagree',
-      SENTENCES.hybridDisagree('s390x', 'a has sha256:1, b has sha256:2'),
-      'Refusing to publish: the destinations disagree on the previous s390x image (a has sha256:1, b has sha256:2), so there is no single image to keep.'
-    ],
-    ['emptyList', SENTENCES.emptyList(['x86_64'], []), 'Refusing to publish an empty list: no per-arch image was found for x86_64.'],
-    [
-      'emptyList',
-      SENTENCES.emptyList(['x86_64'], ['s390x']),
-      'Refusing to publish an empty list: no per-arch image was found for x86_64 and s390x would be dropped.'
-    ],
-    [
-      'unchanged',
-      SENTENCES.unchanged(['x86_64', 'aarch64']),
-      'Every destination already serves this list (x86_64, aarch64); nothing was pushed.'
-    ],
-    ['publishing', SENTENCES.publishing(['x86_64'], 1, { kept: [], dropped: [], neverListed: [] }), 'Publishing x86_64 to 1 destination.'],
-    [
-      'publishing',
-      SENTENCES.publishing(['x86_64', 's390x'], 4, { kept: ['s390x'], dropped: ['ppc64le'], neverListed: ['i686'] }),
-      'Publishing x86_64, s390x to 4 destinations, keeping the previous image for s390x; dropping ppc64le; without i686 (asked for, no image, not in any current list).'
-    ]
-  ])('%s', (_, sentence, expected) => {
-    expect(sentence).toBe(expected)
-  })
-
-  test('every sentence has a case above', () => {
-    expect(Object.keys(SENTENCES).sort()).toEqual([
-      'emptyList',
-      'hybridDisagree',
-      'lostFail',
-      'lostSkip',
-      'publishing',
-      'unchanged',
-      'unknownPlatform'
-    ])
   })
 })
