@@ -2,27 +2,13 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { LocalLayout } from '../../src/layout'
-import { sha256 } from '../../src/manifest'
-import type { Entry, Plan } from '../../src/model'
-import type { Reader } from '../../src/registry/reader'
+import { MEDIA, sha256 } from '../../src/manifest'
+import type { Entry } from '../../src/model'
 import { stage } from '../../src/stage'
-import type { Buildah } from '../../src/buildah'
+import { amd64, arm64, entry as planned, FakeBuildah, FakeRegistry, image, planOf, s390x } from './builders'
 
-const OCI = 'application/vnd.oci.image.manifest.v1+json'
-const DOCKER = 'application/vnd.docker.distribution.manifest.v2+json'
-
-function image(architecture: string, mediaType = OCI): { manifest: Buffer; config: Buffer } {
-  const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }))
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: []
-    })
-  )
-  return { manifest, config }
-}
+const OCI = MEDIA.ociManifest
+const DOCKER = MEDIA.dockerManifest
 
 let parent: string
 beforeEach(() => {
@@ -33,7 +19,7 @@ afterEach(() => fs.rmSync(parent, { recursive: true, force: true }))
 describe('LocalLayout', () => {
   test('holds each manifest and config under its digest, named in index.json; removed whole', () => {
     const layout = LocalLayout.create(parent)
-    const amd = image('amd64')
+    const amd = image(amd64)
     expect(layout.add(amd.manifest, amd.config)).toBe(`oci:${layout.dir}:e0`)
     const blob = (b: Buffer): Buffer => fs.readFileSync(path.join(layout.dir, 'blobs', 'sha256', sha256(b).slice(7)))
     expect(blob(amd.manifest)).toEqual(amd.manifest)
@@ -55,41 +41,22 @@ describe('LocalLayout', () => {
 
   test('a config that is not the one the manifest names is refused', () => {
     const layout = LocalLayout.create(parent)
-    expect(() => layout.add(image('amd64').manifest, image('arm64').config)).toThrow(/is not the one its manifest names/)
+    expect(() => layout.add(image(amd64).manifest, image(arm64).config)).toThrow(/is not the one its manifest names/)
   })
 })
 
 describe('stage: where buildah reads the list entries from', () => {
-  const images = { amd: image('amd64'), arm: image('arm64'), docker: image('s390x', DOCKER) }
-  const entry = (arch: string, architecture: string, raw: Buffer, mediaType = OCI): Entry => ({
-    arch,
-    platform: { os: 'linux', architecture },
-    digest: sha256(raw),
-    mediaType,
-    ref: `src.example/x@${sha256(raw)}`,
-    kept: false
-  })
-  const byRef = new Map(Object.values(images).map(i => [`src.example/x@${sha256(i.manifest)}`, i]))
-  const reader: Reader = {
-    manifest: async ref => byRef.get(ref)?.manifest ?? null,
-    config: async ref => byRef.get(ref)?.config as Buffer,
-    // Every copy lands: each repository serves each digest.
-    digest: async ref => ref.slice(ref.indexOf('@') + 1)
-  }
+  const images = { amd: image(amd64), arm: image(arm64), docker: image(s390x, { mediaType: DOCKER }) }
+  const entry = (arch: string, architecture: string, raw: Buffer, mediaType: string = OCI): Entry =>
+    planned(arch, { os: 'linux', architecture }, sha256(raw), { mediaType, repository: 'src.example/x' })
   const run = async (entries: Entry[], format: 'oci' | 'v2s2'): Promise<string[]> => {
-    const added: string[] = []
-    const buildah = {
-      createTakes: () => false,
-      create: async () => undefined,
-      add: async (_name: string, ref: string) => void added.push(ref),
-      entries: async () => entries.map(e => ({ digest: e.digest, platform: e.platform }))
-    } as unknown as Buildah
-    const plan = { entries, attestations: [], push: ['dst.example/x:1'] } as unknown as Plan
+    const registry = new FakeRegistry().put('src.example/x', ...Object.values(images))
+    const buildah = new FakeBuildah(registry)
     await stage({
-      skopeo: { copy: async () => undefined },
-      reader,
+      skopeo: registry,
+      reader: registry,
       buildah,
-      plan,
+      plan: planOf(entries, { push: ['dst.example/x:1'] }),
       refs: ['dst.example/x:1'],
       current: [],
       listName: 'localhost/l',
@@ -97,7 +64,7 @@ describe('stage: where buildah reads the list entries from', () => {
       annotations: {},
       layout: LocalLayout.create(parent)
     })
-    return added
+    return buildah.adds.map(a => a.ref)
   }
 
   test('images that go ahead unchanged: OCI manifests from the layout, no registry read by buildah', async () => {
