@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml'
-import { prefixKey, underPrefix } from '../reference'
+import { prefixKey } from '../reference'
 import { quote } from '../text'
 import { isDirectory } from './files'
 import { parseRegistry } from './references'
@@ -82,9 +82,4 @@ export function parseRegistryAuth(text: string): RegistryAuth[] {
   }
   // Longest prefix first: the first that matches a reference is the one that applies.
   return out.sort((a, b) => b.prefix.length - a.prefix.length)
-}
-
-/** The `registry-auth` entry for a reference: the longest prefix it is under, as containers-auth.json matches keys. */
-export function authFor(entries: RegistryAuth[], ref: string): RegistryAuth | undefined {
-  return entries.find(a => underPrefix(ref, a.prefix) || prefixKey(ref) === prefixKey(a.prefix))
 }

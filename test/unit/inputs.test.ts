@@ -7,7 +7,7 @@ import { parseCommands } from '../workflow-commands'
 import { getInputs, Inputs, RENAMED_INPUTS } from '../../src/inputs'
 import { destinations } from '../../src/inputs/destinations'
 import { archTagFor } from '../../src/inputs/references'
-import { authFor } from '../../src/inputs/registry-auth'
+import { tlsFor } from '../../src/skopeo'
 import { GetInput, InputError, parseList } from '../../src/inputs/values'
 
 /** The action.yml defaults, as a runner applies them: every declared input, '' when it has no default. */
@@ -1084,9 +1084,10 @@ describe('a release set: several repositories, each registry its own login', () 
       { prefix: 'quay.io/fedora', username: 'fedora+releng', password: 'tok' },
       { prefix: 'quay.io', username: 'all', password: 'pw ' }
     ])
-    expect(authFor(i.registryAuth, 'quay.io/fedora/fedora:40')?.prefix).toBe('quay.io/fedora')
-    expect(authFor(i.registryAuth, 'quay.io/fedora-mirror/fedora:40')?.prefix).toBe('quay.io')
-    expect(authFor(i.registryAuth, 'ghcr.io/x:1')).toBeUndefined()
+    // The TLS settings of a reference come from the entry it is under (skopeo's and buildah's flags).
+    const access = { tlsVerify: true, registries: i.registryAuth, env: {}, retries: 0 }
+    expect(tlsFor(access, 'Registry.Example.org/x:1')).toEqual({ tlsVerify: false, certDir: dir })
+    expect(tlsFor(access, 'registry.example.org.evil/x:1')).toEqual({ tlsVerify: true, certDir: undefined })
     fs.rmSync(dir, { recursive: true })
   })
 
