@@ -31,7 +31,14 @@ export default {
     'src/env.ts',
     'src/layout.ts',
     'src/reference.ts',
-    'src/registry/*.ts'
+    'src/registry/*.ts',
+    // The safety checks the hand-written mutants used to guard: the empty-list trap and the create
+    // retry (buildah), the watchdog's tree kill (exec, children), the cancel (main), the re-plan bound (publish).
+    'src/buildah.ts',
+    'src/exec.ts',
+    'src/children.ts',
+    'src/main.ts',
+    'src/publish.ts'
   ],
   testRunner: 'jest',
   jest: {
