@@ -7,7 +7,7 @@ import * as actionsExec from '@actions/exec'
 import * as core from '@actions/core'
 import * as path from 'path'
 import { sha256 } from '../../src/manifest'
-import { AccessOptions, checkSkopeo, copyStage, COPY_RETRY_TIMES, Skopeo } from '../../src/skopeo'
+import { AccessOptions, checkSkopeo, copyStage, Skopeo } from '../../src/skopeo'
 import { amd64, image, list } from './builders'
 
 jest.mock('@actions/exec')
@@ -57,7 +57,8 @@ const REGISTRIES: Partial<AccessOptions> = {
 }
 const FROM = `src.example/r@sha256:${'a'.repeat(64)}`
 const TO = `dst.example/r@sha256:${'a'.repeat(64)}`
-const COPY = ['copy', '--preserve-digests', '--retry-times', String(COPY_RETRY_TIMES)]
+// skopeo's own retries inside each attempt: 3 tries each.
+const COPY = ['copy', '--preserve-digests', '--retry-times', '2']
 const MANIFEST_UNKNOWN =
   'time="2024-01-01T00:00:00Z" level=fatal msg="Error parsing image name \\"docker://x\\": reading manifest 1 in x: manifest unknown"\n'
 
