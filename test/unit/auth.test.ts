@@ -5,18 +5,15 @@ import * as path from 'path'
 import { prepareCredentials, registryHost, removeCredentials, secretsIn } from '../../src/auth'
 import { childEnv } from '../../src/env'
 import type { Inputs } from '../../src/inputs'
+import { inputs as allInputs } from './builders'
 
-/** Only what prepareCredentials reads. */
+/** Every input, with the registries prepareCredentials logs in to. */
 function inputs(overrides: Partial<Inputs>): Inputs {
-  return {
+  return allInputs({
     archTagRegistry: 'staging.example.org:5000/builds',
     registries: ['registry.fedoraproject.org', 'quay.io/fedora', 'quay.io/fedora-mirror', '[::1]:5000/ns'],
-    authFile: '',
-    username: '',
-    password: '',
-    registryAuth: [],
     ...overrides
-  } as Inputs
+  })
 }
 
 let runnerTemp: string
