@@ -1,7 +1,7 @@
 import type { Platform } from '../../src/arch'
 import { MEDIA } from '../../src/manifest'
 import type { Entry } from '../../src/model'
-import { buildLocalList, imagesGoAhead } from '../../src/stage'
+import { buildLocalList, imagesGoAhead, stageImages } from '../../src/stage'
 import { amd64, arm64, entry, FakeBuildah, FakeRegistry, image, planOf, s390x } from './builders'
 
 const REPOSITORY = 'r.example/x'
@@ -70,5 +70,27 @@ describe('imagesGoAhead', () => {
   ])('%s', (_, media, format, expected) => {
     const entries = media.map((mediaType, i) => entry(`a${i}`, { os: 'linux', architecture: `arch${i}` }, `sha256:${i}`, { mediaType }))
     expect(imagesGoAhead(planOf(entries), format)).toBe(expected)
+  })
+})
+
+describe('stageImages: each copy is read back before the list may name it', () => {
+  const plan = planOf([from('x86_64', amd64, AMD.digest), from('aarch64', arm64, ARM.digest)])
+
+  test('a copy the destination acknowledged but does not serve fails staging, naming the image', async () => {
+    const registry = new FakeRegistry().put(REPOSITORY, AMD, ARM)
+    // A registry that answers 201 to the manifest PUT and loses it: the copy "succeeds".
+    registry.copy = async (source: string, target: string) => void registry.copies.push({ from: source, to: target, indexOnly: false })
+    await expect(stageImages(registry, registry, plan, ['dst.example/x:1'], [])).rejects.toThrow(
+      `after the copy dst.example/x serves nothing for ${AMD.digest}`
+    )
+  })
+
+  test('copies that land pass, each read back by digest', async () => {
+    const registry = new FakeRegistry().put(REPOSITORY, AMD, ARM)
+    await stageImages(registry, registry, plan, ['dst.example/x:1'], [])
+    expect(registry.reads.filter(r => r.what === 'digest').map(r => r.ref)).toEqual([
+      `dst.example/x@${AMD.digest}`,
+      `dst.example/x@${ARM.digest}`
+    ])
   })
 })
