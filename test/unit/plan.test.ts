@@ -286,3 +286,62 @@ describe('plan: attestations', () => {
     )
   })
 })
+
+describe('plan: the reason and rows name exactly what happened', () => {
+  const C = 'reg-c.example/fedora:40'
+  const all = { x86_64: OLD('x86_64'), s390x: OLD('s390x') }
+
+  test('fail says "every destination" only when the lost arch is at every one of several', () => {
+    const reason = (current: Current[]): string | undefined =>
+      plan(observe({ arches: ['x86_64'], images: images('x86_64'), current })).reason
+    expect(reason([list(A, all), list(B, all)])).toMatch(/^Refusing to publish: s390x \(at every destination\) is/)
+    // One destination of one: named, not "every destination".
+    expect(reason([list(A, all)])).toMatch(/^Refusing to publish: s390x \(at reg-a\.example\/fedora:40\) is/)
+    // Two of three: the two are named.
+    expect(reason([list(A, all), list(B, all), list(C, { x86_64: OLD('x86_64') })])).toMatch(
+      /^Refusing to publish: s390x \(at reg-a\.example\/fedora:40, reg-b\.example\/fedora:40\) is/
+    )
+  })
+
+  test('fail with several lost arches lists each with where it is, in the order of the arches input', () => {
+    // The current list serves them in another order than the arches input: the plan follows the input.
+    const current = [list(A, { x86_64: OLD('x86_64'), s390x: OLD('s390x'), aarch64: OLD('aarch64') }), list(B, { aarch64: OLD('aarch64') })]
+    const result = plan(observe({ images: images('x86_64'), current }))
+    expect(result.lost).toEqual(['aarch64', 's390x'])
+    expect(result.reason).toMatch(/^Refusing to publish: aarch64 \(at every destination\); s390x \(at reg-a\.example\/fedora:40\) are in/)
+    expect(result.rows.map(r => r.arch)).toEqual(['x86_64', 'aarch64', 's390x'])
+  })
+
+  test('hybrid refusal names each destination and the digest it has for the arch', () => {
+    const split = [list(A, { x86_64: OLD('x86_64'), s390x: H('one') }), list(B, { x86_64: OLD('x86_64'), s390x: H('two') })]
+    const result = plan(observe({ images: images('x86_64'), current: split, policy: 'hybrid' }))
+    expect(result.reason).toBe(
+      `Refusing to publish: the destinations disagree on the previous s390x image (${A} has ${H('one')}, ${B} has ${H('two')}), so there is no single image to keep.`
+    )
+  })
+
+  test.each<[Policy]>([['fail'], ['hybrid'], ['drop']])('nothing lost: nothing kept or dropped (policy %s)', policy => {
+    const result = plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, { x86_64: OLD('x86_64') })], policy }))
+    expect([result.decision, result.kept, result.dropped]).toEqual(['publish', [], []])
+  })
+
+  test('rows: new, kept, dropped, lost and missing each for its arch', () => {
+    const current = [list(A, { x86_64: OLD('x86_64'), aarch64: OLD('aarch64') })]
+    const row = (policy: Policy): string[] =>
+      plan(observe({ images: images('x86_64'), current, policy })).rows.map(r => `${r.arch} ${r.outcome}`)
+    expect(row('hybrid')).toEqual(['x86_64 new', 'aarch64 kept', 's390x missing'])
+    expect(row('drop')).toEqual(['x86_64 new', 'aarch64 dropped', 's390x missing'])
+    expect(row('fail')).toEqual(['x86_64 new', 'aarch64 lost', 's390x missing'])
+  })
+
+  test('a refused plan has no destination up to date', () => {
+    const refused = [
+      plan(observe({ arches: ['x86_64'], images: images('x86_64'), current: [list(A, { x86_64: OLD('x86_64'), s390x: OLD('s390x') })] })),
+      plan(observe({ images: new Map(), current: [absent(A)] }))
+    ]
+    expect(refused.map(r => [r.decision, r.upToDate])).toEqual([
+      ['refuse', []],
+      ['refuse', []]
+    ])
+  })
+})
