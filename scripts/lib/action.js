@@ -66,7 +66,7 @@ const ROOT = path.resolve(__dirname, '..', '..')
  * @param {string} [actionDir]
  * @returns {any}
  */
-function loadActionYml (actionDir = ROOT) {
+function loadActionYml(actionDir = ROOT) {
   return YAML.parse(fs.readFileSync(path.join(actionDir, 'action.yml'), 'utf8'))
 }
 
@@ -74,7 +74,7 @@ function loadActionYml (actionDir = ROOT) {
  * The env name the runner uses for an input.
  * @param {string} name
  */
-function inputEnvName (name) {
+function inputEnvName(name) {
   return 'INPUT_' + name.replace(/ /g, '_').toUpperCase()
 }
 
@@ -83,7 +83,7 @@ function inputEnvName (name) {
  * @param {string} text
  * @returns {Record<string, string>}
  */
-function parseCommandFile (text) {
+function parseCommandFile(text) {
   /** @type {Record<string, string>} */
   const out = {}
   const lines = text.split(/\r?\n/)
@@ -111,18 +111,15 @@ function parseCommandFile (text) {
  * Write a storage.conf for a vfs store under `dir` (idempotent) and return its path.
  * @param {string} dir
  */
-function makeStorage (dir) {
+function makeStorage(dir) {
   fs.mkdirSync(path.join(dir, 'graph'), { recursive: true })
   fs.mkdirSync(path.join(dir, 'run'), { recursive: true })
   const conf = path.join(dir, 'storage.conf')
   if (!fs.existsSync(conf)) {
-    fs.writeFileSync(conf, [
-      '[storage]',
-      'driver = "vfs"',
-      `graphroot = "${path.join(dir, 'graph')}"`,
-      `runroot = "${path.join(dir, 'run')}"`,
-      ''
-    ].join('\n'))
+    fs.writeFileSync(
+      conf,
+      ['[storage]', 'driver = "vfs"', `graphroot = "${path.join(dir, 'graph')}"`, `runroot = "${path.join(dir, 'run')}"`, ''].join('\n')
+    )
   }
   return conf
 }
@@ -132,13 +129,13 @@ function makeStorage (dir) {
  * @param {string} storageConf
  * @returns {{images: string[], lists: string[]}}
  */
-function listLocal (storageConf) {
+function listLocal(storageConf) {
   const env = { ...process.env, CONTAINERS_STORAGE_CONF: storageConf }
   const r = spawnSync('buildah', ['images', '--json'], { env, encoding: 'utf8', timeout: 60000 })
   if (r.status !== 0) throw new Error(`buildah images failed: ${r.stderr || r.error}`)
   const text = r.stdout.trim()
   /** @type {Array<{names?: string[] | null, id: string}>} */
-  const imgs = text ? JSON.parse(text) ?? [] : []
+  const imgs = text ? (JSON.parse(text) ?? []) : []
   const images = []
   const lists = []
   for (const img of imgs) {
@@ -162,23 +159,41 @@ function listLocal (storageConf) {
  * @param {AbortSignal} [kill]
  * @returns {Promise<StepResult & {timedOut: boolean}>}
  */
-function runStep (step, script, env, cwd, timeoutMs, kill) {
+function runStep(step, script, env, cwd, timeoutMs, kill) {
   return new Promise((resolve, reject) => {
     // Own process group, so a timeout can kill buildah/skopeo children too.
     const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     let stdout = ''
     let stderr = ''
     let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
-    const killGroup = () => { try { if (child.pid) process.kill(-child.pid, 'SIGKILL') } catch { /* gone */ } }
+    child.stdout.setEncoding('utf8').on('data', d => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', d => {
+      stderr += d
+    })
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
     const onExit = () => killGroup()
     process.on('exit', onExit)
-    const timer = setTimeout(() => { timedOut = true; killGroup() }, timeoutMs)
+    const timer = setTimeout(() => {
+      timedOut = true
+      killGroup()
+    }, timeoutMs)
     if (kill?.aborted) killGroup()
     kill?.addEventListener('abort', killGroup)
-    child.on('error', (e) => { clearTimeout(timer); kill?.removeEventListener('abort', killGroup); process.off('exit', onExit); reject(e) })
-    child.on('close', (code) => {
+    child.on('error', e => {
+      clearTimeout(timer)
+      kill?.removeEventListener('abort', killGroup)
+      process.off('exit', onExit)
+      reject(e)
+    })
+    child.on('close', code => {
       clearTimeout(timer)
       kill?.removeEventListener('abort', killGroup)
       process.off('exit', onExit)
@@ -209,7 +224,7 @@ function runStep (step, script, env, cwd, timeoutMs, kill) {
  * @param {RunOptions} [opts]
  * @returns {PreparedRun}
  */
-function prepareRun (inputs, opts = {}) {
+function prepareRun(inputs, opts = {}) {
   const actionDir = opts.actionDir ?? ROOT
   const meta = loadActionYml(actionDir)
   const declared = meta.inputs ?? {}
@@ -248,7 +263,8 @@ function prepareRun (inputs, opts = {}) {
   if (!opts.inheritHome) actionEnv.HOME = home
   for (const [name, spec] of Object.entries(declared)) {
     const given = inputs[name]
-    const value = given !== undefined ? String(given) : (spec && spec.default !== undefined && spec.default !== null ? String(spec.default) : '')
+    const value =
+      given !== undefined ? String(given) : spec && spec.default !== undefined && spec.default !== null ? String(spec.default) : ''
     actionEnv[inputEnvName(name)] = value
   }
 
@@ -257,7 +273,18 @@ function prepareRun (inputs, opts = {}) {
   for (const [k, v] of Object.entries(process.env)) {
     // Nothing of an outer runner or login may leak in.
     if (/^(INPUT_|STATE_|GITHUB_|RUNNER_)/.test(k)) continue
-    if (['REGISTRY_AUTH_FILE', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR', 'CONTAINERS_STORAGE_CONF', 'STORAGE_DRIVER', 'BUILDAH_ISOLATION', 'NODE_OPTIONS'].includes(k)) continue
+    if (
+      [
+        'REGISTRY_AUTH_FILE',
+        'DOCKER_CONFIG',
+        'XDG_RUNTIME_DIR',
+        'CONTAINERS_STORAGE_CONF',
+        'STORAGE_DRIVER',
+        'BUILDAH_ISOLATION',
+        'NODE_OPTIONS'
+      ].includes(k)
+    )
+      continue
     if (k.startsWith('JEST_') || k === 'NODE_ENV') continue
     env[k] = v
   }
@@ -275,7 +302,7 @@ function prepareRun (inputs, opts = {}) {
  * @param {Record<string, string>} stateValues
  * @returns {NodeJS.ProcessEnv}
  */
-function postEnv (prep, stateValues) {
+function postEnv(prep, stateValues) {
   /** @type {NodeJS.ProcessEnv} */
   const env = { ...prep.env }
   for (const [k, v] of Object.entries(stateValues)) env[`STATE_${k}`] = v
@@ -291,13 +318,13 @@ function postEnv (prep, stateValues) {
  * @param {boolean} [keepTemp]
  * @returns {RunResult}
  */
-function finishRun (prep, steps, state, timedOut, keepTemp) {
-  const main = steps.find((s) => s.step === 'main')
+function finishRun(prep, steps, state, timedOut, keepTemp) {
+  const main = steps.find(s => s.step === 'main')
   if (!main) throw new Error('finishRun: no main step')
   const outputs = parseCommandFile(fs.readFileSync(prep.files.GITHUB_OUTPUT, 'utf8'))
   const summary = fs.readFileSync(prep.files.GITHUB_STEP_SUMMARY, 'utf8')
   const local = listLocal(prep.storageConf)
-  const all = steps.map((s) => s.stdout + '\n' + s.stderr).join('\n')
+  const all = steps.map(s => s.stdout + '\n' + s.stderr).join('\n')
   if (!keepTemp) fs.rmSync(prep.tempDir, { recursive: true, force: true })
   return {
     code: main.code,
@@ -324,7 +351,7 @@ function finishRun (prep, steps, state, timedOut, keepTemp) {
  * @param {RunOptions} [opts]
  * @returns {Promise<RunResult>}
  */
-async function runAction (inputs, opts = {}) {
+async function runAction(inputs, opts = {}) {
   const prep = prepareRun(inputs, opts)
   const { actionDir, env, cwd } = prep
   const runs = prep.meta.runs ?? {}
@@ -354,7 +381,7 @@ async function runAction (inputs, opts = {}) {
  * @param {string | undefined} text
  * @returns {string[]}
  */
-function jsonArray (text) {
+function jsonArray(text) {
   const v = JSON.parse(text ?? 'null')
   if (!Array.isArray(v)) throw new Error(`not a JSON array: ${text}`)
   return v
@@ -364,10 +391,23 @@ function jsonArray (text) {
  * Make a shared storage dir for several runs (caller removes it with fs.rmSync).
  * @returns {string}
  */
-function makeSharedStorage () {
+function makeSharedStorage() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-storage-'))
   makeStorage(dir)
   return dir
 }
 
-module.exports = { runAction, prepareRun, postEnv, finishRun, loadActionYml, inputEnvName, parseCommandFile, listLocal, makeStorage, makeSharedStorage, jsonArray, ROOT }
+module.exports = {
+  runAction,
+  prepareRun,
+  postEnv,
+  finishRun,
+  loadActionYml,
+  inputEnvName,
+  parseCommandFile,
+  listLocal,
+  makeStorage,
+  makeSharedStorage,
+  jsonArray,
+  ROOT
+}

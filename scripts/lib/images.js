@@ -24,7 +24,7 @@ const MT = {
 }
 
 /** @param {Buffer|string} b */
-const sha256 = (b) => 'sha256:' + createHash('sha256').update(b).digest('hex')
+const sha256 = b => 'sha256:' + createHash('sha256').update(b).digest('hex')
 
 /**
  * @typedef {{user: string, password: string}} Auth
@@ -37,9 +37,10 @@ const sha256 = (b) => 'sha256:' + createHash('sha256').update(b).digest('hex')
  * @param {string} name
  * @param {Buffer} content
  */
-function tarOneFile (name, content) {
+function tarOneFile(name, content) {
   const header = Buffer.alloc(512, 0)
-  const put = (/** @type {string} */ s, /** @type {number} */ off, /** @type {number} */ len) => header.write(s.slice(0, len), off, len, 'ascii')
+  const put = (/** @type {string} */ s, /** @type {number} */ off, /** @type {number} */ len) =>
+    header.write(s.slice(0, len), off, len, 'ascii')
   const octal = (/** @type {number} */ n, /** @type {number} */ len) => n.toString(8).padStart(len - 1, '0') + '\0'
   put(name, 0, 100)
   put(octal(0o644, 8), 100, 8)
@@ -62,7 +63,7 @@ function tarOneFile (name, content) {
  * @param {Auth | undefined} auth
  * @returns {Record<string, string>}
  */
-function authHeader (auth) {
+function authHeader(auth) {
   return auth ? { Authorization: 'Basic ' + Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } : {}
 }
 
@@ -76,12 +77,12 @@ function authHeader (auth) {
  * @param {string} certDir
  * @returns {{ca: Buffer[], cert?: Buffer, key?: Buffer}}
  */
-function tlsOptions (certDir) {
+function tlsOptions(certDir) {
   const files = fs.readdirSync(certDir)
   const read = (/** @type {string} */ f) => fs.readFileSync(path.join(certDir, f))
-  const cert = files.find((f) => f.endsWith('.cert'))
+  const cert = files.find(f => f.endsWith('.cert'))
   return {
-    ca: files.filter((f) => f.endsWith('.crt')).map(read),
+    ca: files.filter(f => f.endsWith('.crt')).map(read),
     ...(cert ? { cert: read(cert), key: read(cert.replace(/\.cert$/, '.key')) } : {})
   }
 }
@@ -95,22 +96,30 @@ function tlsOptions (certDir) {
  * @param {Buffer} [body]
  * @returns {Promise<{status: number, headers: import('node:http').IncomingHttpHeaders, body: Buffer}>}
  */
-function request (t, method, pathOrUrl, headers = {}, body) {
+function request(t, method, pathOrUrl, headers = {}, body) {
   const scheme = t.certDir ? 'https' : 'http'
   const url = new URL(pathOrUrl, `${scheme}://${t.host}`)
   const mod = url.protocol === 'https:' ? https : http
   return new Promise((resolve, reject) => {
-    const req = mod.request(url, {
-      method,
-      headers: { ...authHeader(t.auth), ...headers, ...(body || method === 'POST' || method === 'PUT' ? { 'Content-Length': String(body ? body.length : 0) } : {}) },
-      ...(url.protocol === 'https:' && t.certDir ? tlsOptions(t.certDir) : {})
-    }, (res) => {
-      /** @type {Buffer[]} */
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
+    const req = mod.request(
+      url,
+      {
+        method,
+        headers: {
+          ...authHeader(t.auth),
+          ...headers,
+          ...(body || method === 'POST' || method === 'PUT' ? { 'Content-Length': String(body ? body.length : 0) } : {})
+        },
+        ...(url.protocol === 'https:' && t.certDir ? tlsOptions(t.certDir) : {})
+      },
+      res => {
+        /** @type {Buffer[]} */
+        const chunks = []
+        res.on('data', c => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+        res.on('error', reject)
+      }
+    )
     req.on('error', reject)
     req.setTimeout(30000, () => req.destroy(new Error(`${method} ${url} timed out`)))
     req.end(body)
@@ -126,10 +135,12 @@ function request (t, method, pathOrUrl, headers = {}, body) {
  * @param {Record<string, string>} [headers]
  * @param {Buffer} [body]
  */
-async function call (t, method, pathOrUrl, ok, headers, body) {
+async function call(t, method, pathOrUrl, ok, headers, body) {
   const res = await request(t, method, pathOrUrl, headers, body)
   if (!ok.includes(res.status)) {
-    throw new Error(`${method} ${t.host}${pathOrUrl.startsWith('/') ? pathOrUrl : ''} -> ${res.status}: ${res.body.toString('utf8').slice(0, 500)}`)
+    throw new Error(
+      `${method} ${t.host}${pathOrUrl.startsWith('/') ? pathOrUrl : ''} -> ${res.status}: ${res.body.toString('utf8').slice(0, 500)}`
+    )
   }
   return res
 }
@@ -140,7 +151,7 @@ async function call (t, method, pathOrUrl, ok, headers, body) {
  * @param {Buffer} blob
  * @returns {Promise<string>} the blob digest
  */
-async function pushBlob (t, blob) {
+async function pushBlob(t, blob) {
   const digest = sha256(blob)
   const base = `/v2/${t.repo}/blobs`
   const head = await request(t, 'HEAD', `${base}/${digest}`)
@@ -162,7 +173,7 @@ async function pushBlob (t, blob) {
  * @param {string} mediaType
  * @returns {Promise<Descriptor>}
  */
-async function putManifest (t, tag, bytes, mediaType) {
+async function putManifest(t, tag, bytes, mediaType) {
   const digest = sha256(bytes)
   await call(t, 'PUT', `/v2/${t.repo}/manifests/${tag || digest}`, [201], { 'Content-Type': mediaType }, bytes)
   return { digest, size: bytes.length, mediaType }
@@ -175,7 +186,7 @@ async function putManifest (t, tag, bytes, mediaType) {
  *   salt?: string, auth?: Auth, certDir?: string, mediaType?: 'oci' | 'docker'}} o
  * @returns {Promise<Descriptor & {platform: Platform}>}
  */
-async function pushImage (o) {
+async function pushImage(o) {
   const osName = o.os ?? 'linux'
   const docker = o.mediaType === 'docker'
   const t = { host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir }
@@ -213,22 +224,33 @@ async function pushImage (o) {
  * @param {{host: string, repo: string, subject: string, auth?: Auth, certDir?: string}} o
  * @returns {Promise<Descriptor>}
  */
-async function pushAttestation (o) {
+async function pushAttestation(o) {
   const t = { host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir }
-  const statement = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v0.1',
-    predicateType: 'https://slsa.dev/provenance/v0.2',
-    subject: [{ name: 'test', digest: { sha256: o.subject.replace(/^sha256:/, '') } }],
-    predicate: { builder: { id: 'multiarch-publish-test' } }
-  }))
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v0.1',
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      subject: [{ name: 'test', digest: { sha256: o.subject.replace(/^sha256:/, '') } }],
+      predicate: { builder: { id: 'multiarch-publish-test' } }
+    })
+  )
   const layerDigest = await pushBlob(t, statement)
-  const configBytes = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [layerDigest] } }))
+  const configBytes = Buffer.from(
+    JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [layerDigest] } })
+  )
   const configDigest = await pushBlob(t, configBytes)
   const manifest = {
     schemaVersion: 2,
     mediaType: MT.ociManifest,
     config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length },
-    layers: [{ mediaType: MT.inToto, digest: layerDigest, size: statement.length, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }]
+    layers: [
+      {
+        mediaType: MT.inToto,
+        digest: layerDigest,
+        size: statement.length,
+        annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' }
+      }
+    ]
   }
   return putManifest(t, undefined, Buffer.from(JSON.stringify(manifest)), MT.ociManifest)
 }
@@ -238,7 +260,7 @@ async function pushAttestation (o) {
  * @param {Descriptor} attestation
  * @param {string} subject  digest of the image it attests
  */
-function attestationEntry (attestation, subject) {
+function attestationEntry(attestation, subject) {
   return {
     ...attestation,
     platform: { architecture: 'unknown', os: 'unknown' },
@@ -253,12 +275,12 @@ function attestationEntry (attestation, subject) {
  *   annotations?: Record<string, string>}} o
  * @returns {Promise<Descriptor>}
  */
-async function pushIndex (o) {
+async function pushIndex(o) {
   const docker = o.mediaType === 'docker'
   const index = {
     schemaVersion: 2,
     mediaType: docker ? MT.dockerList : MT.ociIndex,
-    manifests: o.manifests.map((m) => ({
+    manifests: o.manifests.map(m => ({
       mediaType: m.mediaType,
       digest: m.digest,
       size: m.size,
@@ -267,7 +289,12 @@ async function pushIndex (o) {
     })),
     ...(o.annotations && !docker ? { annotations: o.annotations } : {})
   }
-  return putManifest({ host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir }, o.tag, Buffer.from(JSON.stringify(index)), index.mediaType)
+  return putManifest(
+    { host: o.host, repo: o.repo, auth: o.auth, certDir: o.certDir },
+    o.tag,
+    Buffer.from(JSON.stringify(index)),
+    index.mediaType
+  )
 }
 
 /**
@@ -278,7 +305,7 @@ async function pushIndex (o) {
  * @param {{auth?: Auth, authFile?: string, certDir?: string}} [o]
  * @returns {Promise<Buffer>}
  */
-function skopeo (args, o = {}) {
+function skopeo(args, o = {}) {
   /** @type {string[]} */
   const extra = []
   if (args[0] === 'inspect') {
@@ -289,13 +316,20 @@ function skopeo (args, o = {}) {
     else extra.push('--no-creds')
   }
   return new Promise((resolve, reject) => {
-    execFile('skopeo', [...args.slice(0, 1), ...extra, ...args.slice(1)], { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 60000 }, (err, stdout, stderr) => {
-      if (err) {
-        const e = /** @type {Error & {stderr?: string}} */ (new Error(`skopeo ${args.join(' ')}: ${stderr.toString('utf8').trim() || err.message}`))
-        e.stderr = stderr.toString('utf8')
-        reject(e)
-      } else resolve(stdout)
-    })
+    execFile(
+      'skopeo',
+      [...args.slice(0, 1), ...extra, ...args.slice(1)],
+      { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 60000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const e = /** @type {Error & {stderr?: string}} */ (
+            new Error(`skopeo ${args.join(' ')}: ${stderr.toString('utf8').trim() || err.message}`)
+          )
+          e.stderr = stderr.toString('utf8')
+          reject(e)
+        } else resolve(stdout)
+      }
+    )
   })
 }
 
@@ -311,7 +345,7 @@ function skopeo (args, o = {}) {
  * @param {{auth?: Auth, authFile?: string, certDir?: string, allowMissing?: boolean}} [o]
  * @returns {Promise<RawManifest>}
  */
-async function inspectRaw (host, ref, o = {}) {
+async function inspectRaw(host, ref, o = {}) {
   try {
     const raw = await skopeo(['inspect', '--raw', `docker://${host}/${ref}`], o)
     const json = JSON.parse(raw.toString('utf8'))
@@ -331,7 +365,7 @@ async function inspectRaw (host, ref, o = {}) {
  * @param {{auth?: Auth, authFile?: string, certDir?: string}} [o]
  * @returns {Promise<any>}
  */
-async function inspectConfig (host, ref, o = {}) {
+async function inspectConfig(host, ref, o = {}) {
   return JSON.parse((await skopeo(['inspect', '--config', '--raw', `docker://${host}/${ref}`], o)).toString('utf8'))
 }
 
@@ -339,7 +373,7 @@ async function inspectConfig (host, ref, o = {}) {
  * Platforms of an index as `os/arch[/variant]` strings, sorted, attestation entries left out.
  * @param {any} index
  */
-function platformsOf (index) {
+function platformsOf(index) {
   return (index.manifests ?? [])
     .filter((/** @type {any} */ m) => m.platform && m.platform.os !== 'unknown')
     .map((/** @type {any} */ m) => [m.platform.os, m.platform.architecture, m.platform.variant].filter(Boolean).join('/'))
@@ -351,7 +385,7 @@ function platformsOf (index) {
  * @param {any} index
  * @returns {Record<string, string>}
  */
-function digestsByPlatform (index) {
+function digestsByPlatform(index) {
   /** @type {Record<string, string>} */
   const out = {}
   for (const m of index.manifests ?? []) {
@@ -368,7 +402,7 @@ function digestsByPlatform (index) {
  * @param {string} digest
  * @param {Auth} [auth]
  */
-async function deleteManifest (host, repo, digest, auth) {
+async function deleteManifest(host, repo, digest, auth) {
   await call({ host, repo, auth }, 'DELETE', `/v2/${repo}/manifests/${digest}`, [202])
 }
 

@@ -52,11 +52,11 @@ const { createHash, randomBytes } = require('node:crypto')
  * @param {Match | undefined} m
  * @param {http.IncomingMessage} req
  */
-function matches (m, req) {
+function matches(m, req) {
   if (!m) return true
   if (m.method) {
     const methods = Array.isArray(m.method) ? m.method : [m.method]
-    if (!methods.map((x) => x.toUpperCase()).includes(String(req.method).toUpperCase())) return false
+    if (!methods.map(x => x.toUpperCase()).includes(String(req.method).toUpperCase())) return false
   }
   if (m.path) {
     const p = String(req.url)
@@ -66,7 +66,11 @@ function matches (m, req) {
 }
 
 const REASONS = /** @type {Record<number, string>} */ ({
-  429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout'
 })
 
 const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']
@@ -80,16 +84,16 @@ const ACCEPT_ANY_MANIFEST = [
 ].join(', ')
 
 /** @param {Buffer} b */
-const sha256 = (b) => 'sha256:' + createHash('sha256').update(b).digest('hex')
+const sha256 = b => 'sha256:' + createHash('sha256').update(b).digest('hex')
 
 /**
  * Small seeded PRNG (mulberry32): the same seed gives the same sequence, so a failing run can be replayed.
  * @param {number} seed
  */
-function mulberry32 (seed) {
+function mulberry32(seed) {
   let a = seed >>> 0
   return () => {
-    a = (a + 0x6D2B79F5) >>> 0
+    a = (a + 0x6d2b79f5) >>> 0
     let t = Math.imul(a ^ (a >>> 15), 1 | a)
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
@@ -100,7 +104,7 @@ function mulberry32 (seed) {
  * `{name, tag}` for `/v2/<name>/manifests/<tag>`; undefined for other paths and for references by digest.
  * @param {string} url
  */
-function manifestByTag (url) {
+function manifestByTag(url) {
   const m = /^\/v2\/(.+)\/manifests\/([^/?#]+)(?:[?#].*)?$/.exec(url)
   if (!m || m[2].includes(':')) return undefined // a digest (`sha256:...`) has a colon, a tag never does
   return { name: m[1], tag: m[2] }
@@ -111,8 +115,10 @@ function manifestByTag (url) {
  * @param {string | undefined} contentType
  * @param {any} json
  */
-function isIndex (contentType, json) {
-  const ct = String(contentType ?? '').split(';')[0].trim()
+function isIndex(contentType, json) {
+  const ct = String(contentType ?? '')
+    .split(';')[0]
+    .trim()
   if (INDEX_TYPES.includes(ct)) return true
   return !!json && typeof json === 'object' && (INDEX_TYPES.includes(json.mediaType) || (Array.isArray(json.manifests) && !json.layers))
 }
@@ -124,7 +130,7 @@ function isIndex (contentType, json) {
  * @param {any} json
  * @returns {Buffer | undefined}
  */
-function applyLie (kind, json) {
+function applyLie(kind, json) {
   const manifests = Array.isArray(json.manifests) ? json.manifests : []
   if (kind === 'drop-annotations') {
     if (!('annotations' in json)) return undefined
@@ -137,7 +143,13 @@ function applyLie (kind, json) {
   }
   if (kind === 'other-list') {
     // Valid, plausible and different: same entries in reverse order, one more annotation.
-    return Buffer.from(JSON.stringify({ ...json, manifests: [...manifests].reverse(), annotations: { ...(json.annotations ?? {}), 'org.example.proxy.lie': 'other-list' } }))
+    return Buffer.from(
+      JSON.stringify({
+        ...json,
+        manifests: [...manifests].reverse(),
+        annotations: { ...(json.annotations ?? {}), 'org.example.proxy.lie': 'other-list' }
+      })
+    )
   }
   throw new Error(`unknown lie: ${kind}`)
 }
@@ -149,7 +161,7 @@ function applyLie (kind, json) {
  * @param {ChallengeMode} mode
  * @param {string} own
  */
-function challengeLines (mode, own) {
+function challengeLines(mode, own) {
   const other = /^Bearer\s/i.test(own) ? 'Basic realm="multiarch-publish-proxy"' : 'Negotiate'
   if (mode === 'one-line') return [`${own}, ${other}`] // as Forgejo/Codeberg send it
   // Forgejo's ping also names a placeholder scope, which a client must not ask a token for.
@@ -165,12 +177,13 @@ const MANIFEST_BY_DIGEST = /^\/v2\/.+\/manifests\/[a-z0-9+._-]+:[a-fA-F0-9]+(?:\
 const BLOB_PATH = /^\/v2\/.+\/blobs\/[a-z0-9+._-]+:[a-zA-Z0-9=_-]+(?:\?.*)?$/
 
 /** What S3 says to a presigned URL fetched with an Authorization header too. */
-const S3_TWO_AUTHS = 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified'
+const S3_TWO_AUTHS =
+  'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified'
 
 /**
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
  */
-async function startProxy (opts) {
+async function startProxy(opts) {
   const [targetHost, targetPortStr] = opts.target.split(':')
   const targetPort = Number(targetPortStr)
   /** @type {Fault[]} */
@@ -229,16 +242,16 @@ async function startProxy (opts) {
    * @param {http.IncomingMessage} req
    * @returns {Fault | undefined}
    */
-  function takeFault (req) {
-    const f = plan.find((x) => x.left > 0 && matches(x.match, req))
+  function takeFault(req) {
+    const f = plan.find(x => x.left > 0 && matches(x.match, req))
     if (!f) return undefined
     f.left--
-    plan = plan.filter((x) => x.left > 0)
+    plan = plan.filter(x => x.left > 0)
     return f
   }
 
   /** @param {http.IncomingMessage} req */
-  function drawCut (req) {
+  function drawCut(req) {
     if (doomed.has(req.socket)) {
       doomed.delete(req.socket)
       return true
@@ -247,17 +260,22 @@ async function startProxy (opts) {
   }
 
   /** @param {string} key */
-  function activeStale (key) {
+  function activeStale(key) {
     const s = stale.get(key)
     if (s && Date.now() < s.until) return s
     stale.delete(key)
     return undefined
   }
 
-  function heldNow () { return heldReqs.filter((h) => !h.socket.destroyed).length }
-  function notifyHeld () {
+  function heldNow() {
+    return heldReqs.filter(h => !h.socket.destroyed).length
+  }
+  function notifyHeld() {
     const n = heldNow()
-    heldWaiters = heldWaiters.filter((w) => { if (n >= w.n) w.resolve(); return n < w.n })
+    heldWaiters = heldWaiters.filter(w => {
+      if (n >= w.n) w.resolve()
+      return n < w.n
+    })
   }
 
   /**
@@ -267,7 +285,7 @@ async function startProxy (opts) {
    * @param {http.OutgoingHttpHeaders} headers
    * @param {LogEntry} entry
    */
-  function rewrite (method, status, headers, entry) {
+  function rewrite(method, status, headers, entry) {
     const own = headers['www-authenticate']
     if (challengeMode && status === 401 && typeof own === 'string') {
       headers['www-authenticate'] = challengeLines(challengeMode, own)
@@ -287,15 +305,18 @@ async function startProxy (opts) {
    * @param {http.OutgoingHttpHeaders} headers
    * @returns {Promise<Buffered>}
    */
-  function fetchUpstream (method, path, headers) {
+  function fetchUpstream(method, path, headers) {
     return new Promise((resolve, reject) => {
-      const up = http.request({ host: targetHost, port: targetPort, method, path, headers: { ...headers, host: opts.target }, agent }, (ures) => {
-        /** @type {Buffer[]} */
-        const chunks = []
-        ures.on('data', (c) => chunks.push(c))
-        ures.on('end', () => resolve({ status: ures.statusCode ?? 0, headers: ures.headers, body: Buffer.concat(chunks) }))
-        ures.on('error', reject)
-      })
+      const up = http.request(
+        { host: targetHost, port: targetPort, method, path, headers: { ...headers, host: opts.target }, agent },
+        ures => {
+          /** @type {Buffer[]} */
+          const chunks = []
+          ures.on('data', c => chunks.push(c))
+          ures.on('end', () => resolve({ status: ures.statusCode ?? 0, headers: ures.headers, body: Buffer.concat(chunks) }))
+          ures.on('error', reject)
+        }
+      )
       up.on('error', reject)
       up.end()
     })
@@ -308,23 +329,24 @@ async function startProxy (opts) {
    * @param {LogEntry} entry
    * @param {(ures: http.IncomingMessage) => void} [onResponse]  called before the answer goes back
    */
-  function forward (req, res, entry, onResponse) {
+  function forward(req, res, entry, onResponse) {
     const headers = { ...req.headers }
-    const up = http.request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (ures) => {
+    const up = http.request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, ures => {
       entry.status = ures.statusCode ?? 0
       onResponse?.(ures)
       /** @type {http.OutgoingHttpHeaders} */
       const out = { ...ures.headers }
       if (typeof out.location === 'string') {
-        out.location = out.location
-          .replace(`http://${opts.target}`, `http://${selfHost}`)
-          .replace(`//${opts.target}/`, `//${selfHost}/`)
+        out.location = out.location.replace(`http://${opts.target}`, `http://${selfHost}`).replace(`//${opts.target}/`, `//${selfHost}/`)
       }
       rewrite(String(req.method).toUpperCase(), ures.statusCode ?? 0, out, entry)
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, out)
       ures.pipe(res)
     })
-    up.on('error', () => { entry.status = 'error'; req.socket.destroy() })
+    up.on('error', () => {
+      entry.status = 'error'
+      req.socket.destroy()
+    })
     req.pipe(up)
   }
 
@@ -337,7 +359,7 @@ async function startProxy (opts) {
    * @param {LieKind[]} kinds
    * @param {string} tag
    */
-  async function serveManifest (req, res, entry, st, kinds, tag) {
+  async function serveManifest(req, res, entry, st, kinds, tag) {
     /** @type {Buffered} */
     let src
     if (st) {
@@ -358,7 +380,11 @@ async function startProxy (opts) {
     if (src.status === 200 && kinds.length > 0) {
       /** @type {any} */
       let json
-      try { json = JSON.parse(body.toString('utf8')) } catch { json = undefined }
+      try {
+        json = JSON.parse(body.toString('utf8'))
+      } catch {
+        json = undefined
+      }
       if (json && isIndex(String(headers['content-type'] ?? ''), json)) {
         for (const kind of kinds) {
           const lied = applyLie(kind, json)
@@ -392,7 +418,7 @@ async function startProxy (opts) {
    * @param {string} key  `name:tag`
    * @param {string} path  `/v2/<name>/manifests/<tag>`
    */
-  async function forwardStalePut (req, res, entry, key, path) {
+  async function forwardStalePut(req, res, entry, key, path) {
     /** @type {Buffered | null} */
     let old
     const current = activeStale(key)
@@ -411,7 +437,7 @@ async function startProxy (opts) {
       old = got.status === 200 ? got : null
     }
     const ms = staleMs
-    forward(req, res, entry, (ures) => {
+    forward(req, res, entry, ures => {
       const status = ures.statusCode ?? 0
       if (status >= 200 && status < 300 && ms > 0) stale.set(key, { old, until: Date.now() + ms })
     })
@@ -424,7 +450,7 @@ async function startProxy (opts) {
    * @param {http.ServerResponse} res
    * @param {LogEntry} entry
    */
-  async function serveOtherBytes (req, res, entry) {
+  async function serveOtherBytes(req, res, entry) {
     const { 'content-length': _len, 'transfer-encoding': _te, ...asked } = req.headers // eslint-disable-line @typescript-eslint/no-unused-vars
     const src = await fetchUpstream('GET', String(req.url), asked)
     let body = src.body
@@ -450,7 +476,7 @@ async function startProxy (opts) {
    * @param {http.ServerResponse} res
    * @param {LogEntry} entry
    */
-  async function redirectBlob (req, res, entry) {
+  async function redirectBlob(req, res, entry) {
     req.resume()
     const { base } = await /** @type {Promise<{base: string}>} */ (blobStore)
     /** @type {http.OutgoingHttpHeaders} */
@@ -487,7 +513,7 @@ async function startProxy (opts) {
    * @param {http.IncomingMessage} req
    * @param {http.ServerResponse} res
    */
-  function serveStored (req, res) {
+  function serveStored(req, res) {
     /** @type {LogEntry} */
     const entry = { method: String(req.method), path: String(req.url), status: 'error', fault: false, conn: connIds.get(req.socket) ?? 0 }
     blobLog.push(entry)
@@ -518,11 +544,11 @@ async function startProxy (opts) {
   }
 
   /** @param {import('node:net').Socket} s */
-  function countConnection (s) {
+  function countConnection(s) {
     connIds.set(s, ++conns)
   }
 
-  async function startBlobStore () {
+  async function startBlobStore() {
     const server = http.createServer(serveStored)
     server.on('connection', countConnection)
     await new Promise((resolve, reject) => {
@@ -537,10 +563,10 @@ async function startProxy (opts) {
    * @param {http.ServerResponse} res
    * @param {LogEntry} entry
    */
-  async function handle (req, res, entry) {
-    const hook = firstHooks.find((h) => matches(h.match, req))
+  async function handle(req, res, entry) {
+    const hook = firstHooks.find(h => matches(h.match, req))
     if (hook) {
-      firstHooks = firstHooks.filter((h) => h !== hook)
+      firstHooks = firstHooks.filter(h => h !== hook)
       entry.status = 'held'
       try {
         await hook.fn()
@@ -551,7 +577,7 @@ async function startProxy (opts) {
     }
     if (holdMatch && matches(holdMatch, req)) {
       entry.status = 'held'
-      await new Promise((resolve) => {
+      await new Promise(resolve => {
         heldReqs.push({ socket: req.socket, go: () => resolve(undefined) })
         notifyHeld()
       })
@@ -588,27 +614,36 @@ async function startProxy (opts) {
       }
       entry.status = fault.status
       req.resume()
-      const body = JSON.stringify({ errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: `injected ${fault.status}`, detail: null }] })
+      const body = JSON.stringify({
+        errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: `injected ${fault.status}`, detail: null }]
+      })
       /** @type {Record<string, string>} */
-      const headers = { 'Content-Type': fault.status === 429 ? 'application/json' : 'text/html', 'Content-Length': String(Buffer.byteLength(body)) }
+      const headers = {
+        'Content-Type': fault.status === 429 ? 'application/json' : 'text/html',
+        'Content-Length': String(Buffer.byteLength(body))
+      }
       if (fault.status === 429) headers['Retry-After'] = String(fault.retryAfter ?? 1)
       res.writeHead(fault.status, REASONS[fault.status] ?? 'Injected', headers)
       res.end(body)
       return
     }
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs))
+    if (latencyMs > 0) await new Promise(resolve => setTimeout(resolve, latencyMs))
     const ref = manifestByTag(String(req.url))
     const method = String(req.method).toUpperCase()
     if (ref && (method === 'GET' || method === 'HEAD')) {
       const st = activeStale(`${ref.name}:${ref.tag}`)
-      const kinds = lies.filter((l) => matches(l.match, req)).map((l) => l.kind)
+      const kinds = lies.filter(l => matches(l.match, req)).map(l => l.kind)
       if (st || kinds.length > 0) return serveManifest(req, res, entry, st, kinds, ref.tag)
     }
     if (ref && method === 'PUT' && staleMs > 0 && matches(staleMatch, req)) {
       return forwardStalePut(req, res, entry, `${ref.name}:${ref.tag}`, `/v2/${ref.name}/manifests/${ref.tag}`)
     }
     if (redirecting && method === 'GET' && BLOB_PATH.test(String(req.url))) return redirectBlob(req, res, entry)
-    if (method === 'GET' && (otherBytes === 'manifests' ? MANIFEST_BY_DIGEST : otherBytes === 'blobs' ? BLOB_PATH : null)?.test(String(req.url))) return serveOtherBytes(req, res, entry)
+    if (
+      method === 'GET' &&
+      (otherBytes === 'manifests' ? MANIFEST_BY_DIGEST : otherBytes === 'blobs' ? BLOB_PATH : null)?.test(String(req.url))
+    )
+      return serveOtherBytes(req, res, entry)
     forward(req, res, entry)
   }
 
@@ -619,10 +654,13 @@ async function startProxy (opts) {
     /** @type {LogEntry} */
     const entry = { method, path: String(req.url), status: 'error', fault: false, conn: connIds.get(req.socket) ?? 0 }
     log.push(entry)
-    handle(req, res, entry).catch(() => { entry.status = 'error'; req.socket.destroy() })
+    handle(req, res, entry).catch(() => {
+      entry.status = 'error'
+      req.socket.destroy()
+    })
   })
   server.keepAliveTimeout = 5000
-  server.on('connection', (s) => {
+  server.on('connection', s => {
     countConnection(s)
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
@@ -631,16 +669,20 @@ async function startProxy (opts) {
   })
 
   /** @param {number} port */
-  const listen = (port) => new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(undefined) })
-  })
+  const listen = port =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve(undefined)
+      })
+    })
   await listen(opts.port ?? 0)
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port
   selfHost = `127.0.0.1:${port}`
 
   /** @param {string} why */
-  function dropFirstHooks (why) {
+  function dropFirstHooks(why) {
     for (const h of firstHooks) h.reject(new Error(why))
     firstHooks = []
   }
@@ -653,16 +695,16 @@ async function startProxy (opts) {
     counts,
     log,
     /** Answer the next `n` matching requests with `status` (503, 429, 502, ...). */
-    failNext (/** @type {number} */ n, status = 503, /** @type {Match & {retryAfter?: number}} */ match = {}) {
+    failNext(/** @type {number} */ n, status = 503, /** @type {Match & {retryAfter?: number}} */ match = {}) {
       const { retryAfter, ...m } = match
       plan.push({ kind: 'status', status, left: n, match: m, retryAfter })
     },
     /** Answer every matching request with `status` until clearFaults() (`pending()` is then Infinity). */
-    failAlways (/** @type {number} */ status, /** @type {Match & {retryAfter?: number}} */ match = {}) {
+    failAlways(/** @type {number} */ status, /** @type {Match & {retryAfter?: number}} */ match = {}) {
       api.failNext(Infinity, status, match)
     },
     /** Destroy the socket of the next `n` matching requests without answering. */
-    cutNext (/** @type {number} */ n, /** @type {Match} */ match = {}) {
+    cutNext(/** @type {number} */ n, /** @type {Match} */ match = {}) {
       plan.push({ kind: 'cut', left: n, match })
     },
     /**
@@ -674,35 +716,37 @@ async function startProxy (opts) {
      * @param {{seed?: number, match?: Match}} [o]
      * @returns {number} the seed used (a random one when none is given): print it to replay a failure
      */
-    cutRandomly (rate, o = {}) {
+    cutRandomly(rate, o = {}) {
       const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32)
       cutting = { rate, seed, rng: mulberry32(seed), match: o.match }
       doomed = new WeakSet()
       return seed
     },
     /** End cutRandomly(). */
-    stopCutting () {
+    stopCutting() {
       cutting = undefined
       doomed = new WeakSet()
     },
     /** Accept the next `n` matching requests and never answer them (see `hanging()`, `release()`). */
-    hangNext (/** @type {number} */ n, /** @type {Match} */ match = {}) {
+    hangNext(/** @type {number} */ n, /** @type {Match} */ match = {}) {
       plan.push({ kind: 'hang', left: n, match })
     },
     /** Accept every (matching) request and never answer it, until release() or clearFaults(). */
-    hangAll (/** @type {Match} */ match = {}) {
+    hangAll(/** @type {Match} */ match = {}) {
       plan.push({ kind: 'hang', left: Infinity, match })
     },
     /** How many requests are being held unanswered right now. */
-    hanging () { return [...hung].filter((s) => !s.destroyed).length },
+    hanging() {
+      return [...hung].filter(s => !s.destroyed).length
+    },
     /** Drop the held requests' connections, and end hangAll(). */
-    release () {
-      plan = plan.filter((f) => !(f.kind === 'hang' && f.left === Infinity))
+    release() {
+      plan = plan.filter(f => !(f.kind === 'hang' && f.left === Infinity))
       for (const s of hung) s.destroy()
       hung.clear()
     },
     /** Go down (refuse connections) when the first request matching `match` arrives. */
-    downWhen (/** @type {Match} */ match) {
+    downWhen(/** @type {Match} */ match) {
       plan.push({ kind: 'down', left: 1, match })
     },
     /**
@@ -713,7 +757,7 @@ async function startProxy (opts) {
      * @param {number} ms
      * @param {Match} [match]  only PUTs matching this start a window
      */
-    staleAfterPut (ms, match) {
+    staleAfterPut(ms, match) {
       staleMs = ms
       staleMatch = match
       if (ms <= 0) stale.clear()
@@ -727,7 +771,7 @@ async function startProxy (opts) {
      * @param {LieKind} kind
      * @param {{match?: Match}} [o]
      */
-    lie (kind, o = {}) {
+    lie(kind, o = {}) {
       applyLie(kind, { manifests: [] }) // unknown kinds throw here, not in the middle of a request
       lies.push({ kind, match: o.match })
     },
@@ -739,35 +783,40 @@ async function startProxy (opts) {
      * @param {() => unknown} fn
      * @returns {Promise<void>}
      */
-    onFirst (match, fn) {
+    onFirst(match, fn) {
       /** @type {() => void} */
       let resolve = () => {}
       /** @type {(e: unknown) => void} */
       let reject = () => {}
-      const done = new Promise((res, rej) => { resolve = () => res(undefined); reject = rej })
+      const done = new Promise((res, rej) => {
+        resolve = () => res(undefined)
+        reject = rej
+      })
       done.catch(() => {}) // a test need not await it: no unhandled rejection
       firstHooks.push({ match, fn, resolve, reject })
       return done
     },
     /** Hold every matching request (neither answered nor forwarded) until releaseHeld(). */
-    holdWhen (/** @type {Match} */ match) {
+    holdWhen(/** @type {Match} */ match) {
       holdMatch = match
     },
     /** Stop holding, and forward the held requests as usual. */
-    releaseHeld () {
+    releaseHeld() {
       holdMatch = undefined
       const go = heldReqs
       heldReqs = []
       for (const h of go) h.go()
     },
     /** How many requests are held by holdWhen() right now. */
-    held () { return heldNow() },
+    held() {
+      return heldNow()
+    },
     /**
      * Resolves once at least `n` requests are held by holdWhen().
      * @returns {Promise<void>}
      */
-    whenHeld (n = 1) {
-      return new Promise((resolve) => {
+    whenHeld(n = 1) {
+      return new Promise(resolve => {
         heldWaiters.push({ n, resolve: () => resolve(undefined) })
         notifyHeld()
       })
@@ -783,12 +832,12 @@ async function startProxy (opts) {
      *   'basic-first-one-line'  `Basic realm="…", Bearer realm="…",…` in one header
      * @param {ChallengeMode | undefined} mode
      */
-    challenges (mode) {
+    challenges(mode) {
       if (mode) challengeLines(mode, '') // an unknown mode throws here, not in the middle of a request
       challengeMode = mode
     },
     /** Until clearFaults(), HEAD answers lack Docker-Content-Digest (and ETag), as some registries' do. */
-    dropDigestOnHead (on = true) {
+    dropDigestOnHead(on = true) {
       dropDigest = on
     },
     /**
@@ -799,7 +848,7 @@ async function startProxy (opts) {
      * Answers other than 200 (401, 404) come back from the proxy as the registry gave them.
      * @returns {Promise<void>} once the store listens
      */
-    async redirectBlobs (on = true) {
+    async redirectBlobs(on = true) {
       redirecting = on
       if (on) {
         blobStore ??= startBlobStore()
@@ -814,20 +863,24 @@ async function startProxy (opts) {
      * @param {boolean} [on]
      * @param {'manifests' | 'blobs'} [what]
      */
-    otherBytesByDigest (on = true, what = 'manifests') {
+    otherBytesByDigest(on = true, what = 'manifests') {
       otherBytes = on ? what : false
     },
     /** Requests to the blob store of redirectBlobs(), with their `conn`. */
     blobLog,
     /** Requests the blob store refused for carrying an Authorization header. */
-    refusedForAuth () { return refusedAuth },
+    refusedForAuth() {
+      return refusedAuth
+    },
     /** Faults planned but not consumed yet. */
-    pending () { return plan.reduce((a, f) => a + f.left, 0) },
+    pending() {
+      return plan.reduce((a, f) => a + f.left, 0)
+    },
     /**
      * End every fault: planned ones, failAlways, random cuts, hangAll (and drop the hung
      * connections), stale reads, lies, onFirst hooks not fired yet; held requests go on.
      */
-    clearFaults () {
+    clearFaults() {
       plan = []
       api.stopCutting()
       api.release()
@@ -840,9 +893,11 @@ async function startProxy (opts) {
       dropFirstHooks('onFirst: cleared before a matching request arrived')
       api.releaseHeld()
     },
-    setLatency (/** @type {number} */ ms) { latencyMs = ms },
+    setLatency(/** @type {number} */ ms) {
+      latencyMs = ms
+    },
     /** Zero the counters and the logs. */
-    reset () {
+    reset() {
       for (const k of Object.keys(counts)) delete counts[k]
       counts.total = 0
       log.length = 0
@@ -850,25 +905,31 @@ async function startProxy (opts) {
       refusedAuth = 0
     },
     /** Requests seen for one method (0 if none). */
-    count (/** @type {string} */ method) { return counts[method.toUpperCase()] ?? 0 },
+    count(/** @type {string} */ method) {
+      return counts[method.toUpperCase()] ?? 0
+    },
     /** Writes seen: POST + PUT + PATCH + DELETE. */
-    writes () { return api.count('POST') + api.count('PUT') + api.count('PATCH') + api.count('DELETE') },
-    isUp () { return isUp },
+    writes() {
+      return api.count('POST') + api.count('PUT') + api.count('PATCH') + api.count('DELETE')
+    },
+    isUp() {
+      return isUp
+    },
     /** Refuse connections: close the listener and drop open connections. */
-    async down () {
+    async down() {
       if (!isUp) return
       isUp = false
-      const closed = new Promise((resolve) => server.close(() => resolve(undefined)))
+      const closed = new Promise(resolve => server.close(() => resolve(undefined)))
       for (const s of sockets) s.destroy()
       await closed
     },
     /** Serve again on the same port. */
-    async up () {
+    async up() {
       if (isUp) return
       await listen(port)
       isUp = true
     },
-    async stop () {
+    async stop() {
       plan = []
       api.stopCutting()
       api.staleAfterPut(0)
@@ -883,13 +944,13 @@ async function startProxy (opts) {
       blobStore = undefined
       stored.clear()
       if (store) {
-        const closed = new Promise((resolve) => store.server.close(() => resolve(undefined)))
+        const closed = new Promise(resolve => store.server.close(() => resolve(undefined)))
         store.server.closeAllConnections()
         await closed
       }
       if (isUp) {
         isUp = false
-        const closed = new Promise((resolve) => server.close(() => resolve(undefined)))
+        const closed = new Promise(resolve => server.close(() => resolve(undefined)))
         for (const s of sockets) s.destroy()
         await closed
       }

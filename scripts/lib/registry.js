@@ -19,12 +19,16 @@ const { startTokenServer } = require('./tokenserver')
 const live = new Set()
 let exitHookInstalled = false
 
-function installExitHook () {
+function installExitHook() {
   if (exitHookInstalled) return
   exitHookInstalled = true
   process.on('exit', () => {
     for (const child of live) {
-      try { child.kill('SIGKILL') } catch { /* already gone */ }
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        /* already gone */
+      }
     }
   })
 }
@@ -33,7 +37,7 @@ function installExitHook () {
  * A port that was free a moment ago on 127.0.0.1.
  * @returns {Promise<number>}
  */
-function freePort () {
+function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
     srv.unref()
@@ -46,7 +50,7 @@ function freePort () {
 }
 
 /** @param {number} ms */
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 /**
  * @typedef {object} Registry
@@ -73,7 +77,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  * @param {string[]} args
  * @param {string} cwd
  */
-function openssl (args, cwd) {
+function openssl(args, cwd) {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr || r.error}`)
 }
@@ -84,23 +88,78 @@ function openssl (args, cwd) {
  * @param {string} dir
  * @param {boolean} withClient
  */
-function makePki (dir, withClient) {
+function makePki(dir, withClient) {
   const pki = path.join(dir, 'pki')
   const certs = path.join(dir, 'certs.d')
   fs.mkdirSync(pki)
   fs.mkdirSync(certs)
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=multiarch-publish test CA',
-    '-keyout', 'ca.key', '-out', 'ca.crt'], pki)
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=multiarch-publish test CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt'
+    ],
+    pki
+  )
   fs.writeFileSync(path.join(pki, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr'], pki)
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
-    '-extfile', 'server.ext', '-out', 'server.crt'], pki)
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+      '-out',
+      'server.crt'
+    ],
+    pki
+  )
   fs.copyFileSync(path.join(pki, 'ca.crt'), path.join(certs, 'ca.crt'))
   if (withClient) {
     fs.writeFileSync(path.join(pki, 'client.ext'), 'extendedKeyUsage=clientAuth\n')
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=multiarch-publish test client', '-keyout', 'client.key', '-out', 'client.csr'], pki)
-    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
-      '-extfile', 'client.ext', '-out', 'client.cert'], pki)
+    openssl(
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=multiarch-publish test client', '-keyout', 'client.key', '-out', 'client.csr'],
+      pki
+    )
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'client.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        'client.ext',
+        '-out',
+        'client.cert'
+      ],
+      pki
+    )
     fs.copyFileSync(path.join(pki, 'client.cert'), path.join(certs, 'client.cert'))
     fs.copyFileSync(path.join(pki, 'client.key'), path.join(certs, 'client.key'))
   }
@@ -114,15 +173,31 @@ let tokenSigner = { key: '', cert: '' }
  * A key and self-signed certificate in `dir` for the token server to sign with (the registry's rootcertbundle).
  * @param {string} dir
  */
-function makeTokenSigner (dir) {
+function makeTokenSigner(dir) {
   const keyFile = path.join(dir, 'token.key')
   const certFile = path.join(dir, 'token.crt')
   if (tokenSigner.key) {
     fs.writeFileSync(keyFile, tokenSigner.key, { mode: 0o600 })
     fs.writeFileSync(certFile, tokenSigner.cert)
   } else {
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=multiarch-publish test token signer',
-      '-keyout', keyFile, '-out', certFile], dir)
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=multiarch-publish test token signer',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile
+      ],
+      dir
+    )
     tokenSigner = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') }
   }
   return { keyFile, certFile }
@@ -138,7 +213,7 @@ function makeTokenSigner (dir) {
  *   tls?: {clientCerts?: boolean}, startTimeoutMs?: number}} [opts]
  * @returns {Promise<Registry>}
  */
-async function startRegistry (opts = {}) {
+async function startRegistry(opts = {}) {
   if (opts.htpasswd && opts.token) throw new Error('startRegistry: htpasswd and token exclude each other')
   installExitHook()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-registry-'))
@@ -200,39 +275,62 @@ async function startRegistry (opts = {}) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort()
     const config = path.join(dir, 'config.yml')
-    fs.writeFileSync(config, [
-      'version: 0.1',
-      'log:',
-      '  level: warn',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${data}`,
-      '  delete:',
-      '    enabled: true',
-      '  maintenance:',
-      '    uploadpurging:',
-      '      enabled: false',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      tlsBlock,
-      authBlock
-    ].join('\n'))
+    fs.writeFileSync(
+      config,
+      [
+        'version: 0.1',
+        'log:',
+        '  level: warn',
+        '  accesslog:',
+        '    disabled: true',
+        'storage:',
+        '  filesystem:',
+        `    rootdirectory: ${data}`,
+        '  delete:',
+        '    enabled: true',
+        '  maintenance:',
+        '    uploadpurging:',
+        '      enabled: false',
+        'http:',
+        `  addr: 127.0.0.1:${port}`,
+        tlsBlock,
+        authBlock
+      ].join('\n')
+    )
     const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] })
     live.add(child)
     let log = ''
-    child.stdout?.on('data', (d) => { log += d })
-    child.stderr?.on('data', (d) => { log += d })
+    child.stdout?.on('data', d => {
+      log += d
+    })
+    child.stderr?.on('data', d => {
+      log += d
+    })
     let exited = false
-    child.on('exit', () => { exited = true; live.delete(child) })
-    child.on('error', (e) => { exited = true; log += String(e); live.delete(child) })
+    child.on('exit', () => {
+      exited = true
+      live.delete(child)
+    })
+    child.on('error', e => {
+      exited = true
+      log += String(e)
+      live.delete(child)
+    })
 
     // Watchdog: if this Node process disappears, kill the registry and clean up.
-    const watchdog = spawn('sh', ['-c',
-      'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; kill -9 "$2" 2>/dev/null; ' +
-      'if ! kill -0 "$1" 2>/dev/null; then rm -rf "$3"; fi',
-      'watchdog', String(process.pid), String(child.pid), dir], { stdio: 'ignore', detached: true })
+    const watchdog = spawn(
+      'sh',
+      [
+        '-c',
+        'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; kill -9 "$2" 2>/dev/null; ' +
+          'if ! kill -0 "$1" 2>/dev/null; then rm -rf "$3"; fi',
+        'watchdog',
+        String(process.pid),
+        String(child.pid),
+        dir
+      ],
+      { stdio: 'ignore', detached: true }
+    )
     watchdog.unref()
 
     const url = `${pki ? 'https' : 'http'}://127.0.0.1:${port}`
@@ -241,8 +339,11 @@ async function startRegistry (opts = {}) {
     while (!exited && Date.now() < deadline) {
       if (pki) {
         // Any TLS handshake answer means it listens (fetch cannot present a client certificate).
-        ready = await new Promise((resolve) => {
-          const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true) })
+        ready = await new Promise(resolve => {
+          const sock = net.connect(port, '127.0.0.1', () => {
+            sock.destroy()
+            resolve(true)
+          })
           sock.on('error', () => resolve(false))
         })
         if (ready) break
@@ -250,15 +351,28 @@ async function startRegistry (opts = {}) {
         try {
           const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) })
           await res.arrayBuffer()
-          if (res.status === 200 || res.status === 401) { ready = true; break }
-        } catch { /* not listening yet */ }
+          if (res.status === 200 || res.status === 401) {
+            ready = true
+            break
+          }
+        } catch {
+          /* not listening yet */
+        }
       }
       await sleep(50)
     }
     if (!ready) {
       lastError = log
-      try { child.kill('SIGKILL') } catch { /* gone */ }
-      try { if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL') } catch { /* gone */ }
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        /* gone */
+      }
+      try {
+        if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
       live.delete(child)
       continue
     }
@@ -278,14 +392,24 @@ async function startRegistry (opts = {}) {
         if (stopped) return
         stopped = true
         if (!exited) {
-          const gone = new Promise((resolve) => child.once('exit', resolve))
+          const gone = new Promise(resolve => child.once('exit', resolve))
           child.kill('SIGTERM')
-          const timer = setTimeout(() => { try { child.kill('SIGKILL') } catch { /* gone */ } }, 3000)
+          const timer = setTimeout(() => {
+            try {
+              child.kill('SIGKILL')
+            } catch {
+              /* gone */
+            }
+          }, 3000)
           await gone
           clearTimeout(timer)
         }
         live.delete(child)
-        try { if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL') } catch { /* gone */ }
+        try {
+          if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL')
+        } catch {
+          /* gone */
+        }
         await token?.stop()
         fs.rmSync(dir, { recursive: true, force: true })
       }

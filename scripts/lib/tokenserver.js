@@ -37,25 +37,32 @@ const http = require('node:http')
 const DEFAULT_ACTIONS = ['pull', 'push', 'delete']
 
 /** @param {Buffer | string} b */
-const b64url = (b) => Buffer.from(b).toString('base64url')
+const b64url = b => Buffer.from(b).toString('base64url')
 
 /**
  * `<type>:<name>:<actions>`, e.g. `repository:a/b:pull,push` or `registry:catalog:*`.
  * @param {string} scope
  * @returns {Access | undefined}
  */
-function parseScope (scope) {
+function parseScope(scope) {
   const first = scope.indexOf(':')
   const last = scope.lastIndexOf(':')
   if (first < 0 || last === first) return undefined
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) }
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean)
+  }
 }
 
 /**
  * @param {TokenOptions & {certFile: string, keyFile: string}} opts  the signing certificate (self-signed,
  *   also the registry's rootcertbundle) and its private key, PEM
  */
-async function startTokenServer (opts) {
+async function startTokenServer(opts) {
   const users = opts.users ?? []
   const service = opts.service ?? 'multiarch-publish-test'
   const issuer = opts.issuer ?? 'multiarch-publish-test-issuer'
@@ -73,7 +80,7 @@ async function startTokenServer (opts) {
    * @param {Access[]} access
    * @param {number} expiresIn
    */
-  function sign (sub, access, expiresIn) {
+  function sign(sub, access, expiresIn) {
     const now = Math.floor(Date.now() / 1000)
     const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer] }
     const claims = { iss: issuer, sub: sub ?? '', aud: service, exp: now + expiresIn, nbf: now, iat: now, jti: randomUUID(), access }
@@ -87,14 +94,14 @@ async function startTokenServer (opts) {
    * @param {string[]} scopes
    * @returns {Access[]}
    */
-  function grant (user, scopes) {
-    const allowed = user ? (user.actions ?? DEFAULT_ACTIONS) : (api.anonymousPull ? ['pull'] : [])
+  function grant(user, scopes) {
+    const allowed = user ? (user.actions ?? DEFAULT_ACTIONS) : api.anonymousPull ? ['pull'] : []
     /** @type {Access[]} */
     const out = []
     for (const s of scopes) {
       const a = parseScope(s)
       if (!a || a.type !== 'repository') continue
-      const actions = a.actions.filter((x) => allowed.includes(x))
+      const actions = a.actions.filter(x => allowed.includes(x))
       if (actions.length > 0) out.push({ ...a, actions })
     }
     return out
@@ -105,7 +112,7 @@ async function startTokenServer (opts) {
    * @param {number} status
    * @param {object} body
    */
-  function json (res, status, body) {
+  function json(res, status, body) {
     const bytes = Buffer.from(JSON.stringify(body))
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(bytes.length) })
     res.end(bytes)
@@ -117,12 +124,15 @@ async function startTokenServer (opts) {
    * @param {TokenRequest} entry
    * @param {http.ServerResponse} res
    */
-  function answer (req, body, entry, res) {
+  function answer(req, body, entry, res) {
     const url = new URL(String(req.url), 'http://token')
     const params = req.method === 'POST' ? new URLSearchParams(body) : url.searchParams
     entry.service = params.get('service') ?? undefined
     entry.account = params.get('account') ?? params.get('username') ?? undefined
-    entry.scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean)
+    entry.scopes = params
+      .getAll('scope')
+      .flatMap(s => s.split(' '))
+      .filter(Boolean)
     if (url.pathname !== '/token' || (req.method !== 'GET' && req.method !== 'POST')) {
       entry.status = 404
       return json(res, 404, { details: 'not found' })
@@ -142,7 +152,7 @@ async function startTokenServer (opts) {
         const decoded = Buffer.from(m[1], 'base64').toString('utf8')
         const colon = decoded.indexOf(':')
         const name = decoded.slice(0, colon)
-        user = users.find((u) => colon >= 0 && u.user === name && u.password === decoded.slice(colon + 1))
+        user = users.find(u => colon >= 0 && u.user === name && u.password === decoded.slice(colon + 1))
         if (!user) {
           entry.status = 401
           return json(res, 401, { details: 'incorrect username or password' })
@@ -154,10 +164,10 @@ async function startTokenServer (opts) {
       const type = params.get('grant_type')
       if (type === 'refresh_token') {
         entry.grant = 'refresh'
-        user = users.find((u) => u.refreshToken !== undefined && u.refreshToken === params.get('refresh_token'))
+        user = users.find(u => u.refreshToken !== undefined && u.refreshToken === params.get('refresh_token'))
       } else if (type === 'password') {
         entry.grant = 'password'
-        user = users.find((u) => u.user === params.get('username') && u.password === params.get('password'))
+        user = users.find(u => u.user === params.get('username') && u.password === params.get('password'))
         if (user && params.get('access_type') === 'offline') refreshToken = user.refreshToken
       }
       if (!user) {
@@ -195,10 +205,10 @@ async function startTokenServer (opts) {
     log.push(entry)
     /** @type {Buffer[]} */
     const chunks = []
-    req.on('data', (c) => chunks.push(c))
+    req.on('data', c => chunks.push(c))
     req.on('end', () => answer(req, Buffer.concat(chunks).toString('utf8'), entry, res))
   })
-  server.on('connection', (s) => connIds.set(s, ++conns))
+  server.on('connection', s => connIds.set(s, ++conns))
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve(undefined))
@@ -220,22 +230,26 @@ async function startTokenServer (opts) {
     /** Whether anonymous requests get `pull` from now on (else a token with no access). */
     anonymousPull: !!opts.anonymousPull,
     /** Lifetime (s) of the tokens issued from now on: `expires_in` and the JWT's `exp`. */
-    get expiresIn () { return lifetime },
-    set expiresIn (s) { lifetime = s },
+    get expiresIn() {
+      return lifetime
+    },
+    set expiresIn(s) {
+      lifetime = s
+    },
     /**
      * Token requests that asked for `scope` (all requests without an argument), whatever their outcome.
      * @param {string} [scope]  e.g. `repository:a/b:pull,push`
      */
-    count (scope) {
-      return scope === undefined ? log.length : log.filter((e) => e.scopes.includes(scope)).length
+    count(scope) {
+      return scope === undefined ? log.length : log.filter(e => e.scopes.includes(scope)).length
     },
     /** A token as the server would issue it, with the given access (for tests that talk HTTP themselves). */
-    issue (/** @type {string | undefined} */ sub, /** @type {Access[]} */ access, expiresIn = lifetime) {
+    issue(/** @type {string | undefined} */ sub, /** @type {Access[]} */ access, expiresIn = lifetime) {
       return sign(sub, access, expiresIn)
     },
-    async stop () {
+    async stop() {
       if (!server.listening) return
-      const closed = new Promise((resolve) => server.close(() => resolve(undefined)))
+      const closed = new Promise(resolve => server.close(() => resolve(undefined)))
       server.closeAllConnections()
       await closed
     }
