@@ -42,6 +42,12 @@ describe('parseChallenges', () => {
       ['BASIC Realm = plain , Charset="UTF-8"'],
       ['basic realm=plain charset=UTF-8']
     ],
+    [
+      'several spaces on either side of = (the grammar allows any amount)',
+      ['Bearer realm  =  "https://t/x" ,service=\t"s"'],
+      ['bearer realm=https://t/x service=s']
+    ],
+    ['an escaped quote just before the closing one stays in the value', ['Basic realm="say \\"hi\\""'], ['basic realm=say "hi"']],
     ['an unterminated quote ends the line; what came before stays', ['Basic realm="a", Bearer realm="open'], ['basic realm=a', 'bearer']],
     ['an empty line, and only separators', ['', ' , ,'], []]
   ])('%s', (_name, lines, expected) => {
@@ -53,6 +59,14 @@ describe('parseChallenges', () => {
       'bearer realm=https://t/x service=Basic',
       'basic realm=y'
     ])
+  })
+})
+
+test('a token68 (with its = padding) after a challenge is not read as a parameter, so the parameters before it stay', () => {
+  // `Negotiate YII==`: the token before `==` is no parameter name; `realm="…"` is still Bearer's.
+  expect(pickChallenge(parseChallenges(['Bearer realm="https://t/x", Negotiate YII==']))).toEqual({
+    scheme: 'bearer',
+    params: { realm: 'https://t/x' }
   })
 })
 
