@@ -39,6 +39,24 @@ describe('LocalLayout', () => {
     expect(fs.existsSync(layout.dir)).toBe(false)
   })
 
+  test('is a new directory in the parent named as ours, marked as an OCI layout the way containers/image requires', () => {
+    const layout = LocalLayout.create(parent)
+    // The prefix says whose it is if a killed run leaves it behind.
+    expect(path.dirname(layout.dir)).toBe(parent)
+    expect(path.basename(layout.dir)).toMatch(/^multiarch-publish-layout-.+/)
+    // containers/image refuses a layout whose oci-layout file lacks this version.
+    expect(JSON.parse(fs.readFileSync(path.join(layout.dir, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' })
+  })
+
+  // A clean-up after a failure may remove a layout already gone.
+  test('remove takes the whole directory, blobs included, and a second remove is harmless', () => {
+    const layout = LocalLayout.create(parent)
+    layout.add(image(amd64).manifest, image(amd64).config)
+    layout.remove()
+    expect(fs.existsSync(layout.dir)).toBe(false)
+    expect(() => layout.remove()).not.toThrow()
+  })
+
   test('a config that is not the one the manifest names is refused', () => {
     const layout = LocalLayout.create(parent)
     expect(() => layout.add(image(amd64).manifest, image(arm64).config)).toThrow(/is not the one its manifest names/)
