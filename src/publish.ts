@@ -74,19 +74,17 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
     return { inputs: mine, report, refs, settled: false }
   })
   run.reports = repos.map(r => r.report)
-  let reads: Reads | undefined
+  const skopeo = new Skopeo(access)
+  const sources = new Set(imageRefs(inputs).map(ref => referenceKey(repositoryOf(ref))))
+  const reader = new Reads(skopeo, {
+    mode: inputs.reads,
+    access,
+    isSource: ref => sources.has(referenceKey(repositoryOf(ref))),
+    client: { idleMs: t.idleMs }
+  })
   const layoutDir = fs.mkdtempSync(path.join(credentials.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-layouts-'))
   saveState(STATE.layoutDir, layoutDir)
   try {
-    const skopeo = new Skopeo(access)
-    const sources = new Set(imageRefs(inputs).map(ref => referenceKey(repositoryOf(ref))))
-    reads = new Reads(skopeo, {
-      mode: inputs.reads,
-      access,
-      isSource: ref => sources.has(referenceKey(repositoryOf(ref))),
-      client: { idleMs: t.idleMs }
-    })
-    const reader = reads
     // The versions matter from staging on: read alongside the first observe, they cost no round of
     // start-ups of their own.
     const versionsRead = readVersions(access)
@@ -196,7 +194,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       }
     }
   } finally {
-    reads?.close()
+    reader.close()
     fs.rmSync(layoutDir, { recursive: true, force: true })
     saveState(STATE.layoutDir, '')
     removeCredentials(credentials)
@@ -265,7 +263,7 @@ async function phase<In, Out>(
 }
 
 /** Plans one repository; settles it (and hands on nothing) when there is nothing to push. Throws on refusal. */
-async function planOne(r: RepositoryRun, o: Observed, many: boolean): Promise<Planned | undefined> {
+function planOne(r: RepositoryRun, o: Observed, many: boolean): Planned | undefined {
   const i = r.inputs
   const p = plan({
     arches: i.arches,

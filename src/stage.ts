@@ -93,17 +93,18 @@ export async function buildLocalList(
   annotations: Record<string, string>,
   sourceOf: (e: Entry) => Promise<string> = async e => e.ref
 ): Promise<void> {
-  const sources = new Map(await Promise.all(p.entries.map(async e => [e, await sourceOf(e)] as const)))
+  // Each entry as buildah reads it: from its registry, or from the local layout.
+  const entries = await Promise.all(p.entries.map(async e => ({ ...e, ref: await sourceOf(e) })))
   // New images in one `create` where buildah can; kept ones (their platform is the list's word, not
   // their config's) and the rest one at a time, with an explicit platform.
-  const fresh = p.entries.filter(e => !e.kept)
-  const together = buildah.createTakes(fresh.map(e => sources.get(e) as string)) ? fresh : []
+  const fresh = entries.filter(e => !e.kept)
+  const together = buildah.createTakes(fresh.map(e => e.ref)) ? fresh : []
   await buildah.create(
     name,
     annotations,
-    together.map(e => sources.get(e) as string)
+    together.map(e => e.ref)
   )
-  for (const entry of p.entries.filter(e => !together.includes(e))) await buildah.add(name, sources.get(entry) as string, entry.platform)
+  for (const entry of entries.filter(e => !together.includes(e))) await buildah.add(name, entry.ref, entry.platform)
   for (const a of p.attestations) await buildah.add(name, a.ref, { os: 'unknown', architecture: 'unknown' }, a.annotations)
   const problem = checkLocal(await buildah.entries(name), p.entries, p.attestations)
   if (problem) throw new Error(`Refusing to push: ${problem}`)

@@ -1,6 +1,7 @@
 import * as http from 'http'
 import * as https from 'https'
 import { sha256 } from '../manifest'
+import { backoffMs } from '../retry'
 import { parseChallenges, pickChallenge } from './challenge'
 import type { Credential, Endpoint } from './config'
 
@@ -121,8 +122,9 @@ export class RegistryClient {
   async getBlob(path: string, digest: string): Promise<Buffer> {
     const r = await this.read('GET', path, `blobs/${digest}`)
     if (!r) throw new RegistryError(`${this.endpoint.host}/${path}@${digest}: blob unknown (404 (Not Found))`, 'not-found')
-    if (sha256(r.body) !== digest)
-      throw new RegistryError(`${this.endpoint.host}/${path}: blob ${digest} came back with digest ${sha256(r.body)}`, 'permanent')
+    const served = sha256(r.body)
+    if (served !== digest)
+      throw new RegistryError(`${this.endpoint.host}/${path}: blob ${digest} came back with digest ${served}`, 'permanent')
     return r.body
   }
 
@@ -134,7 +136,7 @@ export class RegistryClient {
       } catch (e) {
         const err = asRegistryError(e)
         if (err.kind !== 'transient' || attempt >= this.o.retries || this.closed) throw err
-        const backoff = Math.min(this.o.baseDelayMs * 2 ** attempt, this.o.maxDelayMs)
+        const backoff = backoffMs(attempt, this.o.baseDelayMs, Math.random, this.o.maxDelayMs)
         await (this.o.sleep ?? sleepFor)(Math.min(err.retryAfterMs ?? backoff, this.o.maxDelayMs))
       }
     }

@@ -64,9 +64,10 @@ export class Reads implements Reader {
     const route = this.route(ref)
     if (route.via === 'skopeo') return this.skopeo.config(ref)
     const raw = await this.remember(`config ${ref}`, false, async () => {
-      const manifest = await route.client.getManifest(route.path, referenceOf(ref))
+      // Through the memo: whoever reads this image's manifest next (staging's layout) reads it once.
+      const manifest = await this.manifest(ref)
       if (!manifest) return null
-      const doc = JSON.parse(manifest.raw.toString('utf8')) as { config?: { digest?: unknown } }
+      const doc = JSON.parse(manifest.toString('utf8')) as { config?: { digest?: unknown } }
       const digest = doc.config?.digest
       if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`${ref} is not an image with a config`)
       return route.client.getBlob(route.path, digest)
