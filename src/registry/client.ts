@@ -272,8 +272,7 @@ export class RegistryClient {
           ? new https.Agent({
               keepAlive: true,
               maxSockets: 6,
-              // Without verification the roots are never used, and a TLS context of a few hundred of them costs tens of ms.
-              ca: this.endpoint.insecure ? undefined : this.endpoint.ca,
+              ca: this.endpoint.ca,
               cert: this.endpoint.cert,
               key: this.endpoint.key,
               rejectUnauthorized: !this.endpoint.insecure

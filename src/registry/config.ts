@@ -34,7 +34,7 @@ export interface Endpoint {
   credentialFrom?: string
   /** No certificate verification, and plain http allowed after a failed https ping. */
   insecure: boolean
-  /** PEM roots: the system's as Go finds them, plus the cert dir's `*.crt`. Undefined when there are none. */
+  /** PEM roots: the system's as Go finds them, plus the cert dir's `*.crt`. Undefined when there are none, or when nothing is verified (insecure). */
   ca?: string[]
   /** The client certificate (PEM chain) and key of the cert dir's one `*.cert`/`*.key` pair. */
   cert?: string
@@ -198,7 +198,8 @@ export class RegistryConfig {
     if ('error' in certDir) throw new Error(certDir.error)
     if (certDir.ok.pairs.length > 1)
       return handoff(`${certDir.ok.pairs.map(p => p.file).join(' and ')} are several client certificates, and Go picks one per server`)
-    const ca = [...new Set([...this.loadSystemRoots(), ...certDir.ok.crts])]
+    // Roots only where certificates are verified: an insecure endpoint never uses them, and reading them is the start-up's cost.
+    const ca = insecure ? [] : [...new Set([...this.loadSystemRoots(), ...certDir.ok.crts])]
     const pair = certDir.ok.pairs[0]
     return {
       via: 'native',
