@@ -131,7 +131,12 @@ function makeStorage(dir) {
  */
 function listLocal(storageConf) {
   const env = { ...process.env, CONTAINERS_STORAGE_CONF: storageConf }
-  const r = spawnSync('buildah', ['images', '--json'], { env, encoding: 'utf8', timeout: 60000 })
+  let r = spawnSync('buildah', ['images', '--json'], { env, encoding: 'utf8', timeout: 60000 })
+  // `buildah images` looks each listed ID up again; a run sharing the storage may remove one in
+  // between ("image not known"). That is a race of the listing, not a result: list again.
+  for (let tries = 1; r.status !== 0 && /image not known/.test(r.stderr) && tries < 10; tries++) {
+    r = spawnSync('buildah', ['images', '--json'], { env, encoding: 'utf8', timeout: 60000 })
+  }
   if (r.status !== 0) throw new Error(`buildah images failed: ${r.stderr || r.error}`)
   const text = r.stdout.trim()
   /** @type {Array<{names?: string[] | null, id: string}>} */
