@@ -72,8 +72,14 @@ const path = require('node:path')
 /** @type {Array<{script: string, pid: number, t0: number, t1: number | null, lines: Array<{t: number, line: string}>, ownCpuMs: number}>} */
 const nodeSpawns = []
 const originalSpawn = childProcess.spawn
-childProcess.spawn = /** @type {any} */ (
-  function (/** @type {any} */ command, /** @type {any} */ args, /** @type {any} */ options) {
+// Typed as spawn's most general overload; the harness calls it as spawn(command, args, options).
+childProcess.spawn = /** @type {typeof childProcess.spawn} */ (
+  /** @this {unknown} */
+  function (
+    /** @type {string} */ command,
+    /** @type {readonly string[]} */ args,
+    /** @type {import('node:child_process').SpawnOptions} */ options
+  ) {
     const t0 = performance.now()
     const child = originalSpawn.call(this, command, args, options)
     if (command === process.execPath && Array.isArray(args)) {
@@ -114,19 +120,50 @@ const READER_AGENT = /^multiarch-publish/
 /** @type {((server: import('node:http').Server) => void) | null} */
 let onServer = null
 const originalCreateServer = http.createServer
-http.createServer = /** @type {any} */ (
-  function (/** @type {any[]} */ ...args) {
-    const server = originalCreateServer.apply(this, /** @type {any} */ (args))
+http.createServer = /** @type {typeof http.createServer} */ (
+  /** @this {unknown} */
+  function (/** @type {Parameters<typeof http.createServer>} */ ...args) {
+    const server = originalCreateServer.apply(this, args)
     onServer?.(server)
     return server
   }
 )
 
 const ROOT = path.resolve(__dirname, '..')
-const { startRegistry } = require(path.join(ROOT, 'scripts/lib/registry'))
-const { startProxy } = require(path.join(ROOT, 'scripts/lib/proxy'))
-const { pushImage } = require(path.join(ROOT, 'scripts/lib/images'))
-const { runAction, makeStorage } = require(path.join(ROOT, 'scripts/lib/action'))
+// Relative paths (the same files as ROOT/scripts/lib/...) so that tsc follows them and types their use.
+const { startRegistry } = require('../scripts/lib/registry')
+const { startProxy } = require('../scripts/lib/proxy')
+const { pushImage } = require('../scripts/lib/images')
+const { runAction, makeStorage } = require('../scripts/lib/action')
+
+/** @typedef {ReturnType<typeof parseArgs>} Options */
+/** @typedef {(s: string) => void} Log */
+/** @typedef {import('../scripts/lib/registry').Registry} Registry */
+/** @typedef {Awaited<ReturnType<typeof startProxy>>} Proxy */
+/** @typedef {Awaited<ReturnType<typeof startFixture>>} Fixture */
+/**
+ * A proxy's log entry as the bench sees it: stamped when the proxy records it (`t`), and marked when
+ * the action's in-process reader made the request (`reader`).
+ * @typedef {import('../scripts/lib/proxy').LogEntry & {t: number, reader?: boolean}} Entry
+ */
+/** Requests per method, and `total`. @typedef {Record<string, number>} Counts */
+/**
+ * What one run is asked to publish: `repo`, or several repositories (`repos`) in one run.
+ * @typedef {{repo?: string, repos?: string[], tag: string, arches: string[], regs: number, tags: number,
+ *   actionDir?: string, trace?: boolean, profile?: boolean, inputs?: Record<string, string>, mayFail?: boolean}} Spec
+ */
+/** CPU used during a run, in ms. @typedef {{contender: number, registries: number, harness: number, node?: number}} Cpu */
+/** @typedef {Awaited<ReturnType<typeof runTheAction>>} ActionRun */
+/** @typedef {Awaited<ReturnType<typeof runTheScript>>} ScriptRun */
+/** @typedef {ReturnType<typeof readerStats>} ReadStats */
+/** @typedef {ReturnType<typeof sumReads>} ReadSums */
+/** @typedef {ReturnType<typeof cpuMedian>} CpuMedian */
+/** @typedef {Awaited<ReturnType<typeof tracedRuns>>} Traced */
+/**
+ * One phase of an action run; with the shims' trace, also the children's concurrency and times.
+ * @typedef {{name: string, ms: number, children: number, kinds: Record<string, number>, requests: number,
+ *   peak?: number, childMsMedian?: number, childMsMax?: number, childMsSum?: number, childCpuMs?: number}} Phase
+ */
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -135,7 +172,7 @@ const SECTIONS = ['full', 'scale', 'first', 'set', 'wide', 'zero', 'tokens', 'fl
 /** What runs without --only: flaky is asked for by name. */
 const DEFAULT_SECTIONS = SECTIONS.filter(s => s !== 'flaky')
 
-function parseArgs(argv) {
+function parseArgs(/** @type {string[]} */ argv) {
   const o = {
     rounds: 5,
     latency: 20,
@@ -170,7 +207,7 @@ function parseArgs(argv) {
     else if (name === '--only')
       o.only = value()
         .split(',')
-        .map(s => s.trim())
+        .map((/** @type {string} */ s) => s.trim())
         .filter(Boolean)
     else if (name === '--json') o.json = value()
     else if (name === '--action-dir') {
@@ -254,9 +291,10 @@ const ratio = (/** @type {number} */ x) => (Number.isFinite(x) ? x.toFixed(2) : 
 /** CPU used during a run: the contender with its children, the registries, the harness (proxies). */
 const cpuText = (/** @type {{contender: number, registries: number, harness: number, node?: number}} */ c) =>
   `CPU ${Math.round(c.contender)} ms${c.node !== undefined ? ` (node itself ${Math.round(c.node)})` : ''} + registries ${Math.round(c.registries)} + proxies ${Math.round(c.harness)}`
-const cpuMedian = (/** @type {any[]} */ runs) => ({
+const cpuMedian = (/** @type {Array<{cpuMs: Cpu}>} */ runs) => ({
   contender: median(runs.map(r => r.cpuMs.contender)),
-  ...(runs[0]?.cpuMs.node !== undefined ? { node: median(runs.map(r => r.cpuMs.node)) } : {}),
+  // The runs are all the action's (node set) or all the script's (no node).
+  ...(runs[0]?.cpuMs.node !== undefined ? { node: median(/** @type {number[]} */ (runs.map(r => r.cpuMs.node))) } : {}),
   registries: median(runs.map(r => r.cpuMs.registries)),
   harness: median(runs.map(r => r.cpuMs.harness))
 })
@@ -266,6 +304,7 @@ const salt = () => `${process.pid}-${Date.now().toString(36)}-${++uniq}`
 /**
  * Run a program, resolve with its wall time; reject with its stderr on failure.
  * @param {string} tool @param {string[]} args @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<{ms: number, stdout: string}>}
  */
 function run(tool, args, env) {
   return new Promise((resolve, reject) => {
@@ -324,7 +363,7 @@ function registryPid(/** @type {string} */ dir) {
  * and its buildah/skopeo, or the script's buildah), the registries, and the harness itself (the
  * proxies run in it) since `start`.
  */
-function cpuMeter(fixture) {
+function cpuMeter(/** @type {{registryPids: number[]}} */ fixture) {
   const self0 = procCpu('self')
   const regs0 = fixture.registryPids.map(pid => procCpu(pid).own)
   const proxy0 = process.cpuUsage()
@@ -342,7 +381,11 @@ function cpuMeter(fixture) {
 // ---------------------------------------------------------------------------------------------
 // The fixture: two registries, each behind a latency proxy that timestamps what it sees.
 
-async function startFixture(latency, { token = /** @type {any} */ (undefined) } = {}) {
+/**
+ * @param {number} latency
+ * @param {{token?: import('../scripts/lib/tokenserver').TokenOptions & {users: import('../scripts/lib/tokenserver').TokenUser[]}}} [o]
+ */
+async function startFixture(latency, { token } = {}) {
   // Token requests the reader made (User-Agent), from every token server of the fixture.
   /** @type {Array<{reader: boolean, scope: string}>} */
   const tokenLog = []
@@ -351,6 +394,7 @@ async function startFixture(latency, { token = /** @type {any} */ (undefined) } 
       const scope = new URL(String(req.url), 'http://x').searchParams.getAll('scope').join(' ')
       tokenLog.push({ reader: READER_AGENT.test(req.headers['user-agent'] ?? ''), scope: `${k} ${scope}` })
     })
+  /** @type {Registry[]} */
   const registries = []
   for (let k = 0; k < 2; k++) {
     onServer = token ? s => noteTokens(s, k) : null
@@ -363,10 +407,16 @@ async function startFixture(latency, { token = /** @type {any} */ (undefined) } 
   // With tokens, images are pushed to a plain registry first and copied in with credentials (the
   // harness pushes with Basic only).
   const staging = token ? await startRegistry() : null
+  /** @type {Proxy[]} */
   const proxies = []
+  /**
+   * The same arrays as the proxies' `log`, typed with what the bench adds to each entry.
+   * @type {Entry[][]}
+   */
+  const logs = []
   for (const r of registries) {
-    /** @type {import('node:http').Server | null} */
-    let server = null
+    // Typed by the cast: assigned only in the callback, so `null` alone would narrow it to never.
+    let server = /** @type {import('node:http').Server | null} */ (null)
     onServer = s => {
       server ??= s
     }
@@ -376,19 +426,19 @@ async function startFixture(latency, { token = /** @type {any} */ (undefined) } 
     } finally {
       onServer = null
     }
+    // The proxy's log has no timestamps: stamp each entry as the proxy records it (same array object).
+    const log = /** @type {Entry[]} */ (p.log)
     // The proxy's handler logs each request synchronously; this listener runs right after it.
-    const plog = /** @type {any[]} */ (p.log)
     server?.on('request', req => {
-      const e = plog[plog.length - 1]
+      const e = log[log.length - 1]
       if (e) e.reader = READER_AGENT.test(req.headers['user-agent'] ?? '')
     })
-    // The proxy's log has no timestamps: stamp each entry as the proxy records it (same array object).
-    const log = /** @type {any[]} */ (p.log)
-    log.push = function (/** @type {any[]} */ ...entries) {
+    log.push = function (...entries) {
       for (const e of entries) e.t = performance.now()
       return Array.prototype.push.apply(this, entries)
     }
     proxies.push(p)
+    logs.push(log)
   }
   return {
     registries,
@@ -403,13 +453,14 @@ async function startFixture(latency, { token = /** @type {any} */ (undefined) } 
     },
     /** Requests since the last reset: total, per method, the earliest timestamp. */
     snapshot() {
+      /** @type {Counts} */
       const counts = { total: 0 }
       let first = Infinity
-      for (const p of proxies) {
-        for (const [k, v] of Object.entries(p.counts)) counts[k] = (counts[k] ?? 0) + v
-        for (const e of p.log) first = Math.min(first, e.t)
-      }
-      return { counts, first, log: proxies.map(p => p.log.map(e => ({ ...e }))), tokens: tokenLog.map(e => ({ ...e })) }
+      proxies.forEach((p, k) => {
+        for (const [m, v] of Object.entries(p.counts)) counts[m] = (counts[m] ?? 0) + v
+        for (const e of logs[k]) first = Math.min(first, e.t)
+      })
+      return { counts, first, log: logs.map(l => l.map(e => ({ ...e }))), tokens: tokenLog.map(e => ({ ...e })) }
     },
     async stop() {
       for (const p of proxies) await p.stop().catch(() => {})
@@ -423,14 +474,22 @@ async function startFixture(latency, { token = /** @type {any} */ (undefined) } 
  * with `both` the same images (same digests) to both registries.
  * @returns {Promise<string[]>} the arch names
  */
-async function pushArches(fixture, repo, tag, n, { both = false } = {}) {
+async function pushArches(
+  /** @type {Fixture} */ fixture,
+  /** @type {string} */ repo,
+  /** @type {string} */ tag,
+  /** @type {number} */ n,
+  { both = false } = {}
+) {
   const s = salt()
   const arches = ARCHES.slice(0, n)
   const hosts = fixture.registries.slice(0, both ? 2 : 1).map(r => r.host)
-  if (fixture.staging) {
+  // Both are set or neither: only the token fixture has a staging registry.
+  const { staging, token } = fixture
+  if (staging && token) {
     // Token registries: push to the plain staging registry, then copy in with the credentials.
-    const user = fixture.token.users[0]
-    await Promise.all(arches.map(([name, p]) => pushImage({ host: fixture.staging.host, repo, tag: `${tag}-${name}`, ...p, salt: s })))
+    const user = token.users[0]
+    await Promise.all(arches.map(([name, p]) => pushImage({ host: staging.host, repo, tag: `${tag}-${name}`, ...p, salt: s })))
     for (const host of hosts)
       await Promise.all(
         arches.map(([name]) =>
@@ -443,7 +502,7 @@ async function pushArches(fixture, repo, tag, n, { both = false } = {}) {
               '--dest-tls-verify=false',
               '--dest-creds',
               `${user.user}:${user.password}`,
-              `docker://${fixture.staging.host}/${repo}:${tag}-${name}`,
+              `docker://${staging.host}/${repo}:${tag}-${name}`,
               `docker://${host}/${repo}:${tag}-${name}`
             ],
             process.env
@@ -457,7 +516,13 @@ async function pushArches(fixture, repo, tag, n, { both = false } = {}) {
 }
 
 /** Destinations: `regs` registries x `tags` tags (the tag, then aliases a1, a2, ...). */
-function layout(fixture, repo, tag, regs, tags) {
+function layout(
+  /** @type {Fixture} */ fixture,
+  /** @type {string} */ repo,
+  /** @type {string} */ tag,
+  /** @type {number} */ regs,
+  /** @type {number} */ tags
+) {
   const prefixes = fixture.proxies.slice(0, regs).map(p => p.host)
   const aliases = Array.from({ length: tags - 1 }, (_, i) => `a${i + 1}`)
   const refs = prefixes.flatMap(pre => [tag, ...aliases].map(t => `${pre}/${repo}:${t}`))
@@ -473,11 +538,12 @@ function layout(fixture, repo, tag, regs, tags) {
  * `profile`: a V8 profile of the action's node process.
  */
 async function runTheAction(
-  fixture,
-  opts,
-  {
+  /** @type {Fixture} */ fixture,
+  /** @type {Options} */ opts,
+  /** @type {Spec} */ {
     repo,
-    repos = [repo],
+    // A spec names `repo` or `repos`.
+    repos = [/** @type {string} */ (repo)],
     tag,
     arches,
     regs,
@@ -524,6 +590,7 @@ async function runTheAction(
   if (r.code !== 0 && !mayFail) throw new Error(`the action failed (${r.code}):\n${r.all}`)
   if (r.localLists.length && !mayFail) throw new Error(`the action left local lists: ${r.localLists.join(' ')}`)
   const started = main.lines.filter(l => l.line.startsWith('::debug::$ ')).map(l => l.line.slice('::debug::$ '.length).split(' '))
+  /** @type {Record<string, number>} */
   const childKinds = {}
   for (const args of started) {
     const k = `${args[0]} ${kindOf(args.slice(1))}`
@@ -575,7 +642,7 @@ async function runTheAction(
  * `perRead` is requests per read after the first token per repository: (requests - pings - first
  * 401s) / answered reads.
  */
-function readerStats(/** @type {any[][]} */ logs, /** @type {Array<{reader: boolean, scope: string}>} */ tokenLog = []) {
+function readerStats(/** @type {Entry[][]} */ logs, /** @type {Array<{reader: boolean, scope: string}>} */ tokenLog = []) {
   const s = { requests: 0, pings: 0, challenges: 0, moreChallenges: 0, cut: 0, reads: 0, heads: 0, gets: 0, tokens: 0, tokenScopes: 0 }
   const seen = new Set()
   logs.forEach((entries, k) => {
@@ -602,14 +669,18 @@ function readerStats(/** @type {any[][]} */ logs, /** @type {Array<{reader: bool
 }
 
 /** Reader stats summed over runs (perRead from the sums). */
-function sumReads(/** @type {any[]} */ runs) {
+function sumReads(/** @type {Array<{reads: ReadStats}>} */ runs) {
+  /** @type {Array<Exclude<keyof ReadStats, 'perRead'>>} */
   const keys = ['requests', 'pings', 'challenges', 'moreChallenges', 'cut', 'reads', 'heads', 'gets', 'tokens', 'tokenScopes']
-  const s = Object.fromEntries(keys.map(k => [k, runs.reduce((a, r) => a + r.reads[k], 0)]))
+  // Object.fromEntries types its keys as string; they are `keys`.
+  const s = /** @type {Record<(typeof keys)[number], number>} */ (
+    Object.fromEntries(keys.map(k => [k, runs.reduce((a, r) => a + r.reads[k], 0)]))
+  )
   return { ...s, runs: runs.length, perRead: s.reads ? (s.requests - s.pings - s.challenges) / s.reads : NaN }
 }
 
 /** One line on what a run did: children by kind, requests, the reader's requests per read. */
-function countsText(/** @type {any} */ r) {
+function countsText(/** @type {ActionRun} */ r) {
   const kinds = Object.entries(r.childKinds)
     .map(([k, v]) => `${v} ${k}`)
     .join(', ')
@@ -676,13 +747,21 @@ function shimDir() {
  * Where the action's own thread spends its time (V8 sampling profile, 0.5 ms): everything but idle,
  * and the inclusive time of the frames that matter here (spawning children, the watchdog's /proc
  * scans, @actions/exec's PATH look-up, loading the bundle, garbage collection).
+ * @returns {Record<string, number>} busyMs, wallMs, and the time of each frame watched
  */
-function summarizeProfile(/** @type {any} */ p) {
+function summarizeProfile(/** @type {import('node:inspector').Profiler.Profile} */ p) {
   const byId = new Map(p.nodes.map(n => [n.id, n]))
+  /** @type {Map<number, number>} */
   const parent = new Map()
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  /** @type {Map<number, number>} */
   const spent = new Map()
-  p.samples.forEach((id, i) => spent.set(id, (spent.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000))
+  // A V8 profile has samples and timeDeltas, and a node for every id they name.
+  const samples = p.samples ?? []
+  const timeDeltas = p.timeDeltas ?? []
+  const node = (/** @type {number} */ id) => /** @type {import('node:inspector').Profiler.ProfileNode} */ (byId.get(id))
+  samples.forEach((id, i) => spent.set(id, (spent.get(id) ?? 0) + (timeDeltas[i] ?? 0) / 1000))
+  /** @type {Record<string, (f: import('node:inspector').Runtime.CallFrame) => boolean>} */
   const watch = {
     'spawn (child_process)': f => f.functionName === 'spawn' && f.url === 'node:child_process',
     'watchdog tick (/proc scans)': f => f.functionName === 'tick',
@@ -693,13 +772,13 @@ function summarizeProfile(/** @type {any} */ p) {
   const totals = Object.fromEntries(Object.keys(watch).map(k => [k, 0]))
   let busy = 0
   for (const [id, t] of spent) {
-    const frame = byId.get(id).callFrame
+    const frame = node(id).callFrame
     if (frame.functionName === '(idle)') continue
     busy += t
     const hit = new Set()
-    for (let x = id; x !== undefined; x = parent.get(x)) {
+    for (let /** @type {number | undefined} */ x = id; x !== undefined; x = parent.get(x)) {
       for (const [k, match] of Object.entries(watch))
-        if (!hit.has(k) && match(byId.get(x).callFrame)) {
+        if (!hit.has(k) && match(node(x).callFrame)) {
           hit.add(k)
           totals[k] += t
         }
@@ -743,14 +822,15 @@ function kindOf(/** @type {string[]} */ args) {
  * (from the `::debug::$ ...` lines, or with the trace, from the shims' log), their kinds, the most at
  * once, and the proxies' requests in it.
  * @param {{t0: number, t1: number | null, lines: Array<{t: number, line: string}>}} main
- * @param {any[][]} proxyLogs
- * @param {Array<{t0: number, t1: number, command: string}> | null} children
+ * @param {Entry[][]} proxyLogs
+ * @param {ReturnType<typeof readTrace> | null} children
  */
 function phasesOf(main, proxyLogs, children) {
   /** @type {Array<{name: string, t0: number, t1: number}>} */
   const spans = []
   let at = main.t0
   let open = /** @type {{name: string, t0: number} | null} */ (null)
+  /** @type {Array<{t: number, command: string}>} */
   const starts = []
   for (const { t, line } of main.lines) {
     if (line.startsWith('::group::')) {
@@ -772,8 +852,10 @@ function phasesOf(main, proxyLogs, children) {
     .map(s => {
       const inside = (/** @type {number} */ t) => t >= s.t0 && t < s.t1
       const mine = children ? children.filter(c => inside(c.t0)) : starts.filter(c => inside(c.t))
+      /** @type {Record<string, number>} */
       const kinds = {}
       for (const c of mine) kinds[c.command] = (kinds[c.command] ?? 0) + 1
+      /** @type {Phase} */
       const phase = { name: s.name, ms: s.t1 - s.t0, children: mine.length, kinds, requests: requests.filter(e => inside(e.t)).length }
       if (children) {
         // The most children alive at once in the span, and how long they took.
@@ -789,13 +871,15 @@ function phasesOf(main, proxyLogs, children) {
           now += d
           if (inside(t)) peak = Math.max(peak, now)
         }
-        const durations = mine.map(c => c.t1 - c.t0)
+        // With children, `mine` is some of them.
+        const traced = /** @type {typeof children} */ (mine)
+        const durations = traced.map(c => c.t1 - c.t0)
         Object.assign(phase, {
           peak,
           childMsMedian: median(durations),
           childMsMax: Math.max(0, ...durations),
           childMsSum: durations.reduce((a, b) => a + b, 0),
-          childCpuMs: mine.reduce((a, c) => a + (c.cpuMs ?? 0), 0)
+          childCpuMs: traced.reduce((a, c) => a + (c.cpuMs ?? 0), 0)
         })
       }
       return phase
@@ -803,19 +887,24 @@ function phasesOf(main, proxyLogs, children) {
 }
 
 /** Medians per phase name over several runs (phases named alike are summed within a run first). */
-function phaseMedians(/** @type {any[][]} */ runs) {
+function phaseMedians(/** @type {Phase[][]} */ runs) {
+  /** @type {string[]} */
   const names = []
   for (const run of runs) for (const p of run) if (!names.includes(p.name)) names.push(p.name)
   return names.map(name => {
     const per = runs.map(run => run.filter(p => p.name === name))
-    const pick = (/** @type {string} */ k) => median(per.map(ps => ps.reduce((a, p) => a + (p[k] ?? 0), 0)))
+    const pick = (/** @type {'ms' | 'children' | 'requests' | 'peak' | 'childMsMax' | 'childCpuMs'} */ k) =>
+      median(per.map(ps => ps.reduce((a, p) => a + (p[k] ?? 0), 0)))
+    /** @type {Record<string, number>} */
     const kinds = {}
     for (const p of per[0]) for (const [k, v] of Object.entries(p.kinds)) kinds[k] = (kinds[k] ?? 0) + v
+    /** @type {Phase} */
     const out = { name, ms: pick('ms'), children: pick('children'), requests: pick('requests'), kinds }
     if (per[0][0]?.peak !== undefined)
       Object.assign(out, {
         peak: pick('peak'),
-        childMsMedian: median(per.flatMap(ps => ps.map(p => p.childMsMedian)).filter(Number.isFinite)),
+        // The filter leaves numbers only.
+        childMsMedian: median(/** @type {number[]} */ (per.flatMap(ps => ps.map(p => p.childMsMedian)).filter(Number.isFinite))),
         childMsMax: pick('childMsMax'),
         childCpuMs: pick('childCpuMs')
       })
@@ -823,14 +912,14 @@ function phaseMedians(/** @type {any[][]} */ runs) {
   })
 }
 
-function logPhases(/** @type {(s: string) => void} */ log, /** @type {any[]} */ phases, /** @type {string} */ indent = '    ') {
+function logPhases(/** @type {Log} */ log, /** @type {Phase[]} */ phases, /** @type {string} */ indent = '    ') {
   for (const p of phases) {
     const kinds = Object.entries(p.kinds)
       .map(([k, v]) => `${v} ${k}`)
       .join(', ')
     const traced =
       p.peak !== undefined && p.children > 0
-        ? `; at most ${p.peak} at once, each ${ms(p.childMsMedian)} (median), longest ${ms(p.childMsMax)}, their CPU ${ms(p.childCpuMs)}`
+        ? `; at most ${p.peak} at once, each ${ms(p.childMsMedian ?? NaN)} (median), longest ${ms(p.childMsMax ?? NaN)}, their CPU ${ms(p.childCpuMs ?? NaN)}`
         : ''
     log(`${indent}${ms(p.ms).padStart(8)}  ${p.name}: ${p.children} children${kinds ? ` (${kinds})` : ''}${traced}; ${p.requests} requests`)
   }
@@ -842,16 +931,23 @@ function logPhases(/** @type {(s: string) => void} */ log, /** @type {any[]} */ 
  * several repositories (`repos`), the same for each repository in turn, as sequential release
  * tooling does.
  */
-async function runTheScript(fixture, { repo, repos = [repo], tag, arches, regs, tags }, { keepLog = false } = {}) {
+async function runTheScript(
+  /** @type {Fixture} */ fixture,
+  // A spec names `repo` or `repos`.
+  /** @type {Spec} */ { repo, repos = [/** @type {string} */ (repo)], tag, arches, regs, tags },
+  { keepLog = false } = {}
+) {
   const source = fixture.proxies[0].host
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-bench-script-'))
   const home = path.join(dir, 'home')
   fs.mkdirSync(home)
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, HOME: home, CONTAINERS_STORAGE_CONF: makeStorage(path.join(dir, 'storage')) }
   for (const k of ['REGISTRY_AUTH_FILE', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR', 'STORAGE_DRIVER']) delete env[k]
   if (!keepLog) fixture.reset()
   const cpu = cpuMeter(fixture)
   const t0 = performance.now()
+  /** @type {Array<[string, number]>} */
   const steps = []
   try {
     for (const repo of repos) {
@@ -887,7 +983,50 @@ async function runTheScript(fixture, { repo, repos = [repo], tag, arches, regs, 
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-const results = { meta: {}, full: null, scale: null, first: null, set: null, wide: null, zero: null, tokens: null, flaky: null }
+/**
+ * What `--json FILE` writes (with `targets`): the machine, then each section that ran.
+ * @typedef {ReturnType<typeof machine> & {rounds: number, latencyMs: number, actionDir: string, date: string,
+ *   bundles?: Array<{dir: string, bytes: number}>, loadAtSections?: Record<string, number[]>,
+ *   loadAverage?: {start: number[], end: number[]}}} Meta
+ * @typedef {{actionDir: string, actionMs: number, actionPostMs: number, rerunMs: number, ratio: number,
+ *   rerunRatio: number, actionAll: number[], rerunAll: number[],
+ *   requests: {action: Counts | undefined, rerun: Counts | undefined}, firstRequestMs: number, cpuMs: CpuMedian,
+ *   children: number, rerunChildren: number, reads: ReadSums, rerunReads: ReadSums, phases: Phase[]}} FullAction
+ * @typedef {FullAction & {scriptMs: number, scriptAll: number[], scriptStepMedians: Record<string, number>,
+ *   scriptRequests: Counts | undefined, scriptCpuMs: CpuMedian, others: FullAction[], traced?: Traced}} FullResult
+ * @typedef {'dest1' | 'dest2' | 'dest4' | 'dest8' | 'arch2' | 'arch8'} ScaleKey
+ * @typedef {Record<ScaleKey, {label: string, ms: number, all: number[], requests: number}> & {dest8over2: number}} ScaleResult
+ * @typedef {{firstRequestMs: number, all: number[], bundleBytes: number, nodeBareMs: number, buildahVersionMs: number}} FirstResult
+ * @typedef {{title: string, actionMs: number, scriptMs: number, ratio: number, target: number, actionAll: number[],
+ *   scriptAll: number[], requests: {action: Counts | undefined, script: Counts | undefined},
+ *   scriptStepMedians: Record<string, number>, cpuMs: {action: CpuMedian, script: CpuMedian}, children: number,
+ *   reads: ReadSums, phases: Phase[], traced?: Traced,
+ *   others: Array<{actionDir: string, actionMs: number, ratio: number, actionAll: number[], cpuMs: CpuMedian,
+ *     children: number, reads: ReadSums}>}} CompareResult
+ * @typedef {{actionDir: string, publishMs: number, rerunMs: number, children: number, rerunChildren: number,
+ *   publish: ReadSums, rerun: ReadSums}} TokensResult
+ * @typedef {{seed: number, outcome: string, ok: boolean, ms: number, cut: number, conns: number, children: number,
+ *   why: string, served: Array<string | null>}} FlakyRun
+ * @typedef {{rate: number, seeds: number[], contenders: Array<{who: string, everywhere: number, clean: number,
+ *   disagree: number, other: number, runs: FlakyRun[]}>}} FlakyResult
+ * @typedef {{meta: Meta, full: FullResult | null, scale: ScaleResult | null, first: FirstResult | null,
+ *   set: CompareResult | null, wide: CompareResult | null, zero: CompareResult | null,
+ *   tokens: TokensResult[] | null, flaky: FlakyResult[] | null}} Results
+ */
+
+/** @type {Results} */
+const results = {
+  // main() fills it in before anything reads it.
+  meta: /** @type {Meta} */ ({}),
+  full: null,
+  scale: null,
+  first: null,
+  set: null,
+  wide: null,
+  zero: null,
+  tokens: null,
+  flaky: null
+}
 
 /**
  * Targets: issue 17 (reads in process: full, set, wide, zero, rerun, children, requests per read,
@@ -899,8 +1038,15 @@ const TARGET = { full: 0.35, set: 0.3, wide: 0.3, zero: 1.0, rerun: 0.06, childr
  * With --trace or --profile: a few more runs of the action (children through the shims with --trace;
  * its node process profiled either way), reported apart from the timed ones.
  */
-async function tracedRuns(fixture, opts, log, /** @type {(i: number) => Promise<any>} */ make, /** @type {string} */ what) {
+async function tracedRuns(
+  /** @type {Fixture} */ fixture,
+  /** @type {Options} */ opts,
+  /** @type {Log} */ log,
+  /** @type {(i: number) => Promise<Spec>} */ make,
+  /** @type {string} */ what
+) {
   if (!opts.trace && !opts.profile) return null
+  /** @type {ActionRun[]} */
   const runs = []
   for (let i = 0; i < Math.min(opts.rounds, 3); i++) {
     const spec = await make(i)
@@ -908,12 +1054,14 @@ async function tracedRuns(fixture, opts, log, /** @type {(i: number) => Promise<
     runs.push(r)
   }
   const phases = phaseMedians(runs.map(r => r.phases))
-  const cpu = (/** @type {string} */ k) => ms(median(runs.map(r => r.cpuMs[k])))
+  // `traced` and `tracedChildren` are set with --trace, the only time they are asked for here.
+  const cpu = (/** @type {keyof ActionRun['cpuMs']} */ k) => ms(median(/** @type {number[]} */ (runs.map(r => r.cpuMs[k]))))
   log(
-    `  ${opts.trace ? 'traced' : 'profiled'} (${what}; ${opts.trace ? 'children through the shims, ' : ''}${runs.length} runs, not timed): main step ${ms(median(runs.map(r => r.ms)))}; CPU: ${opts.trace ? `buildah/skopeo ${cpu('traced')} (${median(runs.map(r => r.cpuMs.tracedChildren))} children), ` : ''}node itself ${cpu('node')} (main step), all of the run ${cpu('contender')}, registries ${cpu('registries')}, proxies ${cpu('harness')}`
+    `  ${opts.trace ? 'traced' : 'profiled'} (${what}; ${opts.trace ? 'children through the shims, ' : ''}${runs.length} runs, not timed): main step ${ms(median(runs.map(r => r.ms)))}; CPU: ${opts.trace ? `buildah/skopeo ${cpu('traced')} (${median(/** @type {number[]} */ (runs.map(r => r.cpuMs.tracedChildren)))} children), ` : ''}node itself ${cpu('node')} (main step), all of the run ${cpu('contender')}, registries ${cpu('registries')}, proxies ${cpu('harness')}`
   )
   logPhases(log, phases)
-  const profiles = runs.map(r => r.profile).filter(Boolean)
+  const profiles = runs.map(r => r.profile).filter(p => p !== null)
+  /** @type {Record<string, number> | null} */
   let profile = null
   if (profiles.length) {
     profile = Object.fromEntries(Object.keys(profiles[0]).map(k => [k, median(profiles.map(p => p[k]))]))
@@ -929,23 +1077,24 @@ async function tracedRuns(fixture, opts, log, /** @type {(i: number) => Promise<
     ms: median(runs.map(r => r.ms)),
     all: runs.map(r => Math.round(r.ms)),
     cpuMs: cpuMedian(runs),
-    childCpuMs: median(runs.map(r => r.cpuMs.traced)),
+    // Without --trace (--profile alone) `traced` is unset: undefined or NaN, as the JSON has always had it.
+    childCpuMs: median(/** @type {number[]} */ (runs.map(r => r.cpuMs.traced))),
     nodeCpuMs: median(runs.map(r => r.cpuMs.node)),
     phases
   }
 }
 
-async function sectionFull(fixture, opts, log) {
+async function sectionFull(/** @type {Fixture} */ fixture, /** @type {Options} */ opts, /** @type {Log} */ log) {
   log(
     `\n== Full publish: ${opts.arches} arches -> 2 registries x 2 tags (4 destinations), ${opts.latency} ms per request, ${opts.rounds} rounds`
   )
   const dirs = [opts.actionDir, ...opts.others]
   const label = (/** @type {number} */ k) => (dirs.length > 1 ? `action[${k}]` : 'action')
-  /** @type {any[][]} */
+  /** @type {ActionRun[][]} */
   const action = dirs.map(() => [])
-  /** @type {any[][]} */
+  /** @type {ActionRun[][]} */
   const rerun = dirs.map(() => [])
-  /** @type {any[]} */
+  /** @type {ScriptRun[]} */
   const script = []
   for (let i = 0; i < opts.rounds; i++) {
     const doAction = async (/** @type {number} */ k) => {
@@ -977,6 +1126,7 @@ async function sectionFull(fixture, opts, log) {
     for (let j = 0; j < jobs.length; j++) await jobs[(i + j) % jobs.length]()
   }
   const mS = median(script.map(r => r.ms))
+  /** @type {Record<string, number[]>} */
   const scriptSteps = {}
   for (const s of script) for (const [n, t] of s.steps) (scriptSteps[n.split(' ')[0]] ??= []).push(t)
   const summarize = (/** @type {number} */ k) => {
@@ -1042,8 +1192,9 @@ async function sectionFull(fixture, opts, log) {
   return { action: action[0], rerun: rerun[0] }
 }
 
-async function sectionScale(fixture, opts, log) {
+async function sectionScale(/** @type {Fixture} */ fixture, /** @type {Options} */ opts, /** @type {Log} */ log) {
   log(`\n== Scaling (action only), ${opts.latency} ms per request, ${opts.rounds} rounds`)
+  /** @type {Array<{label: string, regs: number, tags: number, n: number, key: ScaleKey}>} */
   const cases = [
     { label: '1 destination, 4 arches', regs: 1, tags: 1, n: 4, key: 'dest1' },
     { label: '2 destinations, 4 arches', regs: 2, tags: 1, n: 4, key: 'dest2' },
@@ -1052,8 +1203,8 @@ async function sectionScale(fixture, opts, log) {
     { label: '4 destinations, 2 arches', regs: 2, tags: 2, n: 2, key: 'arch2' },
     { label: '4 destinations, 8 arches', regs: 2, tags: 2, n: 8, key: 'arch8' }
   ]
-  /** @type {Record<string, any[]>} */
-  const runs = Object.fromEntries(cases.map(c => [c.key, []]))
+  // Object.fromEntries types its keys as string; they are the cases' keys.
+  const runs = /** @type {Record<ScaleKey, ActionRun[]>} */ (Object.fromEntries(cases.map(c => [c.key, /** @type {ActionRun[]} */ ([])])))
   for (let i = 0; i < opts.rounds; i++) {
     // Rotate the order each round.
     const order = cases.map((_, k) => cases[(k + i) % cases.length])
@@ -1066,14 +1217,15 @@ async function sectionScale(fixture, opts, log) {
       if (opts.verbose) log(`  round ${i + 1}: ${c.label}: ${ms(r.ms)} (${r.requests.total} requests)`)
     }
   }
-  results.scale = {}
+  // Every case is filled in below, then dest8over2.
+  const s = /** @type {ScaleResult} */ ({})
+  results.scale = s
   for (const c of cases) {
     const m = median(runs[c.key].map(r => r.ms))
-    results.scale[c.key] = { label: c.label, ms: m, all: runs[c.key].map(r => Math.round(r.ms)), requests: runs[c.key][0].requests.total }
+    s[c.key] = { label: c.label, ms: m, all: runs[c.key].map(r => Math.round(r.ms)), requests: runs[c.key][0].requests.total }
     log(`  ${c.label.padEnd(26)} ${ms(m).padStart(8)}   (${runs[c.key][0].requests.total} requests)`)
   }
   // 4 destinations / 4 arches is the full-publish case: reuse those runs too when available.
-  const s = results.scale
   s.dest8over2 = s.dest8.ms / s.dest2.ms
   log(`  8 destinations / 2 destinations: ${ratio(s.dest8over2)}`)
   return runs
@@ -1082,18 +1234,24 @@ async function sectionScale(fixture, opts, log) {
 /**
  * The action against the script on one case, interleaved (who goes first swaps every round).
  * `make(i, who)` pushes fresh images and returns the spec both sides run on.
- * @param {{key: 'set' | 'wide' | 'zero', title: string, make: (i: number, who: string) => Promise<any>, check?: (a: any, spec: any) => void}} c
+ * @template {Spec} S
+ * @param {Fixture} fixture
+ * @param {Options} opts
+ * @param {Log} log
+ * @param {{key: 'set' | 'wide' | 'zero', title: string, make: (i: number, who: string) => Promise<S>, check?: (a: ActionRun, spec: S) => void}} c
  */
 async function sectionCompare(fixture, opts, log, c) {
   log(`\n== ${c.title}, ${opts.rounds} rounds`)
   // Every --action-dir takes part, each once a round, in the rotation with the script.
   const dirs = [opts.actionDir, ...opts.others]
-  const label = k => (dirs.length > 1 ? `action[${k}]` : 'action ')
+  const label = (/** @type {number} */ k) => (dirs.length > 1 ? `action[${k}]` : 'action ')
+  /** @type {ActionRun[][]} */
   const runs = dirs.map(() => [])
   const action = runs[0]
+  /** @type {ScriptRun[]} */
   const script = []
   for (let i = 0; i < opts.rounds; i++) {
-    const doAction = k => async () => {
+    const doAction = (/** @type {number} */ k) => async () => {
       const spec = await c.make(i, `action${k}`)
       const a = await runTheAction(fixture, opts, { ...spec, actionDir: dirs[k] })
       if (a.result !== 'published') throw new Error(`expected result=published, got ${a.result}`)
@@ -1107,6 +1265,7 @@ async function sectionCompare(fixture, opts, log, c) {
       const spec = await c.make(i, 'script')
       const s = await runTheScript(fixture, spec)
       script.push(s)
+      /** @type {Record<string, number[]>} */
       const steps = {}
       for (const [n, t] of s.steps) (steps[n.split(' ')[0]] ??= []).push(t)
       log(
@@ -1120,10 +1279,12 @@ async function sectionCompare(fixture, opts, log, c) {
   }
   const mA = median(action.map(r => r.ms))
   const mS = median(script.map(r => r.ms))
+  /** @type {Record<string, number[]>} */
   const scriptSteps = {}
   for (const s of script) for (const [n, t] of s.steps) (scriptSteps[n.split(' ')[0]] ??= []).push(t)
   const phases = phaseMedians(action.map(r => r.phases))
-  results[c.key] = {
+  /** @type {CompareResult} */
+  const res = {
     title: c.title,
     actionMs: mA,
     scriptMs: mS,
@@ -1150,9 +1311,10 @@ async function sectionCompare(fixture, opts, log, c) {
       }
     })
   }
+  results[c.key] = res
   log(`  median: action ${ms(mA)}, script ${ms(mS)}, action/script ${ratio(mA / mS)} (target <= ${TARGET[c.key]})`)
-  log(`  median CPU: action ${cpuText(results[c.key].cpuMs.action)}; script ${cpuText(results[c.key].cpuMs.script)}`)
-  for (const [k, o] of results[c.key].others.entries())
+  log(`  median CPU: action ${cpuText(res.cpuMs.action)}; script ${cpuText(res.cpuMs.script)}`)
+  for (const [k, o] of res.others.entries())
     log(`  action[${k + 1}] = ${o.actionDir}: median ${ms(o.actionMs)}, action/script ${ratio(o.ratio)}; ${cpuText(o.cpuMs)}`)
   if (dirs.length > 1) log(`  (action[0] = ${dirs[0]}: the lines above, the phases and the targets)`)
   runs.forEach((r, k) => {
@@ -1163,11 +1325,11 @@ async function sectionCompare(fixture, opts, log, c) {
   })
   log('  phases of the action (medians):')
   logPhases(log, phases)
-  results[c.key].traced = await tracedRuns(fixture, opts, log, i => c.make(i, 'trace'), c.key)
+  res.traced = await tracedRuns(fixture, opts, log, i => c.make(i, 'trace'), c.key)
 }
 
 /** Issue 11: 10 repositories x 2 registries x 2 tags, 4 arches, the images already in both registries. */
-async function sectionSet(fixture, opts, log) {
+async function sectionSet(/** @type {Fixture} */ fixture, /** @type {Options} */ opts, /** @type {Log} */ log) {
   const n = 10
   await sectionCompare(fixture, opts, log, {
     key: 'set',
@@ -1187,7 +1349,7 @@ async function sectionSet(fixture, opts, log) {
 }
 
 /** Issue 11: one repository with 16 arches to 2 registries x 2 tags. */
-async function sectionWide(fixture, opts, log) {
+async function sectionWide(/** @type {Fixture} */ fixture, /** @type {Options} */ opts, /** @type {Log} */ log) {
   await sectionCompare(fixture, opts, log, {
     key: 'wide',
     title: `Wide: 16 arches -> 2 registries x 2 tags, ${opts.latency} ms per request`,
@@ -1199,7 +1361,7 @@ async function sectionWide(fixture, opts, log) {
 }
 
 /** Issue 11: the full case with no delay in the proxies. */
-async function sectionZero(fixture, opts, log) {
+async function sectionZero(/** @type {Fixture} */ fixture, /** @type {Options} */ opts, /** @type {Log} */ log) {
   for (const p of fixture.proxies) p.setLatency(0)
   try {
     await sectionCompare(fixture, opts, log, {
@@ -1222,7 +1384,7 @@ const BENCH_USER = { user: 'bench', password: 'bench-password' }
  * gets `username` and `password`), publish then rerun, every --action-dir: what the reads in process
  * cost in requests (requests per read after the first token per repository, tokens per scope).
  */
-async function sectionTokens(opts, log) {
+async function sectionTokens(/** @type {Options} */ opts, /** @type {Log} */ log) {
   const dirs = [opts.actionDir, ...opts.others]
   const label = (/** @type {number} */ k) => (dirs.length > 1 ? `action[${k}]` : 'action')
   log(
@@ -1230,7 +1392,7 @@ async function sectionTokens(opts, log) {
   )
   const fixture = await startFixture(opts.latency, { token: { users: [BENCH_USER] } })
   try {
-    const runs = dirs.map(() => ({ publish: /** @type {any[]} */ ([]), rerun: /** @type {any[]} */ ([]) }))
+    const runs = dirs.map(() => ({ publish: /** @type {ActionRun[]} */ ([]), rerun: /** @type {ActionRun[]} */ ([]) }))
     for (let i = 0; i < opts.rounds; i++) {
       for (let j = 0; j < dirs.length; j++) {
         const k = (i + j) % dirs.length
@@ -1266,10 +1428,10 @@ async function sectionTokens(opts, log) {
     }))
     results.tokens.forEach((t, k) => {
       if (dirs.length > 1) log(`  ${label(k)} = ${t.actionDir}`)
-      for (const [what, rd] of [
+      for (const [what, rd] of /** @type {Array<[string, ReadSums]>} */ ([
         ['publishes', t.publish],
         ['reruns', t.rerun]
-      ])
+      ]))
         log(
           `  ${label(k)} ${what}: ${rd.requests} requests in process over ${rd.runs} runs (${rd.pings} pings, ${rd.challenges} first 401s, ${rd.moreChallenges} more 401s, ${rd.cut} cut), ${rd.reads} reads; ${rd.tokens} tokens for ${rd.tokenScopes} registry x repository scopes; requests per read after the first token per repository ${ratio(rd.perRead)}`
         )
@@ -1300,7 +1462,7 @@ async function servedDigest(/** @type {string} */ host, /** @type {string} */ re
  * straight from the registries: published everywhere (all four serve one list), failed cleanly
  * (the run failed and none exists), or disagreeing (some serve, some do not, or they differ).
  */
-async function sectionFlaky(fixture, opts, log) {
+async function sectionFlaky(/** @type {Fixture} */ fixture, /** @type {Options} */ opts, /** @type {Log} */ log) {
   const dirs = [opts.actionDir, ...opts.others]
   const label = (/** @type {number} */ k) => (dirs.length > 1 ? `action[${k}]` : 'action')
   const who = [...dirs.map((_, k) => label(k)), 'script']
@@ -1309,7 +1471,7 @@ async function sectionFlaky(fixture, opts, log) {
   )
   results.flaky = []
   for (const rate of [0.1, 0.2]) {
-    const outcomes = who.map(() => /** @type {any[]} */ ([]))
+    const outcomes = who.map(() => /** @type {FlakyRun[]} */ ([]))
     for (let i = 0; i < opts.flakyRuns; i++) {
       const seed = opts.seed + i
       const one = async (/** @type {number} */ k) => {
@@ -1388,7 +1550,12 @@ async function sectionFlaky(fixture, opts, log) {
   }
 }
 
-async function sectionFirst(fixture, opts, log, earlier) {
+async function sectionFirst(
+  /** @type {Fixture} */ fixture,
+  /** @type {Options} */ opts,
+  /** @type {Log} */ log,
+  /** @type {ActionRun[]} */ earlier
+) {
   log('\n== Start-up')
   let samples = earlier.map(r => r.firstRequestMs)
   if (samples.length < opts.rounds) {
@@ -1427,7 +1594,7 @@ function machine() {
   const osName =
     (fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] : '') ||
     `${os.type()} ${os.release()}`
-  const version = (cmd, args) => {
+  const version = (/** @type {string} */ cmd, /** @type {string[]} */ args) => {
     const r = childProcess.spawnSync(cmd, args, { encoding: 'utf8' })
     return (r.stdout || r.stderr || '').trim().split('\n')[0]
   }
@@ -1444,6 +1611,7 @@ function machine() {
 }
 
 function targets() {
+  /** @type {Array<[string, string | number, string]>} */
   const t = []
   const f = results.full
   const verdict = (/** @type {boolean} */ ok) => (ok ? 'met' : 'NOT met')
@@ -1505,10 +1673,12 @@ async function main() {
   const dirs = [opts.actionDir, ...opts.others]
   results.meta.bundles = dirs.map(dir => ({ dir, bytes: fs.statSync(path.join(dir, 'dist', 'index.js')).size }))
   for (const b of results.meta.bundles) log(`dist/index.js of ${b.dir}: ${b.bytes} bytes (${(b.bytes / 1024).toFixed(0)} KiB)`)
-  results.meta.loadAtSections = {}
+  /** @type {Record<string, number[]>} */
+  const loadAtSections = {}
+  results.meta.loadAtSections = loadAtSections
   const section = (/** @type {string} */ name) => {
     const load = os.loadavg()
-    results.meta.loadAtSections[name] = load
+    loadAtSections[name] = load
     log(`\n[${name}] load average at the start: ${load.map(x => x.toFixed(2)).join(' ')}`)
   }
   const fixture = await startFixture(opts.latency)
@@ -1520,6 +1690,7 @@ async function main() {
     void stop().finally(() => process.exit(130))
   })
   try {
+    /** @type {ActionRun[]} */
     let earlier = []
     if (opts.only.includes('full')) {
       section('full')

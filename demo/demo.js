@@ -19,8 +19,15 @@ const { startRegistry } = require('../scripts/lib/registry')
 const { pushImage, inspectRaw } = require('../scripts/lib/images')
 const { runAction, jsonArray, ROOT } = require('../scripts/lib/action')
 
+/** @typedef {import('../scripts/lib/action').RunResult} RunResult */
+/** @typedef {'x86_64' | 'aarch64' | 's390x'} Arch */
+/**
+ * An OCI image index as the registry serves it: the fields the demo reads.
+ * @typedef {{manifests: Array<{digest: string, platform: {architecture: string}}>}} Index
+ */
+
 const tty = process.stdout.isTTY && !process.env.NO_COLOR
-const paint = code => text => (tty ? `\x1b[${code}m${text}\x1b[0m` : String(text))
+const paint = (/** @type {string} */ code) => (/** @type {unknown} */ text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : String(text))
 const bold = paint('1')
 const dim = paint('2')
 const green = paint('32')
@@ -30,16 +37,25 @@ const cyan = paint('36')
 const REPO = 'demo/hello'
 const TAG = '40'
 // Fedora arch name -> OCI architecture of the image built for it.
+/** @type {Record<Arch, string>} */
 const ARCHES = { x86_64: 'amd64', aarch64: 'arm64', s390x: 's390x' }
+// Object.keys types its result string[]; these are exactly ARCHES' keys.
+const ARCH_NAMES = /** @type {Arch[]} */ (Object.keys(ARCHES))
 
 let step = 0
+/** @type {string[]} */
 const problems = []
 
+/** @param {string} text */
 function heading(text) {
   step += 1
   console.log(`\n${bold(cyan(`── ${step}. ${text} `))}${cyan('─'.repeat(Math.max(0, 72 - text.length)))}\n`)
 }
 
+/**
+ * @param {string} text
+ * @param {string} [prefix]
+ */
 function indent(text, prefix = '    ') {
   return text
     .replace(/\s+$/, '')
@@ -48,7 +64,11 @@ function indent(text, prefix = '    ') {
     .join('\n')
 }
 
-/** Record a broken expectation; the demo goes on, but exits 1. */
+/**
+ * Record a broken expectation; the demo goes on, but exits 1.
+ * @param {unknown} ok
+ * @param {string} what
+ */
 function expect(ok, what) {
   if (ok) {
     console.log(`  ${green('✔')} ${what}`)
@@ -58,11 +78,13 @@ function expect(ok, what) {
   }
 }
 
+/** @param {Record<string, string>} inputs */
 function showInputs(inputs) {
   console.log('  Inputs (what a workflow would put under `with:`):')
   for (const [k, v] of Object.entries(inputs)) console.log(`    ${k}: ${v}`)
 }
 
+/** @param {RunResult} r */
 function showRun(r) {
   console.log(`\n  Exit code: ${r.code === 0 ? green(r.code) : red(r.code)}`)
   console.log('  Outputs:')
@@ -72,11 +94,18 @@ function showRun(r) {
   console.log(`  Local lists left in buildah's storage: ${r.localLists.length ? red(r.localLists.join(' ')) : 'none'}`)
 }
 
-/** The lines of the action's log that carry an error, as a runner would show them. */
+/**
+ * The lines of the action's log that carry an error, as a runner would show them.
+ * @param {RunResult} r
+ */
 function errorLines(r) {
   return r.all.split('\n').filter(l => /^(::error::|Error: )/.test(l.trim()))
 }
 
+/**
+ * @param {string} host
+ * @param {string} ref
+ */
 async function servedDigest(host, ref) {
   return (await inspectRaw(host, ref)).digest
 }
@@ -88,6 +117,7 @@ async function main() {
   console.log(bold('multiarch-publish demo'))
   console.log(dim('Publishes a multi-arch list with the bundled action, then shows what happens when an arch goes missing.'))
 
+  /** @type {import('../scripts/lib/registry').Registry[]} */
   const registries = []
   try {
     heading('Start two registries on loopback')
@@ -99,8 +129,10 @@ async function main() {
     console.log(`  registry B: ${b.url}   (a mirror: gets the same list)`)
 
     heading('Push build 1: one tiny image per arch, tagged <tag>-<arch>')
+    /** @type {Partial<Record<Arch, string>>} */
     const build1 = {}
-    for (const [arch, architecture] of Object.entries(ARCHES)) {
+    for (const arch of ARCH_NAMES) {
+      const architecture = ARCHES[arch]
       const d = await pushImage({ host: a.host, repo: REPO, tag: `${TAG}-${arch}`, architecture, salt: 'build 1' })
       build1[arch] = d.digest
       console.log(`  ${a.host}/${REPO}:${TAG}-${arch}`.padEnd(48) + `linux/${architecture}`.padEnd(15) + dim(d.digest))
@@ -130,8 +162,10 @@ async function main() {
     console.log(indent(JSON.stringify(served.json, null, 2)))
     console.log(`\n  sha256 of those bytes: ${served.digest}`)
     expect(served.digest === firstDigest, 'it is the digest the action reported')
-    for (const arch of Object.keys(ARCHES)) {
-      const entry = served.json.manifests.find(m => m.platform.architecture === ARCHES[arch])
+    /** @type {Index} */
+    const servedIndex = served.json
+    for (const arch of ARCH_NAMES) {
+      const entry = servedIndex.manifests.find(m => m.platform.architecture === ARCHES[arch])
       expect(entry && entry.digest === build1[arch], `the ${ARCHES[arch]} entry is the ${arch} image of build 1`)
     }
     for (const [host, ref] of [
@@ -146,7 +180,9 @@ async function main() {
     console.log(indent(first.summary, '  │ '))
 
     heading('Build 2: x86_64 and aarch64 rebuilt, s390x failed to build')
-    for (const arch of ['x86_64', 'aarch64']) {
+    /** @type {Arch[]} */
+    const rebuilt = ['x86_64', 'aarch64']
+    for (const arch of rebuilt) {
       const d = await pushImage({ host: a.host, repo: REPO, tag: `${TAG}-${arch}`, architecture: ARCHES[arch], salt: 'build 2' })
       console.log(`  ${a.host}/${REPO}:${TAG}-${arch}`.padEnd(48) + `linux/${ARCHES[arch]}`.padEnd(15) + dim(d.digest))
     }
@@ -183,7 +219,10 @@ async function main() {
     showRun(hybrid)
     console.log()
     const now = await inspectRaw(a.host, `${REPO}:${TAG}`)
-    const entry = architecture => (now.json.manifests.find(m => m.platform.architecture === architecture) || {}).digest
+    /** @type {Index} */
+    const nowIndex = now.json
+    const entry = (/** @type {string} */ architecture) =>
+      (nowIndex.manifests.find(m => m.platform.architecture === architecture) || {}).digest
     expect(hybrid.code === 0 && hybrid.outputs.result === 'published', 'the step succeeded with result=published')
     expect(now.digest === hybrid.outputs.digest && now.digest !== firstDigest, 'the registry serves a new list, with the reported digest')
     expect(entry('s390x') === build1.s390x, 'its s390x entry is still the build 1 image')
