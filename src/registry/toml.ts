@@ -22,7 +22,14 @@ export class TomlError extends Error {
 /** How a table came to exist decides whether it may be opened again (TOML 1.0 §Table). */
 type Origin = 'header' | 'dotted' | 'implicit'
 
-const BARE_KEY = /[A-Za-z0-9_-]/
+// Sticky runs, matched natively: a character loop runs cold (interpreted) in a one-off parse, and
+// this parse is on the way to the first request. The control characters are what TOML refuses.
+/* eslint-disable no-control-regex */
+const BARE_KEY = /[A-Za-z0-9_-]*/y
+const COMMENT = /#[^\x00-\x08\x0a-\x1f\x7f]*/y
+const BASIC_RUN = /[^"\\\x00-\x08\x0a-\x1f\x7f]*/y
+const LITERAL_RUN = /[^'\x00-\x08\x0a-\x1f\x7f]*/y
+/* eslint-enable no-control-regex */
 const INTEGER = /^[+-]?(?:0|[1-9](?:_?[0-9])*)/
 const ESCAPES: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' }
 
@@ -68,12 +75,10 @@ class Parser {
   private endOfLine(): void {
     this.skipBlank()
     if (this.text[this.pos] === '#') {
-      while (this.pos < this.text.length && this.text[this.pos] !== '\n') {
-        const code = this.text.charCodeAt(this.pos)
-        if ((code < 0x20 && code !== 0x09 && code !== 0x0d) || code === 0x7f) this.fail('control character in a comment')
-        if (code === 0x0d && this.text[this.pos + 1] !== '\n') this.fail('a carriage return without a newline')
-        this.pos++
-      }
+      this.pos = this.run(COMMENT)
+      const code = this.text.charCodeAt(this.pos)
+      if (this.pos < this.text.length && code !== 0x0a && code !== 0x0d) this.fail('control character in a comment')
+      if (code === 0x0d && this.text[this.pos + 1] !== '\n') this.fail('a carriage return without a newline')
     }
     if (this.pos >= this.text.length) return
     if (this.text.startsWith('\r\n', this.pos)) this.pos += 2
@@ -184,7 +189,7 @@ class Parser {
     if (c === '"') return this.basicString()
     if (c === "'") return this.literalString()
     const start = this.pos
-    while (this.pos < this.text.length && BARE_KEY.test(this.text[this.pos])) this.pos++
+    this.pos = this.run(BARE_KEY)
     if (this.pos === start) this.fail('expected a key')
     return this.text.slice(start, this.pos)
   }
@@ -240,15 +245,15 @@ class Parser {
     this.pos++
     let out = ''
     for (;;) {
+      const plain = this.run(BASIC_RUN)
+      out += this.text.slice(this.pos, plain)
+      this.pos = plain
       if (this.pos >= this.text.length) this.fail('an unterminated string')
+      // The run stops only at the closing quote, a backslash or a character a string may not hold.
       const c = this.text[this.pos]
       this.controlCheck(c)
       this.pos++
       if (c === '"') return out
-      if (c !== '\\') {
-        out += c
-        continue
-      }
       const e = this.text[this.pos]
       this.pos++
       if (e in ESCAPES) {
@@ -268,13 +273,17 @@ class Parser {
   private literalString(): string {
     if (this.text.startsWith("'''", this.pos)) this.fail('multi-line strings are not supported')
     const start = ++this.pos
-    for (;;) {
-      if (this.pos >= this.text.length) this.fail('an unterminated string')
-      const c = this.text[this.pos]
-      if (c === "'") return this.text.slice(start, this.pos++)
-      this.controlCheck(c)
-      this.pos++
-    }
+    this.pos = this.run(LITERAL_RUN)
+    if (this.pos >= this.text.length) this.fail('an unterminated string')
+    if (this.text[this.pos] === "'") return this.text.slice(start, this.pos++)
+    return this.fail('a control character or newline in a string')
+  }
+
+  /** Where the run `pattern` (sticky) starting at the current position ends. */
+  private run(pattern: RegExp): number {
+    pattern.lastIndex = this.pos
+    pattern.exec(this.text)
+    return pattern.lastIndex
   }
 
   private controlCheck(c: string): void {
