@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml'
+import { parseYaml } from './yaml'
 import { inert, quote } from './text'
 
 /** An OCI platform, as in an image config or an index entry. */

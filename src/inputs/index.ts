@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml'
+import { parseYaml } from '../yaml'
 import type { Format, Policy } from '../model'
 import { ArchTable, parseArchMap, platformKey } from '../arch'
 import { quote } from '../text'

@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml'
+import { parseYaml } from '../yaml'
 import { prefixKey } from '../reference'
 import { quote } from '../text'
 import { isDirectory } from './files'

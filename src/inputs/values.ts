@@ -1,5 +1,5 @@
 /** What every input shares: the error that names it, the getter, lists, booleans and one-of values. */
-import { parse as parseYaml } from 'yaml'
+import { parseYaml } from '../yaml'
 import { quote } from '../text'
 
 /** A bad input: the message always names it, and quotes values through inert(). */
