@@ -85,14 +85,12 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
   const layoutDir = fs.mkdtempSync(path.join(credentials.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-layouts-'))
   saveState(STATE.layoutDir, layoutDir)
   try {
-    // The versions matter from staging on: read alongside the first observe, they cost no round of
-    // start-ups of their own.
-    const versionsRead = readVersions(access)
-    versionsRead.catch(() => undefined) // awaited below; a failure meanwhile is not unhandled
+    // The versions matter from staging on, and a rerun with nothing new never stages: they are read
+    // once a plan has work (two start-ups of Go binaries, at the time they are needed), not up front.
     let versioned: Buildah | undefined
     const withVersions = async (): Promise<Buildah> => {
       if (!versioned) {
-        const found = await versionsRead
+        const found = await readVersions(access)
         const version = await log.group('Versions', async () => versions(found, inputs))
         for (const r of repos) r.report.buildah = version.text
         versioned = new Buildah(version, access)
@@ -100,7 +98,8 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       return versioned
     }
     // Annotations need a buildah that writes them: without one, the input is refused before any read.
-    if (Object.keys(inputs.annotations).length > 0) await withVersions()
+    // A dry run shows the tools a real run would use.
+    if (Object.keys(inputs.annotations).length > 0 || inputs.dryRun) await withVersions()
     // The widest phase: one copy per image and destination repository, or one read per destination.
     const work = repos.reduce((n, r) => n + Math.max(r.refs.length, inputs.arches.length * new Set(r.refs.map(repositoryOf)).size), 0)
     setConcurrency(concurrencyFor(work))
@@ -131,8 +130,9 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
           return { images: r.images ?? new Map(), current: current.value }
         }
       )
-      const buildah = await withVersions()
       const planned = await phase(repos, observed, 'Plan', async (r, o) => planOne(r, o, repos.length > 1))
+      if (planned.size === 0) continue
+      const buildah = await withVersions()
       const staged = new Map(
         [...planned].map(([r, p]): [RepositoryRun, Staged] => [
           r,

@@ -99,11 +99,12 @@ describe('a Basic and a Bearer registry', () => {
   )
 
   test(
-    'a rerun with nothing new: unchanged, and nothing written anywhere',
+    'a rerun with nothing new: unchanged, nothing written anywhere, and no process started (not even a version read)',
     async () => {
       const r = await publish(repo, '1')
       expectExit(r, 0)
       expect(outputsOf(r)).toMatchObject({ result: 'unchanged', digest })
+      expect(r.stdout.match(/^::debug::\$ .*/gm)).toBeNull()
       expect([pb.writes(), pt.writes()]).toEqual([0, 0])
       expect(await served(repo, '1')).toEqual({ basic: digest, bearer: digest })
     },
