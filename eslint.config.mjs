@@ -16,7 +16,7 @@ const PRINTING_AROUND_LOG = [
 
 /** Modules with no effect on the world: what they import is checked below. */
 const PURE_MODULES = [
-  'src/{plan,model,compare,manifest,arch,sentences,text,reference}.ts',
+  'src/{plan,model,compare,manifest,arch,sentences,text,reference,summary}.ts',
   'src/inputs/{values,references,destinations,overwrites,annotations}.ts'
 ]
 /** As imported from src/ (./exec) and from a folder of it (../exec). */
