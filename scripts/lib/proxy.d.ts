@@ -40,6 +40,8 @@ export type Buffered = {
     body: Buffer;
 };
 /**
+ * The proxy: a server that forwards to the registry, composed with one module per fault
+ * (scripts/lib/faults/), each holding its own state; the API below plans and ends them.
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
  */
 export function startProxy(opts: {
@@ -82,7 +84,10 @@ export function startProxy(opts: {
     hangNext(n: number, match?: Match): void;
     /** Accept every (matching) request and never answer it, until release() or clearFaults(). */
     hangAll(match?: Match): void;
-    /** How many requests are being held unanswered right now. */
+    /**
+     * How many requests are being held unanswered right now.
+     * @returns {number}
+     */
     hanging(): number;
     /** Drop the held requests' connections, and end hangAll(). */
     release(): void;
@@ -122,7 +127,10 @@ export function startProxy(opts: {
     holdWhen(match: Match): void;
     /** Stop holding, and forward the held requests as usual. */
     releaseHeld(): void;
-    /** How many requests are held by holdWhen() right now. */
+    /**
+     * How many requests are held by holdWhen() right now.
+     * @returns {number}
+     */
     held(): number;
     /**
      * Resolves once at least `n` requests are held by holdWhen().
@@ -161,11 +169,20 @@ export function startProxy(opts: {
      * @param {'manifests' | 'blobs'} [what]
      */
     otherBytesByDigest(on?: boolean, what?: "manifests" | "blobs"): void;
-    /** Requests to the blob store of redirectBlobs(), with their `conn`. */
+    /**
+     * Requests to the blob store of redirectBlobs(), with their `conn`.
+     * @type {LogEntry[]}
+     */
     blobLog: LogEntry[];
-    /** Requests the blob store refused for carrying an Authorization header. */
+    /**
+     * Requests the blob store refused for carrying an Authorization header.
+     * @returns {number}
+     */
     refusedForAuth(): number;
-    /** Faults planned but not consumed yet. */
+    /**
+     * Faults planned but not consumed yet.
+     * @returns {number}
+     */
     pending(): number;
     /**
      * End every fault: planned ones, failAlways, random cuts, hangAll (and drop the hung
