@@ -130,21 +130,21 @@ http.createServer = /** @type {typeof http.createServer} */ (
 )
 
 const ROOT = path.resolve(__dirname, '..')
-// Relative paths (the same files as ROOT/scripts/lib/...) so that tsc follows them and types their use.
-const { startRegistry } = require('../scripts/lib/registry')
-const { startProxy } = require('../scripts/lib/proxy')
-const { pushImage } = require('../scripts/lib/images')
-const { runAction, makeStorage } = require('../scripts/lib/action')
+// Relative paths (the same files as ROOT/test/harness/...) so that tsc follows them and types their use.
+const { startRegistry } = require('../test/harness/registry')
+const { startProxy } = require('../test/harness/proxy')
+const { pushImage } = require('../test/harness/images')
+const { runAction, makeStorage } = require('../test/harness/action')
 
 /** @typedef {ReturnType<typeof parseArgs>} Options */
 /** @typedef {(s: string) => void} Log */
-/** @typedef {import('../scripts/lib/registry').Registry} Registry */
+/** @typedef {import('../test/harness/registry').Registry} Registry */
 /** @typedef {Awaited<ReturnType<typeof startProxy>>} Proxy */
 /** @typedef {Awaited<ReturnType<typeof startFixture>>} Fixture */
 /**
  * A proxy's log entry as the bench sees it: stamped when the proxy records it (`t`), and marked when
  * the action's in-process reader made the request (`reader`).
- * @typedef {import('../scripts/lib/proxy').LogEntry & {t: number, reader?: boolean}} Entry
+ * @typedef {import('../test/harness/proxy').LogEntry & {t: number, reader?: boolean}} Entry
  */
 /** Requests per method, and `total`. @typedef {Record<string, number>} Counts */
 /**
@@ -383,7 +383,7 @@ function cpuMeter(/** @type {{registryPids: number[]}} */ fixture) {
 
 /**
  * @param {number} latency
- * @param {{token?: import('../scripts/lib/tokenserver').TokenOptions & {users: import('../scripts/lib/tokenserver').TokenUser[]}}} [o]
+ * @param {{token?: import('../test/harness/tokenserver').TokenOptions & {users: import('../test/harness/tokenserver').TokenUser[]}}} [o]
  */
 async function startFixture(latency, { token } = {}) {
   // Token requests the reader made (User-Agent), from every token server of the fixture.

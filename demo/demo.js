@@ -15,11 +15,11 @@
  */
 const fs = require('node:fs')
 const path = require('node:path')
-const { startRegistry } = require('../scripts/lib/registry')
-const { pushImage, inspectRaw } = require('../scripts/lib/images')
-const { runAction, jsonArray, ROOT } = require('../scripts/lib/action')
+const { startRegistry } = require('../test/harness/registry')
+const { pushImage, inspectRaw } = require('../test/harness/images')
+const { runAction, jsonArray, ROOT } = require('../test/harness/action')
 
-/** @typedef {import('../scripts/lib/action').RunResult} RunResult */
+/** @typedef {import('../test/harness/action').RunResult} RunResult */
 /** @typedef {'x86_64' | 'aarch64' | 's390x'} Arch */
 /**
  * An OCI image index as the registry serves it: the fields the demo reads.
@@ -117,7 +117,7 @@ async function main() {
   console.log(bold('multiarch-publish demo'))
   console.log(dim('Publishes a multi-arch list with the bundled action, then shows what happens when an arch goes missing.'))
 
-  /** @type {import('../scripts/lib/registry').Registry[]} */
+  /** @type {import('../test/harness/registry').Registry[]} */
   const registries = []
   try {
     heading('Start two registries on loopback')

@@ -2,10 +2,10 @@
  * Shared fixtures for the integration tests: per-arch test images named the way the action looks
  * them up, default inputs, and assertions on what the registries really serve.
  */
-import { pushImage, pushIndex, inspectRaw, inspectConfig, digestsByPlatform, MT } from '../../scripts/lib/images'
-import { jsonArray, RunOptions, RunResult } from '../../scripts/lib/action'
-import { startRegistry } from '../../scripts/lib/registry'
-import { startProxy } from '../../scripts/lib/proxy'
+import { pushImage, pushIndex, inspectRaw, inspectConfig, digestsByPlatform, MT } from '../harness/images'
+import { jsonArray, RunOptions, RunResult } from '../harness/action'
+import { startRegistry } from '../harness/registry'
+import { startProxy } from '../harness/proxy'
 
 export { MT }
 
@@ -44,7 +44,7 @@ export function twoProxies(regs: { r1: Registry; r2: Registry }): { p1: Proxy; p
 /**
  * Runs the action the way most integration tests do: src/main.ts `run()` (and src/post.ts `post()`)
  * inside this jest process, so coverage and the mutation run (npm run mutate, Stryker) see src/, and no
- * bundle has to be rebuilt. Same inputs, options and result as `runAction` (scripts/lib/action.js),
+ * bundle has to be rebuilt. Same inputs, options and result as `runAction` (test/harness/action.js),
  * which the few end-to-end tests of dist/ keep using: a signal to the node process, killMain, runs
  * at once, actionDir, and /proc sampling of the action's own processes. In process, buildah and
  * skopeo are children of the jest worker. Imported lazily: inprocess.ts compiles the whole of src/.

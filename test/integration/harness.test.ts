@@ -1,12 +1,12 @@
 /**
- * Tests of the test harness itself (scripts/lib): if these fail, the integration tests prove nothing.
+ * Tests of the test harness itself (test/harness): if these fail, the integration tests prove nothing.
  */
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { startRegistry } from '../../scripts/lib/registry'
-import { startProxy } from '../../scripts/lib/proxy'
+import { startRegistry } from '../harness/registry'
+import { startProxy } from '../harness/proxy'
 import {
   pushImage,
   pushIndex,
@@ -19,9 +19,9 @@ import {
   deleteManifest,
   sha256,
   MT
-} from '../../scripts/lib/images'
-import { parseCommandFile, inputEnvName, loadActionYml, listLocal, makeSharedStorage, runAction } from '../../scripts/lib/action'
-import type { TokenUser } from '../../scripts/lib/tokenserver'
+} from '../harness/images'
+import { parseCommandFile, inputEnvName, loadActionYml, listLocal, makeSharedStorage, runAction } from '../harness/action'
+import type { TokenUser } from '../harness/tokenserver'
 import { inputs, outputsOf } from './fixtures'
 
 jest.setTimeout(120_000)
@@ -85,7 +85,7 @@ describe('registry + images', () => {
 
 describe('registry lifecycle', () => {
   test('a registry dies with the process that started it, even on SIGKILL', async () => {
-    const lib = path.join(__dirname, '..', '..', 'scripts', 'lib', 'registry.js')
+    const lib = path.join(__dirname, '..', 'harness', 'registry.js')
     const { spawn, spawnSync } = require('node:child_process')
     const child = spawn(
       process.execPath,
@@ -860,10 +860,10 @@ describe('in-process runner', () => {
 })
 
 describe('action runner helpers', () => {
-  test('scripts/lib/*.d.ts are generated from the current JSDoc (run scripts/lib/gen-types.sh)', () => {
+  test('test/harness/*.d.ts are generated from the current JSDoc (run test/harness/gen-types.sh)', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-dts-'))
     try {
-      const lib = path.join(__dirname, '..', '..', 'scripts', 'lib')
+      const lib = path.join(__dirname, '..', 'harness')
       const r = require('node:child_process').spawnSync('sh', [path.join(lib, 'gen-types.sh'), out], { encoding: 'utf8' })
       expect(r.status).toBe(0)
       for (const f of ['action.d.ts', 'images.d.ts', 'proxy.d.ts', 'registry.d.ts', 'tokenserver.d.ts']) {

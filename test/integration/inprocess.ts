@@ -1,6 +1,6 @@
 /**
  * Run the action inside the test process instead of spawning `node dist/index.js`: same inputs,
- * options and RunResult as `runAction` (scripts/lib/action.js; both use its prepareRun/finishRun),
+ * options and RunResult as `runAction` (test/harness/action.js; both use its prepareRun/finishRun),
  * but it runs src/ directly, so coverage of src/ counts and a run needs no rebuilt bundle.
  *
  * For the duration of each step it sets process.env (see `realProcess`), the cwd and
@@ -13,7 +13,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as vm from 'node:vm'
-import { finishRun, parseCommandFile, postEnv, prepareRun, ROOT, RunOptions, RunResult, StepResult } from '../../scripts/lib/action'
+import { finishRun, parseCommandFile, postEnv, prepareRun, ROOT, RunOptions, RunResult, StepResult } from '../harness/action'
 import { run } from '../../src/main'
 
 let active = false

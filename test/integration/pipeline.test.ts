@@ -4,7 +4,7 @@
  * attestations kept. Real registries on loopback; what they serve is read directly.
  */
 import { execFileSync } from 'child_process'
-import { attestationEntry, inspectRaw, pushAttestation, pushImage, pushIndex } from '../../scripts/lib/images'
+import { attestationEntry, inspectRaw, pushAttestation, pushImage, pushIndex } from '../harness/images'
 import { ARCH, expectExit, outputsOf, Proxy, run, TIMEOUT, twoProxies, twoRegistries } from './fixtures'
 
 jest.setTimeout(TIMEOUT)

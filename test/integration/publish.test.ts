@@ -4,9 +4,9 @@
  * The first publish runs the bundled dist/index.js like a runner runs it (runAction); every other
  * test runs src/ in process (fixtures.run).
  */
-import { startProxy } from '../../scripts/lib/proxy'
-import { inspectRaw, pushImage, MT } from '../../scripts/lib/images'
-import { runAction } from '../../scripts/lib/action'
+import { startProxy } from '../harness/proxy'
+import { inspectRaw, pushImage, MT } from '../harness/images'
+import { runAction } from '../harness/action'
 import { execFileSync } from 'node:child_process'
 import {
   Proxy,

@@ -4,8 +4,8 @@
  * images in the Basic one. Publish (through every quirk of the proxy at once), rerun unchanged, a
  * wrong password, and connections cut at random.
  */
-import { startProxy } from '../../scripts/lib/proxy'
-import { startRegistry, type TokenServer } from '../../scripts/lib/registry'
+import { startProxy } from '../harness/proxy'
+import { startRegistry, type TokenServer } from '../harness/registry'
 import {
   expectExit,
   expectServedList,

@@ -3,7 +3,7 @@
  * Real registries on loopback (two of them demanding different users); what they serve is read
  * directly, with each registry's own credentials.
  */
-import { startRegistry } from '../../scripts/lib/registry'
+import { startRegistry } from '../harness/registry'
 import {
   expectExit,
   expectServedList,

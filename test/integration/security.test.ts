@@ -8,9 +8,9 @@
 import * as fs from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import * as path from 'node:path'
-import { startRegistry } from '../../scripts/lib/registry'
-import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, MT } from '../../scripts/lib/images'
-import { runAction, ROOT } from '../../scripts/lib/action'
+import { startRegistry } from '../harness/registry'
+import { pushImage, pushIndex, pushAttestation, attestationEntry, inspectRaw, MT } from '../harness/images'
+import { runAction, ROOT } from '../harness/action'
 import {
   run,
   TIMEOUT,

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
-import { runAction } from '../../scripts/lib/action'
+import { runAction } from '../harness/action'
 import {
   run,
   expectExit,
@@ -278,7 +278,7 @@ describe('one digest everywhere', () => {
     const repo = 'tx/stale-uptodate'
     const images = await pushArches(regs.r1.host, repo, '1', ARCHES, { salt: 'same' })
     // r1 serves exactly these entries, written by another tool (other order: other bytes, other digest).
-    const { pushIndex } = await import('../../scripts/lib/images')
+    const { pushIndex } = await import('../harness/images')
     for (const tag of TAGS) await pushIndex({ host: regs.r1.host, repo, tag, manifests: [images.aarch64, images.x86_64] })
     const r = await run(throughProxies(repo), { env: timingsEnv() })
     expectExit(r, 0)

@@ -4,7 +4,7 @@ import * as os from 'os'
 import * as path from 'path'
 import * as log from '../../src/log'
 import { foreignCommands, parseCommands } from '../workflow-commands'
-const { parseCommandFile } = require('../../scripts/lib/action') as { parseCommandFile: (text: string) => Record<string, string> }
+const { parseCommandFile } = require('../harness/action') as { parseCommandFile: (text: string) => Record<string, string> }
 
 const HOSTILE = '40\n::set-output name=digest::evil\r\n::add-mask::40\n##[save-state name=x;]y\u001b[2J\u202e'
 

@@ -41,7 +41,7 @@ export type Buffered = {
 };
 /**
  * The proxy: a server that forwards to the registry, composed with one module per fault
- * (scripts/lib/faults/), each holding its own state; the API below plans and ends them.
+ * (test/harness/faults/), each holding its own state; the API below plans and ends them.
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
  */
 export function startProxy(opts: {

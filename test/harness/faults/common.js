@@ -1,6 +1,6 @@
 'use strict'
 /**
- * What the faults of scripts/lib/proxy.js share: request matching, and the proxy's way to the registry
+ * What the faults of test/harness/proxy.js share: request matching, and the proxy's way to the registry
  * (`Upstream`), which the faults that change answers go through.
  */
 const { createHash } = require('node:crypto')

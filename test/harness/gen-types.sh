@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerate scripts/lib/*.d.ts from the JSDoc in scripts/lib/*.js, so TypeScript tests get typed
+# Regenerate test/harness/*.d.ts from the JSDoc in test/harness/*.js, so TypeScript tests get typed
 # imports without allowJs. test/integration/harness.test.ts fails when they are out of date.
 # tsc runs on copies of the .js files: next to the .d.ts, `require('./tokenserver')` would resolve to
 # the old tokenserver.d.ts instead of the source.

@@ -69,7 +69,7 @@ function manifestByTag(url) {
 
 /**
  * The proxy: a server that forwards to the registry, composed with one module per fault
- * (scripts/lib/faults/), each holding its own state; the API below plans and ends them.
+ * (test/harness/faults/), each holding its own state; the API below plans and ends them.
  * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
  */
 async function startProxy(opts) {
