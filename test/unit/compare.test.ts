@@ -97,6 +97,10 @@ describe('checkServed: what a destination serves after the push', () => {
     expect(checkServed(served, ENTRIES, 'oci')).toBe(problem)
   })
 
+  test('entries planned in another order than served are what was planned', () => {
+    expect(checkServed(parsed(PLANNED), [...ENTRIES].reverse(), 'oci')).toBeUndefined()
+  })
+
   test('annotations asked for must be served, each with its value', () => {
     const want = { 'org.example.a': '1', 'org.example.b': '2' }
     expect(checkServed(parsed(PLANNED, { annotations: want }), ENTRIES, 'oci', want)).toBeUndefined()
@@ -130,14 +134,17 @@ describe('checkServed: what a destination serves after the push', () => {
 
 describe('attestations (input attestations: keep): part of every comparison', () => {
   const ATT = fakeDigest('d')
-  const attestation: PlannedAttestation = {
-    digest: ATT,
+  const attestationOf = (digest: string, subject: string, arch: string): PlannedAttestation => ({
+    digest,
     mediaType: MEDIA.ociManifest,
-    subject: AMD,
-    annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': AMD },
-    ref: `src.example/r@${ATT}`,
-    arch: 'x86_64'
-  }
+    subject,
+    annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': subject },
+    ref: `src.example/r@${digest}`,
+    arch
+  })
+  const attestation = attestationOf(ATT, AMD, 'x86_64')
+  const ARM_ATT = fakeDigest('e')
+  const armAttestation = attestationOf(ARM_ATT, ARM, 'aarch64')
   const served = (attestations: PlannedAttestation[]) =>
     parsed([
       ...PLANNED,
@@ -155,10 +162,22 @@ describe('attestations (input attestations: keep): part of every comparison', ()
     expect(checkServed(served([attestation]), ENTRIES, 'oci')).toBe(`its attestations are [${AMD}→${ATT}], planned []`)
   })
 
+  test('checkServed: a wrong attestation set is named one attestation after the other', () => {
+    expect(checkServed(served([attestation, armAttestation]), ENTRIES, 'oci', {}, [attestation])).toBe(
+      `its attestations are [${AMD}→${ATT}, ${ARM}→${ARM_ATT}], planned [${AMD}→${ATT}]`
+    )
+  })
+
   test('servesPlanned: a list without the planned attestations (or with others) is not up to date', () => {
     expect(servesPlanned(current({ attestations: [attestation] }), ENTRIES, 'oci', {}, [attestation])).toBe(true)
     expect(servesPlanned(current({ attestations: [] }), ENTRIES, 'oci', {}, [attestation])).toBe(false)
     expect(servesPlanned(current({ attestations: [attestation] }), ENTRIES, 'oci', {})).toBe(false)
+  })
+
+  test('servesPlanned: the same attestations in another order are up to date', () => {
+    const both = current({ attestations: [armAttestation, attestation] })
+    expect(servesPlanned(both, ENTRIES, 'oci', {}, [attestation, armAttestation])).toBe(true)
+    expect(servesPlanned(both, ENTRIES, 'oci', {}, [armAttestation])).toBe(false)
   })
 })
 

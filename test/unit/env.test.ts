@@ -14,8 +14,12 @@ const RUNNER: NodeJS.ProcessEnv = {
   ACTIONS_CACHE_URL: 'https://cache.example/',
   GITHUB_TOKEN: 'ghs_x',
   GH_TOKEN: 'ghs_y',
+  GH_ENTERPRISE_TOKEN: 'ghe_x',
+  GITHUB_ENTERPRISE_TOKEN: 'ghe_y',
   GITEA_TOKEN: 'gt',
+  GITEA_RUNTIME_TOKEN: 'grt',
   FORGEJO_TOKEN: 'ft',
+  FORGEJO_RUNTIME_TOKEN: 'frt',
   GITHUB_OUTPUT: '/runner/_temp/_runner_file_commands/set_output_1',
   GITHUB_STATE: '/runner/_temp/_runner_file_commands/save_state_1',
   GITHUB_ENV: '/runner/_temp/_runner_file_commands/set_env_1',
@@ -50,15 +54,18 @@ const KEPT: NodeJS.ProcessEnv = {
   RUNNER_TEMP: '/runner/_temp',
   STATE_is_post: 'true',
   ACTIONS_STEP_DEBUG: 'true',
-  CI: 'true'
+  CI: 'true',
+  // INPUT_ counts only at the start of a name.
+  MY_INPUT_DIR: '/in',
+  XINPUT_PASSWORD: 'x'
 }
 
 test('drops the inputs, the tokens and the file-command paths; keeps everything else', () => {
   expect(childEnv({ ...RUNNER, ...KEPT })).toEqual(KEPT)
 })
 
-test.each(Object.keys(RUNNER))('%s is private', name => {
-  expect(isPrivate(name)).toBe(true)
+test.each(Object.keys(RUNNER))('%s is private, in any case', name => {
+  expect([isPrivate(name), isPrivate(name.toLowerCase())]).toEqual([true, true])
 })
 
 test.each(Object.keys(KEPT))('%s is passed on', name => {
@@ -68,6 +75,10 @@ test.each(Object.keys(KEPT))('%s is passed on', name => {
 test('a variable that holds a secret goes too, whatever its name', () => {
   const env = { ...KEPT, MY_QUAY_TOKEN: 'hunter2', PADDED: ' hunter2\n', OTHER: 'not-it', B64: 'Ym90Omh1bnRlcjI=' }
   expect(childEnv(env, ['hunter2', 'Ym90Omh1bnRlcjI='])).toEqual({ ...KEPT, OTHER: 'not-it' })
+})
+
+test('a secret given with blanks around it also removes a variable holding it trimmed', () => {
+  expect(childEnv({ TRIMMED: 'hunter2', PADDED: ' hunter2 ', OTHER: 'hunter3' }, [' hunter2 '])).toEqual({ OTHER: 'hunter3' })
 })
 
 test('blank secrets remove nothing', () => {

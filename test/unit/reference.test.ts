@@ -11,8 +11,10 @@ describe('referenceKey: one form for every spelling of a place', () => {
     ['docker.io/library/alpine:3', 'docker.io/library/alpine:3'],
     // Only the host has other spellings: paths and tags are case-sensitive.
     ['quay.io/fedora/fedora:Latest', 'quay.io/fedora/fedora:Latest'],
-    // Official images are a Docker Hub rule only.
-    ['quay.io/alpine:3', 'quay.io/alpine:3']
+    // Official images are a Docker Hub rule only: not on a host or a path that merely ends in docker.io.
+    ['quay.io/alpine:3', 'quay.io/alpine:3'],
+    ['xdocker.io/alpine:1', 'xdocker.io/alpine:1'],
+    ['mirror.example/docker.io/alpine', 'mirror.example/docker.io/alpine']
   ])('%s → %s', (ref, key) => {
     expect(referenceKey(ref)).toBe(key)
   })
@@ -25,6 +27,7 @@ describe('referenceKey: one form for every spelling of a place', () => {
   test('sameReference and underPrefix compare keys', () => {
     expect(sameReference('LOCALHOST:5000/a:1', 'localhost:5000/a:1')).toBe(true)
     expect(sameReference('localhost:5000/a:1', 'localhost:5000/a:2')).toBe(false)
+    expect(sameReference('mirror.example/docker.io/alpine', 'mirror.example/library/docker.io/alpine')).toBe(false)
     expect(underPrefix('Quay.io/fedora/fedora:40', 'quay.IO/fedora')).toBe(true)
     expect(underPrefix('quay.io/fedora-mirror/x:1', 'quay.io/fedora')).toBe(false)
     expect(underPrefix('index.docker.io/myorg/app:1', 'docker.io/myorg')).toBe(true)
@@ -33,7 +36,10 @@ describe('referenceKey: one form for every spelling of a place', () => {
   test.each<[string, string]>([
     ['host:5000/ns/repo:tag', 'host:5000/ns/repo'],
     ['host:5000/repo@sha256:ab', 'host:5000/repo'],
-    ['host:5000/repo', 'host:5000/repo']
+    ['host:5000/repo', 'host:5000/repo'],
+    // A bare name (no host, tag or digest) is kept whole.
+    ['alpine', 'alpine'],
+    ['r.example/app', 'r.example/app']
   ])('repositoryOf(%s) = %s', (ref, repository) => {
     expect(repositoryOf(ref)).toBe(repository)
   })

@@ -75,7 +75,10 @@ describe('inert', () => {
     'Ünïcode – “quotes” 中文 😀 العربية',
     'fullwidth colon ：：set-output stays as it is (not a command)',
     'a::b in the middle',
-    'back\\slash and "quotes" and %0A percent'
+    'back\\slash and "quotes" and %0A percent',
+    // Only ## right before [ is the legacy ##[ command.
+    '#a#[x]',
+    '#1#['
   ])('%j is unchanged', text => {
     expect(inert(text)).toBe(text)
   })
@@ -145,6 +148,13 @@ describe('markdown', () => {
     ['- item', '\\- item'],
     ['+ item', '\\+ item'],
     ['1. item', '1\\. item'],
+    ['12. item', '12\\. item'],
+    ['345) item', '345\\) item'],
+    ['1.5 GB', '1\\.5 GB'],
+    // A list marker only at the start (after blanks); elsewhere -, + and = stay.
+    ['  - item', '  \\- item'],
+    ['a-b', 'a-b'],
+    ['x+y=z', 'x+y=z'],
     ['back\\slash', 'back\\\\slash'],
     ['line\nbreak', 'line\\\\nbreak'],
     ['unauthorized (check the credentials)', 'unauthorized (check the credentials)'],
@@ -169,6 +179,8 @@ describe('markdownCode', () => {
     ['a|b', '`a\\|b`'],
     ['a`b', '``a`b``'],
     ['`x`', '`` `x` ``'],
+    ['`a', '`` `a ``'],
+    ['a`', '`` a` ``'],
     ['a``b', '```a``b```'],
     ['', '`  `'],
     ['40\n::set-output name=a::b', '`40\\n::set-output name=a::b`']

@@ -32,6 +32,10 @@ describe('readBack: waits for a lagging registry, within a bound', () => {
   const isPushed = (m: { digest: string } | null): boolean => m?.digest === sha256(pushed)
   const freshRead = { what: 'fresh manifest', ref: REF }
 
+  afterEach(() => {
+    jest.useRealTimers()
+  })
+
   test('what it wants at the first read: one read', async () => {
     const reg = lagging(pushed)
     expect((await readBack(reg, REF, isPushed, { waitMs: 1000, firstPauseMs: 1 }))?.digest).toBe(sha256(pushed))
@@ -51,6 +55,16 @@ describe('readBack: waits for a lagging registry, within a bound', () => {
     const gone = lagging(null)
     expect(await readBack(gone, REF, isPushed, { waitMs: 0, firstPauseMs: 1 })).toBeNull()
     expect(gone.reads).toEqual([freshRead])
+  })
+
+  test('the pause doubles between reads (1, 2, 4, 8 ms within 10 ms: 4 reads)', async () => {
+    jest.useFakeTimers({ now: 0 })
+    const reg = lagging(null)
+    const done = readBack(reg, REF, isPushed, { waitMs: 10, firstPauseMs: 1 })
+    // Each pause passes only when advanced; a pause that never grows would need many more reads.
+    for (let i = 0; i < 20; i++) await jest.advanceTimersByTimeAsync(1)
+    await expect(done).resolves.toBeNull()
+    expect(reg.reads).toEqual([freshRead, freshRead, freshRead, freshRead])
   })
 })
 
