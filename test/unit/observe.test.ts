@@ -4,11 +4,11 @@
  * Against real registries: test/integration/security.test.ts ("image truth").
  */
 import { Platform } from '../../src/arch'
-import { MEDIA, sha256 } from '../../src/manifest'
-import { observeCurrent, observeImages } from '../../src/observe'
+import { ATTESTATION, MEDIA, sha256 } from '../../src/manifest'
+import { imageRefs, observeCurrent, observeImages } from '../../src/observe'
 import { repositoryOf } from '../../src/reference'
 import type { Current } from '../../src/model'
-import { amd64, arm64, current, fakeDigest, FakeRegistry, image, inputs, list } from './builders'
+import { absent, amd64, arm64, current, fakeDigest, FakeRegistry, image, inputs, list, unknownPlatform } from './builders'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
 
@@ -195,6 +195,15 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
     for (const ref of [A, B, C]) expect(reg.reads).toContainEqual({ what: 'fresh manifest', ref })
   })
 
+  test('the line names every platform a list serves', async () => {
+    const served = list([
+      { digest: fakeDigest('5'), platform: amd64 },
+      { digest: fakeDigest('6'), platform: arm64 }
+    ])
+    const { lines } = await observeCurrent(new FakeRegistry().tag(A, served), [A])
+    expect(lines).toEqual([`${A}: serves ${sha256(served)} (linux/amd64, linux/arm64)`])
+  })
+
   test('a destination that cannot be read: nothing is published', async () => {
     const reg = failing(new FakeRegistry(), A, 'connection refused')
     await expect(observeCurrent(reg, [A])).rejects.toThrow(`Reading the current ${A}: connection refused; nothing was published`)
@@ -202,5 +211,73 @@ describe('observeCurrent: what every destination serves, read afresh', () => {
 
   test('repositoryOf: a port is not a tag', () => {
     expect(repositoryOf(B)).toBe('b.example:5000/fedora')
+  })
+})
+
+describe('imageRefs: every image the run reads from', () => {
+  test('each repository at the per-arch tag of each arch, from the per-arch registry', () => {
+    expect(imageRefs(inputs({ repos: ['fedora', 'team/fedora'], arches: ['x86_64', 'aarch64'], archTag: '{arch}-{tag}' }))).toEqual([
+      'src.example/fedora:x86_64-40',
+      'src.example/fedora:aarch64-40',
+      'src.example/team/fedora:x86_64-40',
+      'src.example/team/fedora:aarch64-40'
+    ])
+  })
+
+  test('input "arch-images": its references only', () => {
+    const archImages = { x86_64: 'a.example/app@sha256:1', aarch64: 'b.example/app:arm' }
+    expect(imageRefs(inputs({ arches: ['x86_64', 'aarch64', 's390x'], archImages }))).toEqual([
+      'a.example/app@sha256:1',
+      'b.example/app:arm'
+    ])
+  })
+})
+
+describe('observeImages: attestations and the current lists', () => {
+  const AMD = image(amd64)
+  const ARM = image(arm64)
+  const attests = (digest: string, subject: string) => ({
+    digest,
+    platform: unknownPlatform,
+    annotations: { [ATTESTATION.type]: ATTESTATION.kind, [ATTESTATION.subject]: subject }
+  })
+
+  test("a per-arch list's attestations of the chosen image come with it, and the line counts them", async () => {
+    const [mine, other] = [fakeDigest('a'), fakeDigest('b')]
+    const reg = new FakeRegistry()
+      .put(SOURCE, AMD, ARM)
+      .tag(
+        `${SOURCE}:40-x86_64`,
+        list([
+          { digest: AMD.digest, platform: amd64 },
+          { digest: ARM.digest, platform: arm64 },
+          attests(mine, AMD.digest),
+          attests(other, ARM.digest)
+        ])
+      )
+    const { value: images, lines } = await observeImages(reg, inputs({ arches: ['x86_64'] }))
+    expect(images.get('x86_64')?.attestations).toEqual([
+      { digest: mine, mediaType: MEDIA.ociManifest, subject: AMD.digest, annotations: attests(mine, AMD.digest).annotations }
+    ])
+    expect(lines).toEqual([`x86_64: src.example/fedora:40-x86_64 is ${AMD.digest} (linux/amd64), with 1 attestation(s)`])
+  })
+
+  test('only a list naming this very digest saves the config read; an absent destination names nothing', async () => {
+    const reg = new FakeRegistry().put(SOURCE, AMD).tag(`${SOURCE}:40-x86_64`, AMD.manifest)
+    const served = [absent('dst.example/fedora:40'), current('dst.example/fedora:40', [{ digest: fakeDigest('9'), platform: amd64 }])]
+    const { lines } = await observeImages(reg, inputs({ arches: ['x86_64'] }), Promise.resolve(served))
+    expect(configReads(reg)).toEqual([{ what: 'config', ref: `${SOURCE}@${AMD.digest}` }])
+    expect(lines).toEqual([`x86_64: src.example/fedora:40-x86_64 is ${AMD.digest} (linux/amd64)`])
+  })
+
+  test('the platform a list names is the one kept (its variant included)', async () => {
+    const v8 = { ...arm64, variant: 'v8' }
+    const armV8 = image(v8)
+    const reg = new FakeRegistry().put(SOURCE, armV8).tag(`${SOURCE}:40-aarch64`, armV8.manifest)
+    const served = [current('dst.example/fedora:40', [{ digest: armV8.digest, platform: v8 }])]
+    const { value: images, lines } = await observeImages(reg, inputs({ arches: ['aarch64'] }), Promise.resolve(served))
+    expect(images.get('aarch64')?.platform).toEqual(v8)
+    expect(configReads(reg)).toEqual([])
+    expect(lines).toEqual([`aarch64: src.example/fedora:40-aarch64 is ${armV8.digest} (linux/arm64/v8, as dst.example/fedora:40 lists it)`])
   })
 })
