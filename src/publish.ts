@@ -12,6 +12,7 @@ import * as log from './log'
 import { imageRefs, observeCurrent, observeImages } from './observe'
 import { referenceKey, repositoryOf } from './reference'
 import { Reads } from './registry/reader'
+import { Relay } from './registry/relay'
 import type { Current, NewImage, Plan } from './model'
 import { plan } from './plan'
 import { concurrencyFor } from './pool'
@@ -84,6 +85,8 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
   })
   const layoutDir = fs.mkdtempSync(path.join(credentials.env.RUNNER_TEMP || os.tmpdir(), 'multiarch-publish-layouts-'))
   saveState(STATE.layoutDir, layoutDir)
+  // Started for the first copy: copies read their images through it, over the reader's connections.
+  let relay: Relay | undefined
   try {
     // The versions matter from staging on, and a rerun with nothing new never stages: they are read
     // once a plan has work (two start-ups of Go binaries, at the time they are needed), not up front.
@@ -142,6 +145,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       saveState(STATE.localList, [...staged.values()].map(s => s.listName).join('\n'))
       try {
         if (signal.aborted) break
+        if (inputs.reads === 'auto') relay ??= await Relay.start(reader, layoutDir)
         const ready = await phase(repos, staged, 'Stage: images into every destination repository, and the local list', async (_, s) => {
           await stage({
             skopeo,
@@ -153,7 +157,8 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
             listName: s.listName,
             format: inputs.format,
             annotations: inputs.annotations,
-            layout: s.layout
+            layout: s.layout,
+            via: relay
           })
           return s
         })
@@ -194,6 +199,7 @@ export async function publish(inputs: Inputs, run: RunReport, signal: AbortSigna
       }
     }
   } finally {
+    await relay?.close()
     reader.close()
     fs.rmSync(layoutDir, { recursive: true, force: true })
     saveState(STATE.layoutDir, '')

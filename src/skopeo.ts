@@ -33,7 +33,7 @@ export function tlsFor(o: AccessOptions, ref: string): { tlsVerify: boolean; cer
  * reference the command touches. `skopeo copy` wants TLS flags per side (`--src-…` for `ref`,
  * `--dest-…` for `dest`), each from its own registry's settings; its --authfile serves both.
  */
-export function accessFlags(o: AccessOptions, ref: string, dest?: string): string[] {
+export function accessFlags(o: AccessOptions, ref: string, dest?: string, loopback?: LoopbackSource): string[] {
   const sides: Array<[string, string]> =
     dest === undefined
       ? [['', ref]]
@@ -41,8 +41,10 @@ export function accessFlags(o: AccessOptions, ref: string, dest?: string): strin
           ['src-', ref],
           ['dest-', dest]
         ]
-  const settings = sides.map(([side, r]) => ({ side, ...tlsFor(o, r) }))
+  // A loopback source has settings of its own: plain HTTP, and an auth file for it alone.
+  const settings = sides.filter(([side]) => !(loopback && side === 'src-')).map(([side, r]) => ({ side, ...tlsFor(o, r) }))
   return [
+    ...(loopback ? ['--src-tls-verify=false', '--src-authfile', loopback.authFile] : []),
     ...settings.flatMap(t => (t.tlsVerify ? [] : [`--${t.side}tls-verify=false`])),
     ...(o.authFile ? ['--authfile', o.authFile] : []),
     ...settings.flatMap(t => (t.certDir ? [`--${t.side}cert-dir`, t.certDir] : []))
@@ -51,6 +53,13 @@ export function accessFlags(o: AccessOptions, ref: string, dest?: string): strin
 
 export function retryOptions(o: AccessOptions): RetryOptions {
   return { retries: o.retries, baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxDelayMs }
+}
+
+/** A copy's source served by a registry on 127.0.0.1 over plain HTTP (the relay), with an auth file of its own. */
+export interface LoopbackSource {
+  /** `127.0.0.1:<port>/<name>@sha256:…` */
+  ref: string
+  authFile: string
 }
 
 /** skopeo copy --retry-times: inside each of our attempts, so they multiply (3 tries per attempt). */
@@ -96,8 +105,9 @@ export class Skopeo {
   /**
    * Copies one image (or, with `indexOnly`, just a list whose entries are already there) by digest,
    * bytes unchanged. Retried for as long as each attempt gets further; `retries` bounds the rest.
+   * `via`: read `from` from there instead (the same image), the destination as always.
    */
-  async copy(from: string, to: string, { indexOnly = false } = {}): Promise<void> {
+  async copy(from: string, to: string, { indexOnly = false, via }: { indexOnly?: boolean; via?: LoopbackSource } = {}): Promise<void> {
     const args = [
       'copy',
       '--preserve-digests',
@@ -106,8 +116,8 @@ export class Skopeo {
       '--retry-times',
       String(COPY_RETRY_TIMES),
       ...(indexOnly ? ['--multi-arch', 'index-only'] : []),
-      ...accessFlags(this.options, from, to),
-      `docker://${from}`,
+      ...accessFlags(this.options, from, to, via),
+      `docker://${via?.ref ?? from}`,
       `docker://${to}`
     ]
     let best = 0

@@ -7,7 +7,7 @@ import { repositoryOf, sameReference } from './reference'
 import type { Current, Entry, Plan } from './model'
 import { explain } from './retry'
 import type { Reader } from './registry/reader'
-import { Skopeo } from './skopeo'
+import { Skopeo, type LoopbackSource } from './skopeo'
 import { checkLocal } from './compare'
 
 /**
@@ -39,11 +39,16 @@ export function itemsOf(p: Plan): Item[] {
   ]
 }
 
+/** Where a copy reads an image from, when not from its registry directly (the relay, registry/relay.ts). */
+export interface CopySources {
+  source(ref: string): LoopbackSource | undefined
+}
+
 /** Copies one image into one repository, by digest, then confirms the repository serves it. */
-async function stageItem(skopeo: Pick<Skopeo, 'copy'>, reader: Reader, item: Item, repository: string): Promise<void> {
+async function stageItem(skopeo: Pick<Skopeo, 'copy'>, reader: Reader, item: Item, repository: string, via?: CopySources): Promise<void> {
   const target = `${repository}@${item.digest}`
   log.info(`Copying ${item.label} ${item.ref} to ${repository}`)
-  await skopeo.copy(item.ref, target)
+  await skopeo.copy(item.ref, target, { via: via?.source(item.ref) })
   const served = await reader.digest(target)
   if (served !== item.digest) throw new Error(`after the copy ${repository} serves ${served ?? 'nothing'} for ${item.digest}`)
   log.info(`${item.label}: ${repository} has ${item.digest}`)
@@ -59,7 +64,8 @@ export async function stageImages(
   reader: Reader,
   p: Plan,
   refs: string[],
-  current: Current[]
+  current: Current[],
+  via?: CopySources
 ): Promise<void> {
   const repositories = [...new Set(refs.map(repositoryOf))]
   const has = (repository: string, item: Item): boolean =>
@@ -71,7 +77,7 @@ export async function stageImages(
     itemsOf(p)
       .filter(item => !has(repository, item))
       .map(item =>
-        stageItem(skopeo, reader, item, repository).then(
+        stageItem(skopeo, reader, item, repository, via).then(
           () => undefined,
           (e: unknown) => `${item.label} into ${repository}: ${explain(e)}`
         )
@@ -127,6 +133,8 @@ export async function stage(o: {
   annotations: Record<string, string>
   /** Where the local list's images are read from instead of their registries (when they go ahead). */
   layout?: LocalLayout
+  /** Where copies read their images from instead of their registries. */
+  via?: CopySources
 }): Promise<void> {
   const goAhead = imagesGoAhead(o.plan, o.format)
   const layout = goAhead ? o.layout : undefined
@@ -136,7 +144,7 @@ export async function stage(o: {
       ? layout.add((await o.reader.manifest(e.ref)) ?? missing(e), await o.reader.config(e.ref))
       : e.ref
   const results = await Promise.allSettled([
-    goAhead ? stageImages(o.skopeo, o.reader, o.plan, o.refs, o.current) : Promise.resolve(),
+    goAhead ? stageImages(o.skopeo, o.reader, o.plan, o.refs, o.current, o.via) : Promise.resolve(),
     buildLocalList(o.buildah, o.listName, o.plan, o.annotations, sourceOf)
   ])
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -55,6 +55,8 @@ interface Response {
   headers: http.IncomingHttpHeaders
   distinct: NodeJS.Dict<string[]>
   body: Buffer
+  /** A 200 asked for as a stream: its body, unread (`body` is then empty). */
+  stream?: http.IncomingMessage
 }
 
 interface Token {
@@ -128,11 +130,22 @@ export class RegistryClient {
     return r.body
   }
 
+  /**
+   * A blob's body as it arrives, for the relay (relay.ts): retried like every read until the answer
+   * starts, then handed on unread. Whoever consumes it checks the digest (skopeo does).
+   */
+  async openBlob(path: string, digest: string): Promise<{ stream: http.IncomingMessage; length?: number } | null> {
+    const r = await this.read('GET', path, `blobs/${digest}`, true)
+    if (!r?.stream) return null
+    const length = Number(r.headers['content-length'])
+    return { stream: r.stream, length: Number.isSafeInteger(length) && length >= 0 ? length : undefined }
+  }
+
   /** One read with retries; null on 404. */
-  private async read(method: 'GET' | 'HEAD', path: string, what: string): Promise<Response | null> {
+  private async read(method: 'GET' | 'HEAD', path: string, what: string, stream = false): Promise<Response | null> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.readOnce(method, path, what)
+        return await this.readOnce(method, path, what, stream)
       } catch (e) {
         const err = asRegistryError(e)
         if (err.kind !== 'transient' || attempt >= this.o.retries || this.closed) throw err
@@ -142,16 +155,16 @@ export class RegistryClient {
     }
   }
 
-  private async readOnce(method: 'GET' | 'HEAD', path: string, what: string): Promise<Response | null> {
+  private async readOnce(method: 'GET' | 'HEAD', path: string, what: string, stream: boolean): Promise<Response | null> {
     const scheme = await this.pingOnce()
     const url = `${scheme}://${this.endpoint.host}/v2/${path}/${what}`
     const headers: http.OutgoingHttpHeaders = what.startsWith('manifests/') ? { accept: MANIFEST_ACCEPT } : {}
     let auth = await this.authorization(path, false)
-    let r = await this.follow(method, url, { ...headers, ...auth })
+    let r = await this.follow(method, url, { ...headers, ...auth }, stream)
     if (r.status === 401 && this.challenge?.scheme === 'bearer') {
       // The token may have expired early (a registry's clock): one fresh token, once.
       auth = await this.authorization(path, true)
-      r = await this.follow(method, url, { ...headers, ...auth })
+      r = await this.follow(method, url, { ...headers, ...auth }, stream)
     }
     if (r.status === 200) return r
     if (r.status === 404) return null
@@ -159,12 +172,12 @@ export class RegistryClient {
   }
 
   /** GET or HEAD, following redirects; Authorization goes only to the origin that was asked. */
-  private async follow(method: 'GET' | 'HEAD', url: string, headers: http.OutgoingHttpHeaders): Promise<Response> {
+  private async follow(method: 'GET' | 'HEAD', url: string, headers: http.OutgoingHttpHeaders, stream = false): Promise<Response> {
     const origin = new URL(url).origin
     let target = url
     for (let hops = 0; ; hops++) {
       const sameOrigin = new URL(target).origin === origin
-      const r = await this.request(method, target, sameOrigin ? headers : withoutAuthorization(headers))
+      const r = await this.request(method, target, sameOrigin ? headers : withoutAuthorization(headers), undefined, stream)
       const location = r.headers.location
       if (![301, 302, 303, 307, 308].includes(r.status) || !location) return r
       if (hops >= REDIRECTS_MAX) throw new RegistryError(`${method} ${url}: more than ${REDIRECTS_MAX} redirects`, 'permanent')
@@ -283,13 +296,20 @@ export class RegistryClient {
     return agent
   }
 
-  private request(method: string, target: string, headers: http.OutgoingHttpHeaders, body?: Buffer): Promise<Response> {
+  private request(method: string, target: string, headers: http.OutgoingHttpHeaders, body?: Buffer, stream = false): Promise<Response> {
     const url = new URL(target)
     if (this.closed) return Promise.reject(new RegistryError(`${method} ${url.host}${url.pathname}: the reads are closed`, 'permanent'))
     this.o.onRequest?.(method, target)
     const lib = url.protocol === 'https:' ? https : http
     return new Promise<Response>((resolve, reject) => {
       const req = lib.request(url, { method, agent: this.agentFor(url), headers: { 'user-agent': USER_AGENT, ...headers } }, res => {
+        if (stream && res.statusCode === 200) {
+          // The consumer reads at its own pace (skopeo uploads as it reads): no idle limit from here
+          // on; a stalled upload is the copy's watchdog's to end.
+          req.setTimeout(0)
+          resolve({ status: 200, headers: res.headers, distinct: res.headersDistinct, body: Buffer.alloc(0), stream: res })
+          return
+        }
         const chunks: Buffer[] = []
         let size = 0
         res.on('data', (chunk: Buffer) => {

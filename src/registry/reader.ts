@@ -82,6 +82,18 @@ export class Reads implements Reader {
     return route.client.headManifest(route.path, referenceOf(ref))
   }
 
+  /** Whether reads of `ref`'s repository are made in process (not handed to skopeo). */
+  inProcess(ref: string): boolean {
+    return this.route(ref).via === 'native'
+  }
+
+  /** A blob of `ref`'s repository as it arrives; null when the registry has no such blob. In-process reads only. */
+  openBlob(ref: string, digest: string): ReturnType<RegistryClient['openBlob']> {
+    const route = this.route(ref)
+    if (route.via === 'skopeo') throw new Error(`${ref}: reads of this registry go through skopeo`)
+    return route.client.openBlob(route.path, digest)
+  }
+
   /** Closes every kept-alive connection (the step must not wait on idle sockets). */
   close(): void {
     for (const client of this.clients.values()) client.close()

@@ -112,6 +112,26 @@ describe('the argv skopeo is given', () => {
     expect(calls).toEqual([{ tool: 'skopeo', args: [...COPY, ...flags, `docker://${from}`, `docker://${to}`], env: ENV }])
   })
 
+  test.each<[string, Partial<AccessOptions>, string[]]>([
+    ['plain', {}, []],
+    // The relay's own auth file for the source; the step's, TLS and certificates for the destination only.
+    [
+      'tls-verify false, auth-file, cert-dir',
+      FULL,
+      ['--dest-tls-verify=false', '--authfile', '/run/auth.json', '--dest-cert-dir', '/certs']
+    ]
+  ])('copy through a loopback source (the relay), %s: read over plain HTTP with its own auth file', async (_name, o, flags) => {
+    const via = { ref: '127.0.0.1:4000/s0@sha256:1', authFile: '/tmp/layouts/relay-auth.json' }
+    await new Skopeo(access(o)).copy(FROM, TO, { via })
+    expect(calls).toEqual([
+      {
+        tool: 'skopeo',
+        args: [...COPY, '--src-tls-verify=false', '--src-authfile', via.authFile, ...flags, `docker://${via.ref}`, `docker://${TO}`],
+        env: ENV
+      }
+    ])
+  })
+
   test.each<[string, Partial<AccessOptions>, string, string[]]>([
     ['plain', {}, 'dst.example/r:1', []],
     [
