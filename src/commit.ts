@@ -9,6 +9,7 @@ import { explain } from './retry'
 import type { Reader } from './registry/reader'
 import { Skopeo } from './skopeo'
 import { checkServed } from './compare'
+import { sleep } from './timing'
 import { readBack, unservable, Wait } from './verify'
 
 /**
@@ -186,9 +187,19 @@ async function rollBack(o: CommitOptions, byRef: Map<string, Current>, attempted
       const d = destination(o.report, ref)
       const previous = byRef.get(ref) as Current
       try {
-        const raw = await o.reader.manifest(ref, { fresh: true })
-        const now = raw ? parseManifest(raw) : null
-        if (previous.exists ? now?.digest === previous.digest : now === null) return
+        const read = async (): Promise<Manifest | null> => {
+          const raw = await o.reader.manifest(ref, { fresh: true })
+          return raw ? parseManifest(raw) : null
+        }
+        const unmoved = (m: Manifest | null): boolean => (previous.exists ? m?.digest === previous.digest : m === null)
+        let now = await read()
+        // A push stopped (a cancel) or failed before it was confirmed may still land: a registry
+        // completes a request it received whole after its client died. Such a tag is read once more.
+        if (unmoved(now) && !served.has(ref)) {
+          await sleep(o.wait.firstPauseMs)
+          now = await read()
+        }
+        if (unmoved(now)) return
         const mine =
           now !== null &&
           (ours.size > 0

@@ -137,9 +137,9 @@ describe('a Basic and a Bearer registry', () => {
       expect(visibleLog(r)).not.toMatch(/transient failure|attempt \d/)
       expect(await served(repo, '2')).toEqual({ basic: null, bearer: null })
       expect([pb.writes(), pt.writes()]).toEqual([0, 0])
-      // Each read refused is asked once: no method and path twice (the pings aside).
+      // Each read refused is asked once: no method and path twice (the pings aside). The run stops at
+      // the first refusal, so the Basic registry may see none, when the token server said no first.
       const reads = pb.log.filter(e => e.path !== '/v2/').map(e => `${e.method} ${e.path} ${e.status}`)
-      expect(reads.length).toBeGreaterThan(0)
       expect(reads.filter(l => !l.endsWith(' 401'))).toEqual([])
       expect(new Set(reads).size).toBe(reads.length)
       // The token server said no; the Bearer registry saw no read at all.

@@ -4,12 +4,15 @@
  * someone else, buildah naming another digest than the registry serves) are each taken on purpose.
  * The same flows against real registries: test/integration/transaction.test.ts.
  */
+import * as log from '../../src/log'
 import { Cancelled, commit, CommitOptions, MovedByOther } from '../../src/commit'
-import { sha256 } from '../../src/manifest'
+import { MEDIA, sha256 } from '../../src/manifest'
+import type { PlannedAttestation } from '../../src/model'
+import type { Wait } from '../../src/verify'
 import { observeCurrent } from '../../src/observe'
 import { repositoryOf } from '../../src/reference'
 import { newReport, Report } from '../../src/report'
-import { amd64, arm64, descriptorOf, entry, fakeDigest, FakeBuildah, FakeRegistry, image, list, planOf } from './builders'
+import { amd64, arm64, descriptorOf, entry, fakeDigest, FakeBuildah, FakeRegistry, image, list, planOf, unknownPlatform } from './builders'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
 
@@ -59,6 +62,8 @@ async function commitTo(
     withImages?: boolean
     signal?: AbortSignal
     between?: () => void
+    attestations?: PlannedAttestation[]
+    wait?: Wait
   }
 ): Promise<{ report: Report; result: Promise<void>; options: CommitOptions }> {
   const current = (await observeCurrent(reg, o.refs)).value
@@ -73,13 +78,13 @@ async function commitTo(
     reader: reg,
     buildah,
     listName: LIST_NAME,
-    plan: planOf(NEW, { push: o.push ?? o.refs, upToDate: o.upToDate ?? [] }),
+    plan: planOf(NEW, { push: o.push ?? o.refs, upToDate: o.upToDate ?? [], attestations: o.attestations ?? [] }),
     current,
     format: 'oci',
     annotations: {},
     withImages: o.withImages ?? false,
     atomic: o.atomic ?? true,
-    wait: { waitMs: 40, firstPauseMs: 2 },
+    wait: o.wait ?? { waitMs: 40, firstPauseMs: 2 },
     report,
     signal: o.signal ?? new AbortController().signal
   }
@@ -360,5 +365,245 @@ describe('rollBack with no push confirmed', () => {
     expect(w.reg.served(EXISTING)).toBe(sha256(OTHER_RUNS))
     expect(report.rolledBack).toEqual([])
     expect(detailOf(report, EXISTING)).toBe(`not put back: it now serves ${sha256(OTHER_RUNS)}, written by someone else`)
+  })
+})
+
+/**
+ * The Stryker survivors of src/commit.ts (issue 19): each test below fails with its mutant applied.
+ */
+describe('commit: the errors it throws', () => {
+  test('MovedByOther names the tag, what it served and what it serves now', () => {
+    const e = new MovedByOther(A1, null, fakeDigest('a'))
+    expect(e.name).toBe('MovedByOther')
+    expect(e.message).toBe(
+      `${A1} changed while this run was publishing (it served nothing, now ${fakeDigest('a')}): another run or person is writing to it`
+    )
+    expect(new MovedByOther(A1, fakeDigest('a'), null).message).toContain(`(it served ${fakeDigest('a')}, now nothing)`)
+  })
+
+  test('Cancelled', () => {
+    expect(new Cancelled()).toMatchObject({ name: 'Cancelled', message: 'The run was cancelled' })
+  })
+})
+
+describe('commit: what the waves move', () => {
+  test('nothing to push, only up-to-date destinations: no tag moves, the report keeps its digest', async () => {
+    const w = await world({ [A1]: NEW_LIST })
+    const { report, result } = await commitTo(w, { refs: [A1], push: [], upToDate: [A1] })
+    await result
+    expect(w.buildah.pushes).toEqual([])
+    expect(report.digest).toBe('')
+    expect(statusOf(report)).toEqual({ [A1]: 'up to date' })
+  })
+
+  test('an up-to-date list under the digest just pushed is not written again', async () => {
+    const w = await world({ [A1]: NEW_LIST, [B1]: OLD_LIST })
+    const { report, result } = await commitTo(w, { refs: [A1, B1], push: [B1], upToDate: [A1] })
+    await result
+    expect(w.buildah.pushes.map(p => p.ref)).toEqual([B1])
+    expect(statusOf(report)).toEqual({ [A1]: 'up to date', [B1]: 'published' })
+  })
+
+  test('a destination whose re-check failed (not atomic) is not tried again with the up-to-date lists', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    let failed = false
+    const { report, result } = await commitTo(w, {
+      refs: [A1, B1],
+      atomic: false,
+      between: () =>
+        (w.reg.onRead = ref => {
+          if (ref === A1 && !failed) {
+            failed = true
+            fail500()
+          }
+        })
+    })
+    await expect(result).rejects.toThrow(
+      /^Published to 1 of 2 destinations; failed: a\.example\/r:1 \(received unexpected HTTP status: 500/
+    )
+    expect(w.buildah.pushes.map(p => p.ref)).toEqual([B1])
+    expect(statusOf(report)).toEqual({ [A1]: 'failed', [B1]: 'published' })
+  })
+
+  test('without push --all, tags of one repository move side by side', async () => {
+    const w = await world({ [A1]: OLD_LIST, [A2]: OLD_LIST })
+    const { result } = await commitTo(w, { refs: [A1, A2] })
+    await result
+    const push = (ref: string) => w.buildah.pushes.find(p => p.ref === ref) as { start: number; end: number }
+    expect(push(A2).start).toBeLessThan(push(A1).end)
+  })
+
+  test('atomic false: a failed existing destination does not hold back the first publishes', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: null })
+    w.buildah.onPush = ref => void (ref === A1 && fail500())
+    const { report, result } = await commitTo(w, { refs: [A1, B1], atomic: false })
+    await expect(result).rejects.toThrow(
+      /^Published to 1 of 2 destinations; failed: a\.example\/r:1 \(received unexpected HTTP status: 500/
+    )
+    expect(w.buildah.pushes.map(p => p.ref)).toEqual([A1, B1])
+    expect(statusOf(report)).toEqual({ [A1]: 'failed', [B1]: 'published' })
+    expect(w.reg.served(B1)).toBe(sha256(NEW_LIST))
+  })
+
+  test('cancelled during the last push: every tag has moved, so the commit completes', async () => {
+    const w = await world({ [A1]: OLD_LIST })
+    const cancel = new AbortController()
+    w.buildah.onPush = () => cancel.abort()
+    const { report, result } = await commitTo(w, { refs: [A1], signal: cancel.signal })
+    await result
+    expect(statusOf(report)).toEqual({ [A1]: 'published' })
+    expect(report.rolledBack).toEqual([])
+    expect(w.reg.served(A1)).toBe(sha256(NEW_LIST))
+  })
+
+  test('the read-back serves other platforms than planned (buildah did not say what it pushed): failed, and said how', async () => {
+    const w = await world({ [A1]: OLD_LIST })
+    w.buildah.pushedDigest = () => ''
+    // The registry serves another run's list once this push has written.
+    w.buildah.onPush = ref => void (w.reg.onRead = r => void (r === ref && w.reg.tag(ref, OTHER_RUNS)))
+    const { report, result } = await commitTo(w, { refs: [A1] })
+    await expect(result).rejects.toThrow(
+      'failed: a.example/r:1 (after the push it lists platforms [linux/amd64], planned [linux/amd64, linux/arm64])'
+    )
+    expect(statusOf(report)).toEqual({ [A1]: 'failed' })
+  })
+
+  test('an attestation a repository cannot serve after the move: failed, named as the attestation of its arch', async () => {
+    const provenance = image(unknownPlatform, { build: 'provenance' })
+    const annotations = { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': NEW[1].digest }
+    const w = await world({ [A1]: OLD_LIST })
+    // Staged in the source repository only: a.example/r never got it.
+    w.reg.put('src.example/r', provenance)
+    await w.buildah.add(LIST_NAME, `src.example/r@${provenance.digest}`, unknownPlatform, annotations)
+    const attestations = [
+      {
+        digest: provenance.digest,
+        mediaType: MEDIA.ociManifest,
+        subject: NEW[1].digest,
+        annotations,
+        ref: `src.example/r@${provenance.digest}`,
+        arch: 'aarch64'
+      }
+    ]
+    const { report, result } = await commitTo(w, { refs: [A1], attestations })
+    await expect(result).rejects.toThrow('a.example/r cannot serve entries of the list: aarch64 attestation')
+    expect(statusOf(report)).toEqual({ [A1]: 'rolled back' })
+  })
+})
+
+describe('rollBack: the details it leaves', () => {
+  test('the failed destination, which still serves its old list, keeps the failure as its detail', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    const { report, result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(detailOf(report, B1)).toMatch(/^received unexpected HTTP status: 500/)
+  })
+
+  test('a first publish whose push failed serves nothing, as before: it keeps the failure as its detail', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: null })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    const { report, result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(statusOf(report)).toEqual({ [A1]: 'rolled back', [B1]: 'failed' })
+    expect(detailOf(report, B1)).toMatch(/^received unexpected HTTP status: 500/)
+  })
+
+  test('a tag that served a single image before is put back as that image, not as an index only', async () => {
+    const w = await world({ [A1]: OLD_IMAGES[0].manifest, [B1]: OLD_LIST })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    const { report, result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(w.reg.copies).toContainEqual({ from: `a.example/r@${OLD_IMAGES[0].digest}`, to: A1, indexOnly: false })
+    expect(w.reg.served(A1)).toBe(OLD_IMAGES[0].digest)
+    expect(report.rolledBack).toEqual([A1])
+  })
+
+  test('after the copy back, a lagging registry serves the new list once more: read again until it serves the old one', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    const copy = w.reg.copy.bind(w.reg)
+    const manifest = w.reg.manifest.bind(w.reg)
+    let lagging = 0
+    jest.spyOn(w.reg, 'copy').mockImplementation(async (from, to, o) => {
+      await copy(from, to, o)
+      lagging = 1
+    })
+    jest.spyOn(w.reg, 'manifest').mockImplementation(async (ref, o) => (ref === A1 && lagging-- > 0 ? NEW_LIST : manifest(ref, o)))
+    // A wait no loaded machine runs out of: the second read must be the one that sees the old list.
+    const { report, result } = await commitTo(w, { refs: [A1, B1], wait: { waitMs: 60_000, firstPauseMs: 2 } })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(report.rolledBack).toEqual([A1])
+    expect(statusOf(report)).toEqual({ [A1]: 'rolled back', [B1]: 'failed' })
+  })
+
+  test('a push that failed unconfirmed but lands after its client died (a cancel, a cut connection): read again, and put back', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    let failed = false
+    let landing = false
+    w.buildah.onPush = ref => {
+      if (ref !== B1) return
+      failed = true
+      fail500()
+    }
+    // The registry completes the PUT it received just after the rollback's first look at the tag.
+    w.reg.onRead = ref => {
+      if (ref !== B1 || !failed || landing) return
+      landing = true
+      setTimeout(() => w.reg.tag(B1, NEW_LIST), 0)
+    }
+    const { report, result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect([w.reg.served(A1), w.reg.served(B1)]).toEqual([sha256(OLD_LIST), sha256(OLD_LIST)])
+    expect(report.rolledBack.sort()).toEqual([A1, B1])
+  })
+
+  test('a copy back served at once is read back once', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    let readsAfterCopy = 0
+    w.reg.onCopy = () => void (w.reg.onRead = ref => void (ref === A1 && readsAfterCopy++))
+    const { report, result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(report.rolledBack).toEqual([A1])
+    expect(readsAfterCopy).toBe(1)
+  })
+
+  test('the copy back leaves the tag serving nothing: reported as not put back', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    // The registry accepts the copy and loses the tag.
+    jest.spyOn(w.reg, 'copy').mockImplementation(async (_from, to) => w.reg.untag(to))
+    const { report, result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(detailOf(report, A1)).toBe(`could not be put back to ${sha256(OLD_LIST)}: it serves nothing after the copy`)
+  })
+
+  test('a first publish that cannot be read for the rollback: reported with its previous state', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: null, [B2]: null })
+    w.buildah.onPush = ref => {
+      if (ref !== B2) return
+      w.reg.onRead = r => void (r === B1 && fail500())
+      fail500()
+    }
+    const { report, result } = await commitTo(w, { refs: [A1, B1, B2] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:latest/)
+    expect(statusOf(report)).toEqual({ [A1]: 'rolled back', [B1]: 'failed', [B2]: 'failed' })
+    expect(detailOf(report, B1)).toMatch(/^could not be put back to its previous state: received unexpected HTTP status: 500/)
+  })
+})
+
+describe('commit: what it logs', () => {
+  test('each move, each failure and each tag put back', async () => {
+    jest.mocked(log.info).mockClear()
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    w.buildah.onPush = ref => void (ref === B1 && fail500())
+    const { result } = await commitTo(w, { refs: [A1, B1] })
+    await expect(result).rejects.toThrow(/failed: b\.example\/r:1/)
+    expect(jest.mocked(log.info).mock.calls.map(([line]) => line)).toEqual([
+      `${A1}: moved to ${sha256(NEW_LIST)}`,
+      expect.stringMatching(/^b\.example\/r:1: received unexpected HTTP status: 500/),
+      `${A1}: put back to ${sha256(OLD_LIST)}`
+    ])
   })
 })
