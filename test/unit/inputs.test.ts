@@ -1116,3 +1116,112 @@ describe('a release set: several repositories, each registry its own login', () 
     )
   })
 })
+
+/**
+ * What the mutation run of src/inputs/*.ts (issue 19) found no test for: each test below fails with
+ * the mutant it names applied to src/inputs.
+ */
+describe('mutation run: values.ts', () => {
+  // Shown by String(e) and in stack traces: `this.name = ""` would print "Error: ..." there.
+  test('an InputError is named InputError', () => {
+    expect(String(inputError({ tag: '-1' }))).toMatch(/^InputError: Input "tag": /)
+  })
+
+  test('parseList trims its value before looking for a flow list', () => {
+    expect(parseList('aliases', ' [a, b] ')).toEqual(['a', 'b'])
+  })
+
+  test('parseList trims quoted items of a flow list', () => {
+    expect(parseList('arches', '[" x86_64 ", aarch64]')).toEqual(['x86_64', 'aarch64'])
+  })
+
+  test('an IPv6 registry (no port) followed by a space and another registry is not a flow list', () => {
+    expect(inputs({ registries: '[::1] quay.io' }).registries).toEqual(['[::1]', 'quay.io'])
+  })
+
+  // YAML keeps the spaces of a quoted value; parseBool drops them as core.getInput would.
+  test('a quoted tls-verify in registry-auth is trimmed', () => {
+    expect(inputs({ 'registry-auth': 'quay.io: {tls-verify: " false "}' }).registryAuth).toEqual([{ prefix: 'quay.io', tlsVerify: false }])
+  })
+
+  // isObject(null) must be false (typeof null is 'object'): JSON null is refused by name, not a TypeError.
+  test('an auth file holding JSON null is refused as not an auth file', () => {
+    const file = path.join(tmp, 'null.json')
+    fs.writeFileSync(file, 'null')
+    expect(inputError({ 'auth-file': file }).message).toBe(
+      `Input "auth-file": "${file}" has no "auths" or "credHelpers" object; it must be a containers auth file (auth.json) or docker config.json`
+    )
+  })
+})
+
+describe('mutation run: annotations.ts', () => {
+  test('a line of spaces between annotations is blank', () => {
+    expect(inputs({ annotations: 'a=1\n   \nb=2' }).annotations).toEqual({ a: '1', b: '2' })
+  })
+
+  test('a prefix with one known and one unknown level is refused', () => {
+    expect(inputError({ annotations: 'index,manifests:k=v' }).message).toMatch(
+      /^Input "annotations": "index,manifests:k=v" has an unknown level/
+    )
+  })
+})
+
+describe('mutation run: destinations.ts', () => {
+  const byReference = { repo: '', tag: '', registries: '' }
+
+  test('a reference given twice verbatim is named as listed twice', () => {
+    expect(inputError({ ...byReference, references: 'ghcr.io/o/app:1 ghcr.io/o/app:1' }).message).toBe(
+      'Input "references": "ghcr.io/o/app:1" is listed twice'
+    )
+  })
+
+  test('references give no aliases', () => {
+    expect(inputs({ ...byReference, references: 'ghcr.io/o/app:1 ghcr.io/o/app:latest' }).aliases).toEqual([])
+  })
+
+  test('a repository given twice is named as listed twice', () => {
+    expect(inputError({ repo: 'fedora fedora' }).message).toBe('Input "repo": "fedora" is listed twice')
+  })
+})
+
+describe('mutation run: files.ts', () => {
+  test('an auth file of exactly 1 MiB is accepted', () => {
+    const shell = '{"auths": {}, "pad": ""}'
+    const file = path.join(tmp, 'one-mib.json')
+    fs.writeFileSync(file, `{"auths": {}, "pad": "${'x'.repeat((1 << 20) - shell.length)}"}`)
+    expect(fs.statSync(file).size).toBe(1 << 20)
+    expect(inputs({ 'auth-file': file }).authFile).toBe(file)
+  })
+
+  // A run reads it once, but a leaked descriptor is a leak wherever checkAuthFile is called from.
+  test('the auth file is closed after it is read', () => {
+    const file = path.join(tmp, 'closed.json')
+    fs.writeFileSync(file, '{"auths": {}}')
+    const openFiles = (): number => fs.readdirSync('/proc/self/fd').length
+    const before = openFiles()
+    for (let i = 0; i < 10; i++) inputs({ 'auth-file': file })
+    expect(openFiles() - before).toBeLessThan(10)
+  })
+})
+
+describe('mutation run: overwrites.ts', () => {
+  const X = `sha256:${'a'.repeat(64)}`
+
+  // An image read by digest has no tag: no destination tag (not even "undefined") is where it is.
+  test('an arch image by digest alone is not where a destination tagged "undefined" is', () => {
+    const i = inputs({
+      repo: '',
+      tag: '',
+      registries: '',
+      references: 'ghcr.io/o/app:undefined',
+      'arch-images': `{x86_64: ghcr.io/o/app@${X}}`
+    })
+    expect(i.references).toEqual(['ghcr.io/o/app:undefined'])
+  })
+
+  test('with several repositories, a per-arch tag of one of them is refused', () => {
+    expect(inputError({ repo: 'fedora fedora-minimal', aliases: '40-x86_64' }).message).toMatch(
+      /^Input "aliases": "40-x86_64" is the per-arch tag of x86_64/
+    )
+  })
+})
