@@ -6,6 +6,7 @@ import { pushImage, pushIndex, inspectRaw, inspectConfig, digestsByPlatform, MT 
 import { jsonArray, RunOptions, RunResult } from '../harness/action'
 import { startRegistry } from '../harness/registry'
 import { startProxy } from '../harness/proxy'
+import type { Reader } from '../../src/registry/reader'
 
 export { MT }
 
@@ -258,4 +259,11 @@ export function visibleLog(r: RunResult): string {
     .split('\n')
     .filter(l => !l.startsWith('::add-mask::'))
     .join('\n')
+}
+
+/** A skopeo for a Reads that must not hand any read to it: every read of the test is in process. */
+export const noSkopeo: Reader = {
+  manifest: () => Promise.reject(new Error('read handed to skopeo')),
+  config: () => Promise.reject(new Error('read handed to skopeo')),
+  digest: () => Promise.reject(new Error('read handed to skopeo'))
 }

@@ -11,18 +11,11 @@ import { MT, pushImage, pushIndex, sha256, skopeo, type Descriptor } from '../ha
 import { startProxy } from '../harness/proxy'
 import { startRegistry } from '../harness/registry'
 import type { TokenServer } from '../harness/registry'
-import { Reads, type Reader } from '../../src/registry/reader'
-import type { Proxy, Registry } from './fixtures'
+import { Reads } from '../../src/registry/reader'
+import { noSkopeo, type Proxy, type Registry } from './fixtures'
 
 const ci = { user: 'ci', password: 'Rd-3c9a-reader' }
 const basicAuth = (user: string, password: string): string => Buffer.from(`${user}:${password}`).toString('base64')
-
-/** A skopeo that must not be asked: every read here is in process. */
-const noSkopeo: Reader = {
-  manifest: () => Promise.reject(new Error('read handed to skopeo')),
-  config: () => Promise.reject(new Error('read handed to skopeo')),
-  digest: () => Promise.reject(new Error('read handed to skopeo'))
-}
 
 let basic: Registry
 let bearer: Registry

@@ -10,19 +10,12 @@ import * as path from 'node:path'
 import { inspectRaw, pushImage } from '../harness/images'
 import { startProxy } from '../harness/proxy'
 import { startRegistry } from '../harness/registry'
-import { Reads, type Reader } from '../../src/registry/reader'
+import { Reads } from '../../src/registry/reader'
 import { Relay } from '../../src/registry/relay'
 import { Skopeo, type AccessOptions } from '../../src/skopeo'
-import type { Proxy, Registry } from './fixtures'
+import { noSkopeo, type Proxy, type Registry } from './fixtures'
 
 const ci = { user: 'ci', password: 'Relay-77c1-source' }
-
-/** A skopeo that must not be asked for reads: every read here is in process. */
-const noSkopeo: Reader = {
-  manifest: () => Promise.reject(new Error('read handed to skopeo')),
-  config: () => Promise.reject(new Error('read handed to skopeo')),
-  digest: () => Promise.reject(new Error('read handed to skopeo'))
-}
 
 let source: Registry
 let destination: Registry
