@@ -607,3 +607,61 @@ describe('commit: what it logs', () => {
     ])
   })
 })
+
+describe('commit: the read-back after the push', () => {
+  /** The registry serves `lag` (the list it served before) for the first read after each push. */
+  const lagAfterPush = (w: World, lag: Buffer): jest.SpiedFunction<FakeRegistry['manifest']> => {
+    const manifest = w.reg.manifest.bind(w.reg)
+    const lagging = new Set<string>()
+    w.buildah.onPush = ref => void lagging.add(ref)
+    return jest.spyOn(w.reg, 'manifest').mockImplementation(async (ref, o) => (lagging.delete(ref) ? lag : manifest(ref, o)))
+  }
+  const freshReads = (w: World, ref: string): number => w.reg.reads.filter(r => r.what === 'fresh manifest' && r.ref === ref).length
+  // A wait no loaded machine runs out of: the second read must be the one that sees the new list.
+  const patient = { waitMs: 60_000, firstPauseMs: 2 }
+
+  test.each([
+    ['buildah says what it pushed', (): string => sha256(NEW_LIST)],
+    ['buildah does not say what it pushed', (): string => '']
+  ])('%s: a lagging registry is read again until it serves the new list', async (_, pushed) => {
+    const w = await world({ [A1]: OLD_LIST })
+    w.buildah.pushedDigest = pushed
+    const reads = lagAfterPush(w, OLD_LIST)
+    const { report, result } = await commitTo(w, { refs: [A1], wait: patient, between: () => reads.mockClear() })
+    await result
+    expect(statusOf(report)).toEqual({ [A1]: 'published' })
+    expect(reads.mock.calls.filter(([ref, o]) => ref === A1 && o?.fresh)).toHaveLength(2)
+  })
+
+  test.each([
+    ['buildah says what it pushed', (): string => sha256(NEW_LIST)],
+    ['buildah does not say what it pushed', (): string => '']
+  ])('%s: the new list served at once is read back once', async (_, pushed) => {
+    const w = await world({ [A1]: OLD_LIST })
+    w.buildah.pushedDigest = pushed
+    const { report, result } = await commitTo(w, { refs: [A1] })
+    await result
+    expect(statusOf(report)).toEqual({ [A1]: 'published' })
+    expect(freshReads(w, A1)).toBe(1)
+  })
+})
+
+describe('commit: messages that name several things', () => {
+  test('two entries a repository cannot serve', async () => {
+    const w = await world({ [A1]: OLD_LIST })
+    w.buildah.onPush = () => {
+      for (const e of NEW) w.reg.delete(`a.example/r@${e.digest}`)
+    }
+    const { result } = await commitTo(w, { refs: [A1] })
+    await expect(result).rejects.toThrow('a.example/r cannot serve entries of the list: x86_64; aarch64')
+  })
+
+  test('two failed destinations', async () => {
+    const w = await world({ [A1]: OLD_LIST, [B1]: OLD_LIST })
+    w.buildah.onPush = () => fail500()
+    const { result } = await commitTo(w, { refs: [A1, B1], atomic: false })
+    await expect(result).rejects.toThrow(
+      /^Published to 0 of 2 destinations; failed: a\.example\/r:1 \(received unexpected HTTP status: 500[^;]*\); b\.example\/r:1 \(received/
+    )
+  })
+})

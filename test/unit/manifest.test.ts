@@ -520,3 +520,116 @@ describe('parseManifest: attestations', () => {
     ).toThrow(/an attestation names the image "x\\n::set-output name=a::b", which is not a digest/)
   })
 })
+
+/** The Stryker survivors of src/manifest.ts (issue 19): each test below fails with its mutant applied. */
+describe('registry content at the limits', () => {
+  const entry = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    mediaType: MEDIA.ociManifest,
+    digest: D('1'),
+    size: 500,
+    platform: { os: 'linux', architecture: 'amd64' },
+    ...over
+  })
+  const index = (manifests: unknown[], over: Record<string, unknown> = {}): Buffer =>
+    raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests, ...over })
+  const annotated = (annotations: Record<string, string>): Buffer => index([entry()], { annotations })
+
+  test('a refusal is a ContentError by name too', () => {
+    expect(() => parseManifest(raw(null))).toThrow(expect.objectContaining({ name: 'ContentError' }))
+  })
+
+  test.each<[string, Buffer, string]>([
+    ['JSON null', raw(null), 'the registry served a manifest that is not a JSON object'],
+    ['an entry that is null', index([null]), "the list's entry 1 is not an object: null"],
+    ['a platform that is null', index([entry({ platform: null })]), "the list's entry 1 has a platform that is not an object: null"],
+    ['annotations that are null', index([entry()], { annotations: null }), 'the manifest has annotations that are not an object: null'],
+    ['a digest in an array', index([entry({ digest: [D('1')] })]), `the list's entry 1 has the digest ["${D('1')}"]`],
+    [
+      'an architecture in an array',
+      index([entry({ platform: { os: 'linux', architecture: ['amd64'] } })]),
+      'has platform architecture ["amd64"]'
+    ],
+    [
+      'features with a newline',
+      index([entry({ platform: { os: 'linux', architecture: 'amd64', features: ['sse4\n::x::y'] } })]),
+      'has platform features "sse4\\n::x::y"'
+    ],
+    [
+      'os.features that are a string',
+      index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.features': 'win32k' } })]),
+      'has platform os.features "win32k", which is not a short list'
+    ],
+    [
+      '65 os.features',
+      index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.features': Array.from({ length: 65 }, () => 'f') } })]),
+      'which is not a short list'
+    ],
+    [
+      '257 annotations',
+      annotated(Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, 'v']))),
+      'the manifest has 257 annotations; at most 256'
+    ],
+    ['an empty annotation key', annotated({ '': 'v' }), 'the manifest has the annotation key "": it must be 1 to 256 printable characters'],
+    ['an annotation key of 257 characters', annotated({ ['k'.repeat(257)]: 'v' }), 'the manifest has the annotation key "kkk'],
+    ['an annotation value of 16385 characters', annotated({ k: 'v'.repeat(16385) }), 'the manifest has the annotation "k" = "vvv'],
+    ['a size of 0', index([entry({ size: 0 })]), 'has the size 0; a manifest is 1 to 4194304 bytes'],
+    ['a size of 4 MiB + 1', index([entry({ size: (4 << 20) + 1 })]), 'has the size 4194305']
+  ])('%s is refused', (_, bytes, message) => {
+    expect(() => parseManifest(bytes)).toThrow(message)
+  })
+
+  test('at the limits: 64 os.features, 256 annotations, a key of 256 and a value of 16384 characters, sizes 1 and 4 MiB, 1000 entries', () => {
+    const features = Array.from({ length: 64 }, () => 'f')
+    expect(
+      parseManifest(index([entry({ platform: { os: 'windows', architecture: 'amd64', 'os.features': features } })])).entries
+    ).toHaveLength(1)
+    const many = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`k${i}`, 'v']))
+    expect(Object.keys(parseManifest(annotated(many)).annotations)).toHaveLength(256)
+    const long = { ['k'.repeat(256)]: 'v'.repeat(16384) }
+    expect(parseManifest(annotated(long)).annotations).toEqual(long)
+    expect(parseManifest(index([entry({ size: 1 }), entry({ digest: D('2'), size: 4 << 20 })])).entries.map(e => e.size)).toEqual([
+      1,
+      4 << 20
+    ])
+    expect(parseManifest(index(Array.from({ length: 1000 }, () => entry()))).entries).toHaveLength(1000)
+  })
+
+  test('a manifest of exactly 4 MiB is read', () => {
+    const doc = raw({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [entry()] })
+    const bytes = Buffer.concat([doc, Buffer.alloc((4 << 20) - doc.length, ' ')])
+    expect(parseManifest(bytes)).toMatchObject({ size: 4 << 20, isList: true })
+  })
+
+  test('an attestation-manifest entry that names no image: neither a platform entry nor an attestation', () => {
+    const m = parseManifest(
+      index([entry(), entry({ digest: D('2'), annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } })])
+    )
+    expect(m.entries.map(e => e.digest)).toEqual([D('1')])
+    expect(m.attestations).toEqual([])
+  })
+
+  test('an unknown/unknown entry without annotations is no platform entry', () => {
+    const m = parseManifest(index([entry(), entry({ digest: D('2'), platform: { os: 'unknown', architecture: 'unknown' } })]))
+    expect(m.entries.map(e => e.digest)).toEqual([D('1')])
+  })
+})
+
+test('an entry that names an image but is no attestation-manifest is a platform entry, not an attestation', () => {
+  const m = parseManifest(
+    raw({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: [
+        {
+          mediaType: MEDIA.ociManifest,
+          digest: D('1'),
+          size: 10,
+          platform: { os: 'linux', architecture: 'amd64' },
+          annotations: { 'vnd.docker.reference.digest': D('2') }
+        }
+      ]
+    })
+  )
+  expect(m.entries.map(e => e.digest)).toEqual([D('1')])
+  expect(m.attestations).toEqual([])
+})
