@@ -84,3 +84,55 @@ describe('registry-auth usernames', () => {
     )
   })
 })
+
+/** The mutation run of src/inputs/*.ts (issue 19): each test fails with the mutant it names applied. */
+describe('mutation run: registry-auth.ts', () => {
+  // Each refusal names the input (a mutant emptied the name in each), and says exactly what is wrong.
+  test.each<[string, string, string]>([
+    [
+      'a list, not a mapping',
+      '[a]',
+      'must be a mapping from a registry prefix to its settings, e.g. {quay.io/fedora: {username: …, password: …}}'
+    ],
+    ['invalid YAML', 'quay.io: {', 'is not valid YAML (aliases are not allowed); its text is not shown, it may hold passwords'],
+    [
+      'a prefix with a scheme',
+      'https://quay.io: {tls-verify: "true"}',
+      '"https://quay.io" must be a registry prefix without a scheme, e.g. quay.io/fedora'
+    ],
+    ['the same prefix twice', 'quay.io: {tls-verify: "true"}\nQUAY.io: {tls-verify: "false"}', '"QUAY.io" is given twice'],
+    ['settings that are a list', 'quay.io: [a]', 'the settings of "quay.io" must be a mapping of username, password, cert-dir, tls-verify'],
+    [
+      'two unknown settings',
+      'quay.io: {user: a, pass: b}',
+      '"quay.io" has unknown settings "user", "pass"; known: username, password, cert-dir, tls-verify'
+    ],
+    ['a username that is a list', 'quay.io: {username: [a], password: b}', 'username of "quay.io" must be a plain value'],
+    ['a username without a password', 'quay.io: {username: a}', '"quay.io" needs both username and password'],
+    // Not ignored: a password without a username would otherwise drop the login silently.
+    ['a password without a username', 'quay.io: {password: s3cr3t}', '"quay.io" needs both username and password'],
+    ['a cert-dir that does not exist', 'quay.io: {cert-dir: /nonexistent}', 'cert-dir of "quay.io", "/nonexistent", is not a directory'],
+    ['a tls-verify that is not a boolean', 'quay.io: {tls-verify: maybe}', '"maybe" must be true or false']
+  ])('refused: %s', (_what, text, message) => {
+    expect(refusal({ 'registry-auth': text })).toBe(`Input "registry-auth": ${message}`)
+  })
+
+  // The input is read untrimmed (it holds passwords), so blank text must be recognised as blank.
+  test('blank text is no settings', () => {
+    expect(inputs({ 'registry-auth': '  \n  ' }).registryAuth).toEqual([])
+  })
+
+  // YAML's failsafe schema: unquoted true and 123456 stay the strings written, as a password must.
+  test('unquoted values are read as strings', () => {
+    expect(inputs({ 'registry-auth': 'quay.io: {username: bot, password: 123456, tls-verify: false}' }).registryAuth).toEqual([
+      { prefix: 'quay.io', username: 'bot', password: '123456', tlsVerify: false }
+    ])
+  })
+
+  test('a quoted username and cert-dir are trimmed (the password is not)', () => {
+    const dir = path.dirname(authFile)
+    expect(inputs({ 'registry-auth': `quay.io: {username: " bot ", password: " pw ", cert-dir: " ${dir} "}` }).registryAuth).toEqual([
+      { prefix: 'quay.io', username: 'bot', password: ' pw ', certDir: dir }
+    ])
+  })
+})

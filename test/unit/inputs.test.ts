@@ -6,7 +6,7 @@ import { platformKey } from '../../src/arch'
 import { parseCommands } from '../workflow-commands'
 import { getInputs, Inputs, RENAMED_INPUTS } from '../../src/inputs'
 import { destinations } from '../../src/inputs/destinations'
-import { archTagFor } from '../../src/inputs/references'
+import { archTagFor, parseReference } from '../../src/inputs/references'
 import { tlsFor } from '../../src/skopeo'
 import { GetInput, InputError, parseList } from '../../src/inputs/values'
 
@@ -1222,6 +1222,61 @@ describe('mutation run: overwrites.ts', () => {
   test('with several repositories, a per-arch tag of one of them is refused', () => {
     expect(inputError({ repo: 'fedora fedora-minimal', aliases: '40-x86_64' }).message).toMatch(
       /^Input "aliases": "40-x86_64" is the per-arch tag of x86_64/
+    )
+  })
+})
+
+describe('mutation run: references.ts', () => {
+  const X = `sha256:${'a'.repeat(64)}`
+  const byReference = (references: string): Record<string, string> => ({ repo: '', tag: '', registries: '', references })
+
+  // Where the refusal says what is wrong: an "@" or "://" after a path part is not credentials or a scheme.
+  test.each(['quay.io/fedora@x', 'quay.io/a://b@c', 'quay.io/a://b'])('registries %j is refused as not a registry prefix', registries => {
+    expect(inputError({ registries }).message).toBe(
+      `Input "registries": "${registries}" is not a registry prefix such as registry.example.org or quay.io/fedora (path parts are lowercase)`
+    )
+  })
+
+  test('trailing slashes of a registry are dropped, however many', () => {
+    expect(inputs({ registries: 'quay.io/fedora//' }).registries).toEqual(['quay.io/fedora'])
+  })
+
+  test('an "@" after the first "/" of a reference is not credentials', () => {
+    expect(inputError(byReference('ghcr.io/o/a@b/c:1')).message).toBe(
+      'Input "references": "ghcr.io/o/a@b/c:1" must name a tag, not a digest'
+    )
+  })
+
+  test('an arch image by digest on a registry with a port is accepted', () => {
+    expect(inputs({ 'arch-images': `{x86_64: "localhost:5000/app@${X}"}`, arches: 'x86_64' }).archImages).toEqual({
+      x86_64: `localhost:5000/app@${X}`
+    })
+  })
+
+  test('a reference whose host is not a host name is refused', () => {
+    expect(inputError(byReference('-quay.io/app:1')).message).toMatch(/^Input "references": "-quay\.io\/app:1" is not a reference such as/)
+  })
+
+  test('a repository of 255 characters, registry included, is accepted; 256 is refused', () => {
+    const at = (length: number): string => `quay.io/${'a'.repeat(length - 'quay.io/'.length)}:1`
+    expect(inputs(byReference(at(255))).references).toEqual([at(255)])
+    expect(inputError(byReference(at(256))).message).toBe(`Input "references": "${at(256)}" is longer than 255 characters`)
+  })
+
+  test('an arch image with neither tag nor digest is refused, asking for either', () => {
+    expect(inputError({ 'arch-images': '{x86_64: ghcr.io/o/app}', arches: 'x86_64' }).message).toBe(
+      'Input "arch-images": "ghcr.io/o/app" must have a tag or a digest'
+    )
+  })
+
+  test('a destination without a tag is refused, asking for a tag', () => {
+    expect(inputError(byReference('ghcr.io/o/app')).message).toBe('Input "references": "ghcr.io/o/app" must have a tag')
+  })
+
+  // No input asks for a tag but allows a digest; parseReference still refuses a digest alone then.
+  test('parseReference: a required tag is not replaced by a digest', () => {
+    expect(() => parseReference('x', `ghcr.io/o/app@${X}`, { tag: 'required', digest: 'optional' })).toThrow(
+      new InputError('x', `"ghcr.io/o/app@${X}" must have a tag`)
     )
   })
 })
