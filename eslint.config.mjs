@@ -131,7 +131,7 @@ export default tseslint.config(
                 '@actions/*'
               ],
               message:
-                'A pure module (planner, model, comparisons, manifest, arch, sentences, text, reference, the grammar of inputs) must not run a process, read a registry or log.'
+                'A pure module (planner, model, comparisons, manifest, arch, sentences, text, reference, summary renderer, the grammar of inputs) must not run a process, read a registry or log.'
             }
           ]
         }

@@ -28,6 +28,7 @@ export default {
     'src/inputs/*.ts',
     'src/manifest.ts',
     'src/text.ts',
+    'src/summary.ts',
     'src/env.ts',
     'src/layout.ts',
     'src/reference.ts',

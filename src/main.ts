@@ -4,7 +4,8 @@ import { Cancelled } from './commit'
 import { stopChildren } from './exec'
 import { getInputs, SummaryMode } from './inputs'
 import { publish } from './publish'
-import { outcomeLine, RunReport, setOutputs, writeSummary } from './report'
+import { setOutputs, writeSummary } from './report'
+import { outcomeLine, type RunReport } from './summary'
 import { quote } from './text'
 
 /**

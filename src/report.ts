@@ -2,10 +2,7 @@ import * as log from './log'
 import type { SummaryMode } from './inputs'
 import { overallResult, renderRunSummary, results, type RunReport, serving } from './summary'
 
-// The effects of the report: the outputs and the job summary. What they say is made in summary.ts (pure);
-// the model is exported here too for publish, commit and main, which fill it in and hand it back.
-export { newReport, outcomeLine } from './summary'
-export type { DestinationReport, Report, RunReport } from './summary'
+// The effects of the report: the outputs and the job summary. What they say is made in summary.ts (pure).
 
 const union = (lists: string[][]): string[] => [...new Set(lists.flat())]
 

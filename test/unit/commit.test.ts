@@ -11,7 +11,7 @@ import type { PlannedAttestation } from '../../src/model'
 import type { Wait } from '../../src/verify'
 import { observeCurrent } from '../../src/observe'
 import { repositoryOf } from '../../src/reference'
-import { newReport, Report } from '../../src/report'
+import { newReport, type Report } from '../../src/summary'
 import { amd64, arm64, descriptorOf, entry, fakeDigest, FakeBuildah, FakeRegistry, image, list, planOf, unknownPlatform } from './builders'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))

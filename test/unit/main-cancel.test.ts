@@ -14,7 +14,7 @@ import { publish } from '../../src/publish'
 jest.mock('../../src/log', () => ({ info: jest.fn(), setFailed: jest.fn() }))
 jest.mock('../../src/exec', () => ({ stopChildren: jest.fn(async () => 0) }))
 jest.mock('../../src/publish', () => ({ publish: jest.fn() }))
-jest.mock('../../src/report', () => ({ outcomeLine: () => '', setOutputs: jest.fn(), writeSummary: jest.fn() }))
+jest.mock('../../src/report', () => ({ setOutputs: jest.fn(), writeSummary: jest.fn() }))
 
 // The inputs as a runner passes them: only the required ones.
 const INPUTS = { INPUT_REPO: 'r', INPUT_TAG: '1', INPUT_ARCHES: 'x86_64', INPUT_REGISTRIES: 'registry.example.org' }

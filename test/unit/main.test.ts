@@ -10,7 +10,7 @@ import { parseCommands } from '../workflow-commands'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), notice: jest.fn(), setFailed: jest.fn() }))
 jest.mock('../../src/publish', () => ({ publish: jest.fn() }))
-jest.mock('../../src/report', () => ({ outcomeLine: () => '', setOutputs: jest.fn(), writeSummary: jest.fn() }))
+jest.mock('../../src/report', () => ({ setOutputs: jest.fn(), writeSummary: jest.fn() }))
 
 const INPUTS = { INPUT_REPO: 'r', INPUT_TAG: '1', INPUT_ARCHES: 'x86_64', INPUT_REGISTRIES: 'registry.example.org' }
 const given = (inputs: Record<string, string>): void => {
