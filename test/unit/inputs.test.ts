@@ -1280,3 +1280,37 @@ describe('mutation run: references.ts', () => {
     )
   })
 })
+
+describe('mutation run: index.ts', () => {
+  const X = `sha256:${'a'.repeat(64)}`
+
+  test('an arch image that is not a plain value is refused', () => {
+    expect(inputError({ 'arch-images': '{x86_64: [a]}', arches: 'x86_64' }).message).toBe(
+      'Input "arch-images": the image of "x86_64" must be a reference'
+    )
+  })
+
+  // YAML's failsafe schema: `~` is the text "~", not null, and is refused as a reference.
+  test('arch-images values are read as text', () => {
+    expect(inputError({ 'arch-images': '{x86_64: ~}', arches: 'x86_64' }).message).toMatch(
+      /^Input "arch-images": "~" is not a reference such as/
+    )
+  })
+
+  test('a quoted arch image is trimmed', () => {
+    expect(inputs({ 'arch-images': `{x86_64: " ghcr.io/o/app@${X} "}`, arches: 'x86_64' }).archImages).toEqual({
+      x86_64: `ghcr.io/o/app@${X}`
+    })
+  })
+
+  test('attestations keep with format oci is accepted', () => {
+    expect(inputs({ attestations: 'keep', format: 'oci' }).attestations).toBe('keep')
+  })
+
+  test.each<[string, string, string]>([
+    ['atomic', 'yes', 'Input "atomic": "yes" must be true or false'],
+    ['reads', 'buildah', 'Input "reads": "buildah" must be one of auto, skopeo']
+  ])('%s = %j is refused, naming the input', (name, value, message) => {
+    expect(inputError({ [name]: value }).message).toBe(message)
+  })
+})
