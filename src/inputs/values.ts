@@ -23,8 +23,9 @@ export function required(get: GetInput, name: string): string {
 export function parseList(name: string, value: string): string[] {
   const text = value.trim()
   let items: string[]
-  // `[::1]:5000` is an IPv6 registry, not a flow list. failsafe keeps `1.10` the string it is.
-  if (text.startsWith('[') && !/^\[[0-9a-fA-F:.]+\](?::\d+)?(?:[/\s,]|$)/.test(text)) {
+  // `[::1]:5000` is an IPv6 registry, not a flow list: an IPv6 address has at least two colons, so
+  // `[1.0]`, `[40]` or `[beef]` are one-item lists. failsafe keeps `1.10` the string it is.
+  if (text.startsWith('[') && !/^\[(?=[0-9a-fA-F.]*:[0-9a-fA-F.]*:)[0-9a-fA-F:.]+\](?::\d+)?(?:[/\s,]|$)/.test(text)) {
     let doc: unknown
     try {
       // No aliases: a list has no use for them, and nested ones expand exponentially.

@@ -260,6 +260,16 @@ describe('registry prefixes', () => {
     expect(inputs({ 'arch-tag-registry': value }).archTagRegistry).toBe(expected)
   })
 
+  // A one-item flow list of hex digits and dots is a list, not an IPv6 address (that has two colons or more).
+  test.each<[string, string, string[]]>([
+    ['aliases', '[1.0]', ['1.0']],
+    ['aliases', '[40]', ['40']],
+    ['aliases', '[beef]', ['beef']],
+    ['arches', '[x86_64]', ['x86_64']]
+  ])('%s: %j is a one-item list', (name, value, expected) => {
+    expect(parseList(name, value)).toEqual(expected)
+  })
+
   // An IPv6 registry starts with "[" too; it must not be taken for a YAML flow list.
   test.each(['[::1]:5000', '[2001:db8::1]/fedora'])('IPv6 %j alone (or first) in registries is accepted', value => {
     expect(inputs({ registries: value }).registries).toEqual([value])
@@ -915,10 +925,18 @@ describe('auth-file must be a containers auth file', () => {
     )
   })
 
-  test('an unreadable file is refused', () => {
-    if (process.getuid?.() === 0) return // root reads everything
+  // Root reads every mode: the permission case runs for other users only; /proc/self/mem fails to read
+  // (EIO at offset 0) for every user, root too, so an unreadable file is covered either way.
+  const withoutPermission = (): string => {
     const file = write('unreadable.json', '{"auths": {}}')
     fs.chmodSync(file, 0o000)
+    return file
+  }
+  test.each<[string, () => string]>([
+    ['a regular file whose read fails (/proc/self/mem)', () => '/proc/self/mem'],
+    ...(process.getuid?.() === 0 ? [] : [['a file without read permission', withoutPermission] as [string, () => string]])
+  ])('%s is refused as not readable', (_name, make) => {
+    const file = make()
     expect(inputError({ 'auth-file': file }).message).toBe(`Input "auth-file": "${file}" is not a readable file`)
   })
 })
