@@ -894,3 +894,60 @@ describe('each file is read once per instance', () => {
     expect(c.endpointFor('a.test/x:1', 'source', VERIFY).via).toBe('skopeo')
   })
 })
+
+// Found by the mutation run of this module (CONTRIBUTING, "Mutation run"): each fails with its mutant applied.
+describe('mutation run: decisions the tests above left open', () => {
+  test('a given auth file with nothing for the registry, where a default file has it, is left to skopeo (skopeo 1.9 reads on)', () => {
+    const given = write('given.json', json({ auths: { 'other.test': auth('other', 'pw') } }))
+    const fallback = write('home/.config/containers/auth.json', json({ auths: { 'quay.io': auth('config', 'pw') } }))
+    const reason = `${given} has nothing for quay.io but ${fallback} has, and whether skopeo reads that depends on its version`
+    expect(handoff(endpoint('quay.io/app:1', {}, { authFile: given }))).toBe(reason)
+    expect(handoff(endpoint('quay.io/app:1', { REGISTRY_AUTH_FILE: given }))).toBe(reason)
+    // Without a given file the default files are simply read.
+    expect(user('quay.io/app:1')).toBe('config')
+  })
+
+  test('an insecure endpoint gets no CA roots, neither the system’s nor the cert dir’s', () => {
+    write('etc/ssl/cert.pem', OTHER_CERT)
+    write('etc/containers/certs.d/a.test/ca.crt', CA)
+    write('etc/containers/registries.conf', '[[registry]]\nlocation = "a.test"\ninsecure = true\n')
+    expect(native(config().endpointFor('a.test/x:1', 'source', { tlsVerify: false })).ca).toBeUndefined()
+    expect(native(config().endpointFor('a.test/x:1', 'source', VERIFY)).ca).toBeUndefined()
+    expect(native(config().endpointFor('b.test/x:1', 'source', VERIFY)).ca?.map(p => p.replace(/\n/g, ''))).toEqual([
+      OTHER_CERT.replace(/\n/g, '')
+    ])
+  })
+
+  test('an empty credential-helpers list reads the auth files (the default), not nothing', () => {
+    write('etc/containers/registries.conf', 'credential-helpers = []\n')
+    const authFile = write('a.json', json({ auths: { 'a.test': auth('u', 'p') } }))
+    expect(user('a.test/x:1', {}, { authFile })).toBe('u')
+  })
+
+  test('a legacy file looks up the host key itself before keys cut to a host', () => {
+    write('home/.dockercfg', json({ 'quay.io/other': auth('cut', 'pw'), 'quay.io': auth('host', 'pw') }))
+    expect(user('quay.io/other/app:1')).toBe('host')
+  })
+
+  test('URL keys for one host that differ in the identity token only are left to skopeo too', () => {
+    const entry = (identitytoken: string): unknown => ({ ...auth('u', 'pw'), identitytoken })
+    const file = write('a.json', json({ auths: { 'https://quay.io/v1/': entry('one'), 'http://quay.io': entry('two') } }))
+    expect(handoff(endpoint('quay.io/app:1', {}, { authFile: file }))).toBe(`${file} has several different entries for quay.io`)
+  })
+
+  test('an empty auth or identity token and an absent one are the same entry (Go decodes both to "")', () => {
+    const file = write('a.json', json({ auths: { 'https://quay.io/v1/': { auth: '' }, 'http://quay.io': {} } }))
+    expect(native(endpoint('quay.io/app:1', {}, { authFile: file })).credential).toBeUndefined()
+    write(
+      'a.json',
+      json({ auths: { 'https://quay.io/v1/': { ...auth('u', 'pw'), identitytoken: '' }, 'http://quay.io': auth('u', 'pw') } })
+    )
+    expect(user('quay.io/app:1', {}, { authFile: file })).toBe('u')
+  })
+
+  test('plain http is checked against NO_PROXY with port 80', () => {
+    const env = { HTTP_PROXY: 'http://p:3128', NO_PROXY: 'a.test:80' }
+    expect(config(env).endpointFor('a.test/x:1', 'destination', { tlsVerify: false }).via).toBe('native')
+    expect(config(env).proxyFor('http://a.test:8080/v2/')).toBe('HTTP_PROXY')
+  })
+})
