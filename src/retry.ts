@@ -54,6 +54,9 @@ export const ERROR_PHRASES: ReadonlyArray<{ phrase: string; kind: ErrorKind; hin
   { phrase: 'gateway timeout', kind: 'transient' },
   // Registries answer 500 under write races (docker-registry, two pushes into one repository); bounded retries are cheap.
   { phrase: 'internal server error', kind: 'transient' },
+  // A manifest PUT naming blobs the same copy has just written: a registry that has not made them
+  // visible yet (two runs uploading the same blob at once, eventually consistent storage).
+  { phrase: 'manifest blob unknown', kind: 'transient' },
   { phrase: 'status: 502', kind: 'transient' },
   { phrase: 'status: 503', kind: 'transient' },
   { phrase: 'status: 504', kind: 'transient' },

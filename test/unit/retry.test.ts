@@ -70,6 +70,8 @@ const MESSAGES: Record<string, string> = {
   'bad gateway': 'Error: reading manifest 40 in localhost:5000/x: StatusCode: 502, "<html><title>502 Bad Gateway</title></html>"',
   'service unavailable': 'Error: reading manifest 40 in localhost:5000/x: StatusCode: 503, "503 Service Unavailable"',
   'gateway timeout': 'Error: reading manifest 40 in localhost:5000/x: StatusCode: 504, "<h1>504 GATEWAY TIMEOUT</h1>"',
+  'manifest blob unknown':
+    'Error: writing manifest: uploading manifest sha256:0288fbd3 to 127.0.0.1:43681/conc/same: errors:\\ndigest invalid\\nMANIFEST_BLOB_UNKNOWN: Manifest Blob Unknown: blob unknown to registry',
   'internal server error':
     'Error: writing manifest: uploading manifest 40 to localhost:5000/x: received unexpected HTTP status: 500 Internal Server Error',
   'status: 502': 'Error: writing blob: received unexpected HTTP STATUS: 502 Proxy Error',
