@@ -251,7 +251,7 @@ class Parser {
       if (this.pos >= this.text.length) this.fail('an unterminated string')
       // The run stops only at the closing quote, a backslash or a character a string may not hold.
       const c = this.text[this.pos]
-      this.controlCheck(c)
+      if (c !== '"' && c !== '\\') this.fail('a control character or newline in a string')
       this.pos++
       if (c === '"') return out
       const e = this.text[this.pos]
@@ -284,10 +284,5 @@ class Parser {
     pattern.lastIndex = this.pos
     pattern.exec(this.text)
     return pattern.lastIndex
-  }
-
-  private controlCheck(c: string): void {
-    const code = c.charCodeAt(0)
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f) this.fail('a control character or newline in a string')
   }
 }
