@@ -1,6 +1,7 @@
 import * as http from 'http'
 import * as https from 'https'
 import { sha256 } from '../manifest'
+import { CONCURRENCY } from '../pool'
 import { backoffMs } from '../retry'
 import { parseChallenges, pickChallenge } from './challenge'
 import type { Credential, Endpoint } from './config'
@@ -26,6 +27,8 @@ const USER_AGENT = 'multiarch-publish'
 /** Manifests and configs are small; anything bigger is not what was asked for. */
 const BODY_MAX = 16 << 20
 const REDIRECTS_MAX = 5
+/** Connections per origin: a first batch of reads (as many as the pool starts before the work is known) beside the ping. */
+const SOCKETS_PER_ORIGIN = CONCURRENCY + 1
 
 /** An answer the registry gave, or a failure of the connection; `kind` decides retries and "absent". */
 export class RegistryError extends Error {
@@ -78,8 +81,14 @@ const TRANSIENT_CODES: Record<string, string> = {
   EHOSTUNREACH: 'no route to host'
 }
 
+type Scheme = 'https' | 'http'
+
 export class RegistryClient {
-  private scheme?: Promise<'https' | 'http'>
+  /** The ping: resolves with the scheme once the challenge is known too. */
+  private pinged?: Promise<Scheme>
+  /** The scheme as soon as it is decided, before the ping's answer (undefined if the ping failed first). */
+  private schemeDecided?: Promise<Scheme | undefined>
+  /** undefined until the ping answers; null when the registry asks for no authorization. */
   private challenge?: { scheme: string; params: Record<string, string> } | null
   private readonly tokens = new Map<string, Promise<Token>>()
   private readonly agents = new Map<string, http.Agent>()
@@ -156,19 +165,51 @@ export class RegistryClient {
   }
 
   private async readOnce(method: 'GET' | 'HEAD', path: string, what: string, stream: boolean): Promise<Response | null> {
-    const scheme = await this.pingOnce()
-    const url = `${scheme}://${this.endpoint.host}/v2/${path}/${what}`
+    const pinged = this.pingOnce()
     const headers: http.OutgoingHttpHeaders = what.startsWith('manifests/') ? { accept: MANIFEST_ACCEPT } : {}
-    let auth = await this.authorization(path, false)
-    let r = await this.follow(method, url, { ...headers, ...auth }, stream)
-    if (r.status === 401 && this.challenge?.scheme === 'bearer') {
-      // The token may have expired early (a registry's clock): one fresh token, once.
-      auth = await this.authorization(path, true)
-      r = await this.follow(method, url, { ...headers, ...auth }, stream)
+    const urlFor = (scheme: Scheme): string => `${scheme}://${this.endpoint.host}/v2/${path}/${what}`
+    const early = await this.readBeforePing(method, urlFor, headers, stream)
+    if (early?.status === 200) return early
+    const scheme = await pinged
+    let r: Response
+    if (early && this.challenge === null) {
+      // The registry asks for no authorization: the early read is the very request the ping leads to.
+      r = early
+    } else {
+      let auth = await this.authorization(path, false)
+      r = await this.follow(method, urlFor(scheme), { ...headers, ...auth }, stream)
+      if (r.status === 401 && this.challenge?.scheme === 'bearer') {
+        // The token may have expired early (a registry's clock): one fresh token, once.
+        auth = await this.authorization(path, true)
+        r = await this.follow(method, urlFor(scheme), { ...headers, ...auth }, stream)
+      }
     }
     if (r.status === 200) return r
     if (r.status === 404) return null
     throw statusError(`${method} ${this.endpoint.host}/${path}/${what}`, r)
+  }
+
+  /**
+   * With no credential there is nothing for the ping's challenge to choose, so a read that starts
+   * while the ping is on its way goes out at once, without Authorization: a registry that asks for
+   * none answers it one round trip sooner. Its answer stands only if it is a 200, or if the ping then
+   * says no authorization is needed; otherwise the read is sent again with what the challenge asks
+   * (a registry may answer 404 to a read without a token). Its failure is the later read's to report.
+   */
+  private async readBeforePing(
+    method: 'GET' | 'HEAD',
+    urlFor: (scheme: Scheme) => string,
+    headers: http.OutgoingHttpHeaders,
+    stream: boolean
+  ): Promise<Response | undefined> {
+    if (this.challenge !== undefined || this.credential) return undefined
+    const scheme = await this.schemeDecided
+    if (!scheme) return undefined
+    try {
+      return await this.follow(method, urlFor(scheme), headers, stream)
+    } catch {
+      return undefined
+    }
   }
 
   /** GET or HEAD, following redirects; Authorization goes only to the origin that was asked. */
@@ -186,25 +227,36 @@ export class RegistryClient {
   }
 
   /** The scheme, found once: https; http only for an insecure registry whose https ping failed. */
-  private pingOnce(): Promise<'https' | 'http'> {
-    this.scheme ??= this.ping().catch((e: unknown) => {
-      this.scheme = undefined // a later read pings again
-      throw e
-    })
-    return this.scheme
+  private pingOnce(): Promise<Scheme> {
+    if (!this.pinged) {
+      let decide: (scheme: Scheme | undefined) => void = () => undefined
+      this.schemeDecided = new Promise(resolve => (decide = resolve))
+      this.pinged = this.ping(decide).catch((e: unknown) => {
+        this.pinged = undefined // a later read pings again
+        throw e
+      })
+      // A read that was answered before the ping leaves it unawaited: its failure is the next read's.
+      this.pinged.catch(() => undefined)
+    }
+    return this.pinged
   }
 
-  private async ping(): Promise<'https' | 'http'> {
+  /** `decide` is called before the ping can fail: with the scheme as soon as it is known, or undefined once the ping has answered. */
+  private async ping(decide: (scheme: Scheme | undefined) => void): Promise<Scheme> {
     let r: Response
-    let scheme: 'https' | 'http' = 'https'
+    let scheme: Scheme = 'https'
+    if (!this.endpoint.insecure) decide(scheme)
     try {
       r = await this.request('GET', `https://${this.endpoint.host}/v2/`, {})
       if (r.status !== 200 && r.status !== 401 && this.endpoint.insecure) throw new Error(`status ${r.status}`)
     } catch (e) {
       if (!this.endpoint.insecure) throw asRegistryError(e)
       scheme = 'http'
+      decide(scheme)
       r = await this.request('GET', `http://${this.endpoint.host}/v2/`, {})
     }
+    // An insecure registry that answered over https: the ping is answered, nothing is left to read early.
+    decide(undefined)
     if (r.status !== 200 && r.status !== 401) throw statusError(`GET ${this.endpoint.host}/v2/`, r)
     this.challenge = r.status === 401 ? (pickChallenge(parseChallenges(r.distinct['www-authenticate'] ?? [])) ?? null) : null
     return scheme
@@ -284,13 +336,13 @@ export class RegistryClient {
         url.protocol === 'https:'
           ? new https.Agent({
               keepAlive: true,
-              maxSockets: 6,
+              maxSockets: SOCKETS_PER_ORIGIN,
               ca: this.endpoint.ca,
               cert: this.endpoint.cert,
               key: this.endpoint.key,
               rejectUnauthorized: !this.endpoint.insecure
             })
-          : new http.Agent({ keepAlive: true, maxSockets: 6 })
+          : new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN })
       this.agents.set(key, agent)
     }
     return agent
