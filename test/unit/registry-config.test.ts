@@ -1,4 +1,6 @@
 import * as fs from 'fs'
+// The module object itself, for jest.spyOn: the namespace import's bindings cannot be redefined.
+import fsModule from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { RegistryConfig, parseReference, type Endpoint, type Handoff, type RegistryConfigOptions } from '../../src/registry/config'
@@ -319,7 +321,22 @@ describe('auth entries', () => {
     ['registrytoken is not a field', { registrytoken: 'tok' }, undefined],
     ['field names in any case', { Auth: b64('u:p'), IdentityToken: 'tok' }, { username: 'u', password: 'p', identityToken: 'tok' }],
     ['null fields are absent', { auth: null }, undefined],
-    ['base64 with line breaks', { auth: `${b64('user:password')}`.replace(/(.{4})/, '$1\n') }, { username: 'user', password: 'password' }]
+    ['base64 with line breaks', { auth: `${b64('user:password')}`.replace(/(.{4})/, '$1\n') }, { username: 'user', password: 'password' }],
+    [
+      'base64 with CRLF line breaks',
+      { auth: `${b64('user:password')}`.replace(/(.{4})/, '$1\r\n') },
+      { username: 'user', password: 'password' }
+    ],
+    ['base64 ending in ==', { auth: b64('u:pw') }, { username: 'u', password: 'pw' }],
+    ['base64 ending in =', { auth: b64('u:pwx') }, { username: 'u', password: 'pwx' }],
+    ['an empty user with a password', { auth: b64(':pw') }, { username: '', password: 'pw' }],
+    ['a user with an empty password', { auth: b64('u:') }, { username: 'u', password: '' }],
+    [
+      'an identity token alone, after an empty user and password',
+      { auth: b64(':'), identitytoken: 'tok' },
+      { username: '', password: '', identityToken: 'tok' }
+    ],
+    ['several leading NUL bytes trimmed, inner ones kept', { auth: b64('u:\0\0p\0w\0') }, { username: 'u', password: 'p\0w' }]
   ])('%s', (_, entry, want) => {
     const file = write('a.json', json({ auths: { 'quay.io': entry } }))
     expect(native(endpoint('quay.io/app:1', {}, { authFile: file })).credential).toEqual(want)
@@ -357,12 +374,43 @@ describe('auth entries', () => {
     ['auths that are no object', json({ auths: [] })],
     ['an entry that is no object', json({ auths: { 'quay.io': 'x' } })],
     ['an auth that is no string', json({ auths: { 'quay.io': { auth: 5 } } })],
-    ['a credHelpers value that is no string', json({ credHelpers: { 'ghcr.io': 1 } })]
+    ['a credHelpers value that is no string', json({ credHelpers: { 'ghcr.io': 1 } })],
+    ['credHelpers that are no object', json({ credHelpers: ['gh'] })],
+    ['an identity token that is no string', json({ auths: { 'quay.io': { identitytoken: 1 } } })],
+    ['an identity token in another case that is no string', json({ auths: { 'quay.io': { IdentityToken: false } } })]
   ])('%s is left to skopeo (containers/image fails on it)', (_, text) => {
     const file = write('a.json', text)
     expect(handoff(endpoint('quay.io/app:1', {}, { authFile: file }))).toBe(
       `${file} is not an auth file containers/image reads (invalid JSON or an unexpected type)`
     )
+  })
+
+  // Go's StdEncoding: padding required, nothing before or after the encoded text.
+  test.each<[string, string]>([
+    ['without its padding', 'dTpwdw'],
+    ['with too little padding', 'dTpwdw='],
+    ['with a character before it', '=dTpwdw=='],
+    ['with a character after it', 'dTpwdw==x'],
+    ['with a character out of the alphabet', 'dTp-dw==']
+  ])('an auth %s is not base64: left to skopeo', (_, encoded) => {
+    const file = write('a.json', json({ auths: { 'quay.io': { auth: encoded } } }))
+    expect(handoff(endpoint('quay.io/app:1', {}, { authFile: file }))).toBe(`the auth of quay.io in ${file} is not base64 (or not UTF-8)`)
+  })
+
+  test('a legacy ~/.dockercfg of another shape is left to skopeo', () => {
+    const file = write('home/.dockercfg', json({ 'quay.io': 'x' }))
+    expect(handoff(endpoint('quay.io/app:1'))).toBe(
+      `${file} is not an auth file containers/image reads (invalid JSON or an unexpected type)`
+    )
+    write('home/.dockercfg', '[]')
+    expect(handoff(endpoint('quay.io/app:1'))).toBe(
+      `${file} is not an auth file containers/image reads (invalid JSON or an unexpected type)`
+    )
+  })
+
+  test('a key that only holds a URL further on is no URL key', () => {
+    const file = write('a.json', json({ auths: { 'quay.io/http://x': auth('mid', 'pw'), 'quay.io/https://y': auth('mid2', 'pw') } }))
+    expect(user('quay.io/app:1', {}, { authFile: file })).toBeUndefined()
   })
 
   test('an auth that is not strict base64 is left to skopeo', () => {
@@ -565,45 +613,243 @@ describe('registries.conf', () => {
     expect(endpoint(`a.test/x@${DIGEST}`).via === 'skopeo').toBe(want)
   })
 
-  test.each<[string, string, string]>([
-    ['V1 in a drop-in', 'etc/containers/registries.conf.d/1.conf', '[registries.insecure]\nregistries = ["a.test"]\n'],
-    ['V1 and V2 in one file', sysConf, `unqualified-search-registries = []\n[registries.insecure]\nregistries = ["a.test"]\n`],
-    ['a type that does not fit', sysConf, '[[registry]]\nlocation = "a.test"\ninsecure = "yes"\n'],
-    ['registry as a table', sysConf, '[registry]\nlocation = "a.test"\n'],
-    ['one field in two cases', sysConf, '[[registry]]\nlocation = "a.test"\ninsecure = true\nInsecure = false\n'],
-    ['a location with a scheme', sysConf, '[[registry]]\nlocation = "https://a.test"\n'],
-    ['neither prefix nor location', sysConf, '[[registry]]\ninsecure = true\n'],
-    ['a prefix without a location that is no wildcard', sysConf, '[[registry]]\nprefix = "a.test"\n'],
-    ['a wildcard with a path', sysConf, '[[registry]]\nprefix = "*.a.test/ns"\n'],
-    ['conflicting insecure for one location', sysConf, `${insecure('a.test')}[[registry]]\nprefix = "a.test/ns"\nlocation = "a.test"\n`],
-    ['pull-from-mirror on a registry', sysConf, '[[registry]]\nlocation = "a.test"\npull-from-mirror = "all"\n'],
-    ['a mirror without a location', sysConf, '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\ninsecure = true\n'],
+  // The reason names the file and what containers/image refuses in it: each refusal is told apart.
+  const v1 = '[registries.insecure]\nregistries = ["a.test"]\n'
+  test.each<[string, string, string, string]>([
+    ['V1 in a drop-in', 'etc/containers/registries.conf.d/1.conf', v1, 'registry must be in v2 format but is in v1'],
+    ['V1 and V2 in one file', sysConf, `unqualified-search-registries = []\n${v1}`, 'mixing sysregistry v1/v2 is not supported'],
+    ['V1 and [[registry]]', sysConf, `registry = []\n${v1}`, 'mixing sysregistry v1/v2 is not supported'],
+    ['V1 and credential-helpers', sysConf, `credential-helpers = []\n${v1}`, 'mixing sysregistry v1/v2 is not supported'],
+    ['V1 and short-name-mode', sysConf, `short-name-mode = "enforcing"\n${v1}`, 'mixing sysregistry v1/v2 is not supported'],
+    [
+      'V1 and additional-layer-store-auth-helper',
+      sysConf,
+      `additional-layer-store-auth-helper = "h"\n${v1}`,
+      'mixing sysregistry v1/v2 is not supported'
+    ],
+    ['V1 and [aliases]', sysConf, `${v1}[aliases]\n`, 'mixing sysregistry v1/v2 is not supported'],
+    ['a type that does not fit', sysConf, '[[registry]]\nlocation = "a.test"\ninsecure = "yes"\n', 'registry[0].insecure is not a boolean'],
+    ['blocked that is no boolean', sysConf, '[[registry]]\nlocation = "a.test"\nblocked = 1\n', 'registry[0].blocked is not a boolean'],
+    ['a location that is no string', sysConf, '[[registry]]\nlocation = 1\n', 'registry[0].location is not a string'],
+    ['a prefix that is no string', sysConf, '[[registry]]\nprefix = true\nlocation = "a.test"\n', 'registry[0].prefix is not a string'],
+    [
+      'mirror-by-digest-only that is no boolean',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\nmirror-by-digest-only = "yes"\n',
+      'registry[0].mirror-by-digest-only is not a boolean'
+    ],
+    [
+      'a mirror insecure that is no boolean (read only for its type)',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\nlocation = "m.test"\ninsecure = "yes"\n',
+      'registry[0].mirror[0].insecure is not a boolean'
+    ],
+    [
+      'a mirror location that is no string',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\n[[registry]]\nlocation = "b.test"\n[[registry.mirror]]\nlocation = 1\n',
+      'registry[1].mirror[0].location is not a string'
+    ],
+    [
+      'a mirror pull-from-mirror that is no string',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\nlocation = "m.test"\npull-from-mirror = 1\n',
+      'registry[0].mirror[0].pull-from-mirror is not a string'
+    ],
+    [
+      'mirrors that are no tables',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\nmirror = ["m.test"]\n',
+      'registry[0].mirror is not an array of tables'
+    ],
+    ['registry as a table', sysConf, '[registry]\nlocation = "a.test"\n', 'registry is not an array of tables'],
+    ['registries that is no table', sysConf, 'registries = 1\n', 'registries is not a table'],
+    ['registries.search that is no table', sysConf, '[registries]\nsearch = 1\n', 'registries.search is not a table'],
+    [
+      'a V1 list that is no array of strings',
+      sysConf,
+      '[registries.block]\nregistries = "a.test"\n',
+      'registries.block.registries is not an array of strings'
+    ],
+    [
+      'credential-helpers with an item that is no string',
+      sysConf,
+      'credential-helpers = ["pass", 1]\n',
+      'credential-helpers is not an array of strings'
+    ],
+    [
+      'unqualified-search-registries that is no array',
+      sysConf,
+      'unqualified-search-registries = "a.test"\n',
+      'unqualified-search-registries is not an array of strings'
+    ],
+    ['short-name-mode that is no string', sysConf, 'short-name-mode = 1\n', 'short-name-mode is not a string'],
+    [
+      'additional-layer-store-auth-helper that is no string',
+      sysConf,
+      'additional-layer-store-auth-helper = true\n',
+      'additional-layer-store-auth-helper is not a string'
+    ],
+    ['aliases that is no table', sysConf, 'aliases = 1\n', 'aliases is not a table'],
+    ['an alias that is no string', sysConf, '[aliases]\n"x" = 1\n', 'aliases.x is not a string'],
+    [
+      'one field in two cases',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\ninsecure = true\nInsecure = false\n',
+      'insecure is given more than once in different cases'
+    ],
+    ['a location with a scheme', sysConf, '[[registry]]\nlocation = "https://a.test"\n', 'a location with a URI scheme'],
+    ['a location with the http scheme', sysConf, '[[registry]]\nlocation = "http://a.test"\n', 'a location with a URI scheme'],
+    ['a prefix with a scheme', sysConf, '[[registry]]\nprefix = "http://a.test"\nlocation = "a.test"\n', 'a location with a URI scheme'],
+    [
+      'a mirror location with a scheme',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\nlocation = "https://m.test"\n',
+      'a location with a URI scheme'
+    ],
+    ['a V1 entry with a scheme', sysConf, '[registries.block]\nregistries = ["http://a.test"]\n', 'a location with a URI scheme'],
+    ['neither prefix nor location', sysConf, '[[registry]]\ninsecure = true\n', 'both location and prefix are unset'],
+    [
+      'a prefix without a location that is no wildcard',
+      sysConf,
+      '[[registry]]\nprefix = "a.test"\n',
+      'location is unset and prefix is not *.example.com'
+    ],
+    ['a wildcard with a path', sysConf, '[[registry]]\nprefix = "*.a.test/ns"\n', 'a wildcard prefix that is not *.example.com'],
+    ['a wildcard with a port', sysConf, '[[registry]]\nprefix = "*.a.test:5000"\n', 'a wildcard prefix that is not *.example.com'],
+    ['a wildcard with an @', sysConf, '[[registry]]\nprefix = "*.a.test@x"\n', 'a wildcard prefix that is not *.example.com'],
+    [
+      'conflicting insecure for one location',
+      sysConf,
+      `${insecure('a.test')}[[registry]]\nprefix = "a.test/ns"\nlocation = "a.test"\n`,
+      'a registry is defined several times with conflicting insecure'
+    ],
+    [
+      'conflicting blocked for one location',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\nblocked = true\n[[registry]]\nprefix = "a.test/ns"\nlocation = "a.test"\n',
+      'a registry is defined several times with conflicting blocked'
+    ],
+    [
+      'conflicting insecure for one wildcard (no location: the prefix is the key)',
+      sysConf,
+      '[[registry]]\nprefix = "*.a.test"\ninsecure = true\n[[registry]]\nprefix = "*.a.test"\n',
+      'a registry is defined several times with conflicting insecure'
+    ],
+    [
+      'pull-from-mirror on a registry',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\npull-from-mirror = "all"\n',
+      'pull-from-mirror must not be set for a non-mirror registry'
+    ],
+    [
+      'a mirror without a location',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\ninsecure = true\n',
+      'a mirror location is unset'
+    ],
     [
       'an unknown pull-from-mirror',
       sysConf,
-      '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\nlocation = "m.test"\npull-from-mirror = "some"\n'
+      '[[registry]]\nlocation = "a.test"\n[[registry.mirror]]\nlocation = "m.test"\npull-from-mirror = "some"\n',
+      'an unsupported pull-from-mirror value'
     ],
     [
       'mirror-by-digest-only with pull-from-mirror',
       sysConf,
-      '[[registry]]\nlocation = "a.test"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "m.test"\npull-from-mirror = "all"\n'
+      '[[registry]]\nlocation = "a.test"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "m.test"\npull-from-mirror = "all"\n',
+      'mirror-by-digest-only and pull-from-mirror are both set'
     ],
-    ['an invalid unqualified-search-registries entry', sysConf, 'unqualified-search-registries = ["a.test/ns"]\n'],
-    ['an invalid short-name-mode', sysConf, 'short-name-mode = "loud"\n'],
-    ['an alias key with a registry', sysConf, '[aliases]\n"a.test/x" = "a.test/x"\n'],
-    ['an alias value without a registry', sysConf, '[aliases]\n"x" = "x/y"\n'],
-    ['an alias value with a tag', sysConf, '[aliases]\n"x" = "a.test/x:1"\n'],
-    ['TOML this reader does not read', sysConf, 'a = """x"""\n'],
-    ['a file that is not UTF-8', sysConf, '\u00ff'],
-    ['an unreadable file', sysConf, '']
-  ])('%s is left to skopeo', (_, file, text) => {
+    [
+      'an invalid unqualified-search-registries entry',
+      sysConf,
+      'unqualified-search-registries = ["a.test/ns"]\n',
+      'an invalid unqualified-search-registries entry'
+    ],
+    [
+      'an invalid V1 search entry',
+      sysConf,
+      '[registries.search]\nregistries = ["a.test/ns"]\n',
+      'an invalid unqualified-search-registries entry'
+    ],
+    ['an invalid short-name-mode', sysConf, 'short-name-mode = "loud"\n', 'an invalid short-name-mode'],
+    ['an alias key with a registry', sysConf, '[aliases]\n"a.test/x" = "a.test/x"\n', 'an invalid short-name alias'],
+    ['an alias key with localhost', sysConf, '[aliases]\n"localhost/x" = "a.test/x"\n', 'an invalid short-name alias'],
+    ['an alias key with a port', sysConf, '[aliases]\n"h:5000/x" = "a.test/x"\n', 'an invalid short-name alias'],
+    ['an alias key with a tag', sysConf, '[aliases]\n"x:1" = "a.test/x"\n', 'an invalid short-name alias'],
+    ['an alias key with a digest', sysConf, `[aliases]\n"x@${DIGEST}" = "a.test/x"\n`, 'an invalid short-name alias'],
+    ['an alias key over 255 characters', sysConf, `[aliases]\n"${'x'.repeat(256)}" = "a.test/x"\n`, 'an invalid short-name alias'],
+    ['an alias value without a registry', sysConf, '[aliases]\n"x" = "x/y"\n', 'an invalid short-name alias'],
+    ['an alias value with a tag', sysConf, '[aliases]\n"x" = "a.test/x:1"\n', 'an invalid short-name alias'],
+    ['an alias value with a digest', sysConf, `[aliases]\n"x" = "a.test/x@${DIGEST}"\n`, 'an invalid short-name alias'],
+    ['an alias value that is no reference', sysConf, '[aliases]\n"x" = "a.test/X"\n', 'an invalid short-name alias'],
+    [
+      'TOML this reader does not read',
+      sysConf,
+      'a = """x"""\n',
+      'is TOML this reader does not handle (line 1: multi-line strings are not supported)'
+    ],
+    ['a file that is not UTF-8', sysConf, '\u00ff', 'is TOML this reader does not handle (not UTF-8)'],
+    ['an unreadable file', sysConf, '', 'reading <file>: EISDIR']
+  ])('%s is left to skopeo', (_, file, text, what) => {
     write(file, text)
     if (text === '') {
       fs.rmSync(path.join(root, file))
       fs.mkdirSync(path.join(root, file))
     }
     if (text === '\u00ff') fs.writeFileSync(path.join(root, file), Buffer.from([0x61, 0x20, 0x3d, 0x20, 0x22, 0xff, 0x22]))
-    expect(handoff(endpoint('a.test/x:1'))).toContain(path.join(root, file))
+    const full = path.join(root, file)
+    const reason = what.includes('<file>')
+      ? what.replace('<file>', full)
+      : what.startsWith('is TOML')
+        ? `${full} ${what}`
+        : `${full}: ${what}`
+    expect(handoff(endpoint('a.test/x:1'))).toBe(reason)
+  })
+
+  test.each<[string, string, Record<string, boolean>]>([
+    ['an empty registry array', 'registry = []\n', { 'a.test/x:1': false }],
+    ['short-name-mode disabled', `short-name-mode = "disabled"\n${insecure('a.test')}`, { 'a.test/x:1': true }],
+    ['short-name-mode permissive', `short-name-mode = "permissive"\n${insecure('a.test')}`, { 'a.test/x:1': true }],
+    ['V1 with an empty short-name-mode (unset, so no V2)', `short-name-mode = ""\n${v1}`, { 'a.test/x:1': true }],
+    [
+      'V1 beside a [registries.search] without a list',
+      '[registries.search]\n[registries.insecure]\nregistries = ["a.test"]\n',
+      { 'a.test/x:1': true }
+    ],
+    ['V2 beside a [registries.search] without a list', `[registries.search]\n${insecure('a.test')}`, { 'a.test/x:1': true }],
+    ['a location with several trailing slashes', insecure('a.test//'), { 'a.test/x:1': true }],
+    ['a V1 entry with several trailing slashes', '[registries.insecure]\nregistries = ["a.test//"]\n', { 'a.test/x:1': true }],
+    [
+      'a mirror with pull-from-mirror all (a destination)',
+      `${insecure('a.test')}[[registry.mirror]]\nlocation = "m.test"\npull-from-mirror = "all"\n`,
+      { 'a.test/x:1': true }
+    ],
+    [
+      'wildcards with different settings (each its own key)',
+      '[[registry]]\nprefix = "*.a.test"\ninsecure = true\n[[registry]]\nprefix = "*.b.test"\n',
+      { 'x.a.test/y:1': true, 'x.b.test/y:1': false }
+    ],
+    [
+      'aliases to localhost, to a host with a port, of 255 characters',
+      [
+        '[aliases]',
+        '"x" = "localhost/x"',
+        '"y" = "h:5000/y"',
+        `"${'k'.repeat(255)}" = "a.test/${'v'.repeat(248)}"`,
+        insecure('a.test')
+      ].join('\n'),
+      { 'a.test/x:1': true }
+    ]
+  ])('%s is read', (_, text, want) => {
+    write(sysConf, text)
+    for (const [ref, insecureWanted] of Object.entries(want)) expect([ref, insecureFor(ref)]).toEqual([ref, insecureWanted])
+  })
+
+  test('an alias whose Docker Hub name grows over 255 characters with library/ is refused', () => {
+    const alias = `docker.io/${'a'.repeat(245)}`
+    write(sysConf, `[aliases]\n"x" = "${alias}"\n`)
+    expect(handoff(endpoint('a.test/x:1'))).toBe(`${path.join(root, sysConf)}: an invalid short-name alias`)
   })
 
   test('valid aliases and settings are read', () => {
@@ -949,5 +1195,200 @@ describe('mutation run: decisions the tests above left open', () => {
     const env = { HTTP_PROXY: 'http://p:3128', NO_PROXY: 'a.test:80' }
     expect(config(env).endpointFor('a.test/x:1', 'destination', { tlsVerify: false }).via).toBe('native')
     expect(config(env).proxyFor('http://a.test:8080/v2/')).toBe('HTTP_PROXY')
+  })
+})
+
+// The mutation run of the rest of config.ts (CONTRIBUTING, "Mutation run"): each fails with its mutant applied.
+describe('mutation run: the rest of config.ts', () => {
+  afterEach(() => jest.restoreAllMocks())
+
+  test('roots are passed on as Go re-encodes them: 64 columns, one PEM each', () => {
+    write('etc/ssl/cert.pem', `${CA.replace(/\n/g, '\r\n')}junk\n${OTHER_CERT.replace(/(.{64})\n/g, '$1')}`)
+    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA, OTHER_CERT])
+  })
+
+  test('a certificate directory may hold subdirectories and dangling links: skipped', () => {
+    write('etc/ssl/certs/java/cacerts', 'binary')
+    fs.symlinkSync(path.join(root, 'nowhere.pem'), path.join(root, 'etc/ssl/certs/gone.pem'))
+    write('etc/ssl/certs/z.pem', CA)
+    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA])
+  })
+
+  test('the files of a certificate directory are read in name order', () => {
+    // Written in reverse so the directory's own order is unlikely to be the name order.
+    write('etc/ssl/certs/c.pem', CLIENT_CERT)
+    write('etc/ssl/certs/b.pem', OTHER_CERT)
+    write('etc/ssl/certs/a.pem', CA)
+    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA, OTHER_CERT, CLIENT_CERT])
+  })
+
+  test('the *.crt of a cert dir are read in name order', () => {
+    write('etc/containers/certs.d/a.test/c.crt', CLIENT_CERT)
+    write('etc/containers/certs.d/a.test/b.crt', OTHER_CERT)
+    write('etc/containers/certs.d/a.test/a.crt', CA)
+    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA, OTHER_CERT, CLIENT_CERT])
+  })
+
+  test('a client certificate file with a chain passes the whole chain on', () => {
+    write('etc/containers/certs.d/a.test/client.cert', `${CLIENT_CERT}${CA}`)
+    write('etc/containers/certs.d/a.test/client.key', CLIENT_KEY)
+    expect(native(endpoint('a.test/x:1')).cert).toBe(`${CLIENT_CERT}${CA}`)
+  })
+
+  test('the system roots and a cert dir are read once per instance, for verified endpoints too', () => {
+    write('etc/ssl/cert.pem', OTHER_CERT)
+    write('etc/containers/certs.d/a.test/ca.crt', CA)
+    const c = config()
+    const first = native(c.endpointFor('a.test/x:1', 'source', VERIFY))
+    expect(first.ca).toEqual([OTHER_CERT, CA])
+    fs.rmSync(path.join(root, 'etc/ssl/cert.pem'))
+    fs.rmSync(path.join(root, 'etc/containers/certs.d/a.test/ca.crt'))
+    expect(native(c.endpointFor('a.test/y:1', 'source', VERIFY)).ca).toEqual([OTHER_CERT, CA])
+  })
+
+  // proxyFor, as the token realm asks it: IPv6 hosts reach it too (a reference with one is handed off before).
+  test.each<[string, string, string | undefined]>([
+    [',a.test', 'https://a.test/', undefined],
+    ['10.1.2.3:5000', 'https://10.1.2.3:6000/', 'HTTPS_PROXY'],
+    ['10.1.2.3:443', 'https://10.1.2.3/', undefined],
+    ['10.1.2.3/32', 'https://10.1.2.3/', undefined],
+    ['10.1.2.3/33', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['10.1.2.3/x', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['10.1.2.3/', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['a.test/8', 'https://a.test/', 'HTTPS_PROXY'],
+    ['10.1.2.2/31', 'https://10.1.2.3/', undefined],
+    ['10.1.2.2/32', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['10.1.2.128/25', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['0.0.0.0/0', 'https://10.1.2.3/', undefined],
+    ['fd00::/8', 'https://[fd00::1]/', undefined],
+    ['fe00::/8', 'https://[fd00::1]/', 'HTTPS_PROXY'],
+    ['fd00::1/128', 'https://[fd00::1]/', undefined],
+    ['fd00::1/128', 'https://[fd00::2]/', 'HTTPS_PROXY'],
+    ['fd00::1/129', 'https://[fd00::1]/', 'HTTPS_PROXY'],
+    ['fd00:0:0:0:0:0:1:0/112', 'https://[fd00::1:ff]/', undefined],
+    ['fd00:0:0:0:0:0:1:0/112', 'https://[fd00::2:ff]/', 'HTTPS_PROXY'],
+    ['10.0.0.0/8', 'https://[fd00::1]/', 'HTTPS_PROXY'],
+    ['::ffff:10.0.0.0/104', 'https://10.1.2.3/', undefined],
+    ['::ffff:11.0.0.0/104', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['::ffff:0:0/96', 'https://10.1.2.3/', undefined],
+    ['::ffff:0:0/90', 'https://10.1.2.3/', undefined],
+    ['fd00:0:0:0:0:0:0:1', 'https://[fd00::1]/', undefined],
+    ['fd00::1', 'https://[fd00::2]/', 'HTTPS_PROXY'],
+    ['[fd00::1]:443', 'https://[fd00::1]/', undefined],
+    ['[fd00::1]:80', 'https://[fd00::1]/', 'HTTPS_PROXY'],
+    ['fd00:12:34::5678', 'https://[fd00:12:34:0:0:0:0:5678]/', undefined],
+    ['fd00:12:34::5678', 'https://[fd00:12:34:0:0:0:0:5679]/', 'HTTPS_PROXY'],
+    ['fd00:1234::', 'https://[fd00:1235::]/', 'HTTPS_PROXY'],
+    ['::10.1.2.3', 'https://[::a01:203]/', undefined],
+    ['', 'https://[::1]/', undefined],
+    ['', 'https://[::2]/', 'HTTPS_PROXY'],
+    ['', 'https://[::1:1]/', 'HTTPS_PROXY'],
+    ['', 'https://[::ffff:127.0.0.1]/', undefined],
+    ['', 'https://[::ffff:128.0.0.1]/', 'HTTPS_PROXY'],
+    ['', 'https://126.0.0.1/', 'HTTPS_PROXY'],
+    ['', 'https://localhost/', undefined],
+    ['*.a.test:443', 'https://r.a.test/', undefined],
+    ['*.a.test:5000', 'https://r.a.test/', 'HTTPS_PROXY'],
+    ['.a.test', 'https://r.a.test/', undefined],
+    ['a.test', 'https://a.test/', undefined],
+    ['b.test', 'https://a.test/', 'HTTPS_PROXY']
+  ])('NO_PROXY %p for %s: %s', (noProxy, url, want) => {
+    expect(config({ HTTPS_PROXY: 'p', NO_PROXY: noProxy }).proxyFor(url)).toBe(want)
+  })
+
+  test('a registries.conf.d that is no directory is left to skopeo', () => {
+    const dir = write('etc/containers/registries.conf.d', '')
+    expect(handoff(endpoint('a.test/x:1'))).toBe(`reading ${dir}: ENOTDIR`)
+  })
+
+  test('drop-ins are merged in prefix order: the first of equally long prefixes wins across files too', () => {
+    write('etc/containers/registries.conf', '[[registry]]\nlocation = "b.a.test"\n')
+    write('etc/containers/registries.conf.d/1.conf', '[[registry]]\nprefix = "*.a.test"\ninsecure = true\n')
+    expect(native(config().endpointFor('b.a.test/x:1', 'destination', VERIFY)).insecure).toBe(true)
+  })
+
+  test.each<[string, string, string, boolean]>([
+    ['a prefix equal to the whole name', 'a.test/ns/x', 'a.test/ns/x:1', true],
+    ['a prefix one character longer than the name', 'a.test/ns/xy', 'a.test/ns/x:1', false],
+    ['a wildcard suffix only in the path', '*.ns', 'a.test/b.ns/x:1', false],
+    ['a wildcard suffix that ends inside a label', '*.a.tes', 'r.a.test/x:1', false],
+    ['a wildcard suffix before a port', '*.a.test', 'r.a.test:5000/x:1', true]
+  ])('registries.conf prefixes: %s', (_, prefix, ref, want) => {
+    const location = prefix.startsWith('*.') ? '' : `location = "${prefix}"\n`
+    write('etc/containers/registries.conf', `[[registry]]\nprefix = "${prefix}"\n${location}insecure = true\n`)
+    expect(native(config().endpointFor(ref, 'destination', VERIFY)).insecure).toBe(want)
+  })
+
+  test('a name of 255 characters is read, one of 256 is left to skopeo', () => {
+    expect(native(endpoint(`quay.io/${'a'.repeat(247)}:1`)).path).toBe('a'.repeat(247))
+    expect(handoff(endpoint(`quay.io/${'a'.repeat(248)}:1`))).toBe('the reference is not one containers/image parses')
+  })
+
+  test('without a uid, the runtime auth file is the process user’s', () => {
+    const uid = process.getuid?.() ?? 0
+    write(`run/containers/${uid}/auth.json`, json({ auths: { 'quay.io': auth('process', 'pw') } }))
+    expect(native(config({}, { uid: undefined }).endpointFor('quay.io/x:1', 'source', VERIFY)).credential?.username).toBe('process')
+  })
+
+  // Root reads any directory, so a listing error is made by hand.
+  function refuseListing(dir: string, code: string | undefined): void {
+    const readdirSync = fs.readdirSync
+    jest.spyOn(fsModule, 'readdirSync').mockImplementation(((p: fs.PathLike, o?: fs.ObjectEncodingOptions) => {
+      if (p === dir) throw Object.assign(new Error('listing refused'), code ? { code } : {})
+      return readdirSync(p, o)
+    }) as typeof fs.readdirSync)
+  }
+
+  test.each(['EACCES', 'EPERM'])('a cert dir that cannot be listed (%s) is none, as in containers/image', code => {
+    fs.mkdirSync(path.join(root, 'etc/containers/certs.d/a.test'), { recursive: true })
+    write('etc/containers/certs.d/a.test/client.cert', CLIENT_CERT)
+    refuseListing(path.join(root, 'etc/containers/certs.d/a.test'), code)
+    expect(native(endpoint('a.test/x:1')).cert).toBeUndefined()
+  })
+
+  test.each<[string, string | undefined, string]>([
+    ['EIO', 'EIO', 'EIO'],
+    ['an error without a code', undefined, 'error']
+  ])('a cert dir that cannot be listed otherwise (%s) fails the read', (_, code, named) => {
+    const dir = path.join(root, 'etc/containers/certs.d/a.test')
+    fs.mkdirSync(dir, { recursive: true })
+    refuseListing(dir, code)
+    expect(() => endpoint('a.test/x:1')).toThrow(`reading the cert dir ${dir}: ${named}`)
+  })
+
+  // The machine's own /etc: its roots (a runner has ca-certificates) and its registries.conf.d (shortnames.conf, often).
+  test('without etc, the system’s /etc is read', () => {
+    const read = (o: Partial<RegistryConfigOptions>): Endpoint => native(config({}, o).endpointFor('a.test/x:1', 'source', VERIFY))
+    const system = read({ etc: '/etc' })
+    expect(system.ca?.length).toBeGreaterThan(0)
+    expect(read({ etc: undefined })).toEqual(system)
+  })
+
+  test('a V1 location both blocked and insecure is one registry, blocked (no conflict)', () => {
+    write(
+      'etc/containers/registries.conf',
+      '[registries.block]\nregistries = ["a.test"]\n[registries.insecure]\nregistries = ["a.test/"]\n'
+    )
+    expect(handoff(endpoint('a.test/x:1'))).toBe(`a.test is blocked in ${path.join(root, 'etc/containers/registries.conf')}`)
+  })
+
+  test('a *.crt that is gone by the time it is read (a dangling link) is skipped', () => {
+    write('etc/containers/certs.d/a.test/b.crt', CA)
+    fs.symlinkSync(path.join(root, 'nowhere.crt'), path.join(root, 'etc/containers/certs.d/a.test/a.crt'))
+    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA])
+  })
+
+  // Blocks that are no certificates are passed on (Node skips them); only their base64 shape is checked.
+  test.each<[string, string, boolean]>([
+    ['without padding', 'QUJD', true],
+    ['with one =', 'QUI=', true],
+    ['with two =', 'QQ==', true],
+    ['with three =', 'Q===', false],
+    ['with = inside', 'QU=JD', false],
+    ['with a character out of the alphabet', 'QU-JD', false]
+  ])('a PEM block %s', (_, body, passed) => {
+    const block = `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`
+    write('etc/ssl/cert.pem', `${block}${CA}`)
+    expect(native(endpoint('a.test/x:1')).ca).toEqual(passed ? [block, CA] : [CA])
   })
 })
