@@ -3,7 +3,7 @@
  * summary. Every message goes through inert(), so whatever it quotes (inputs, registry content, tool
  * errors) cannot start a workflow command or break a line. Lint forbids printing any other way.
  */
-import * as core from '@actions/core'
+import * as core from './runner'
 import * as fs from 'fs'
 import { escapeControls, inert } from './text'
 

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './runner'
 import * as log from './log'
 import { Cancelled } from './commit'
 import { stopChildren } from './exec'

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './runner'
 
 /**
  * What the post step needs when the main step was killed before its own cleanup. Saved as soon as

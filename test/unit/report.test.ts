@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from '../../src/runner'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'

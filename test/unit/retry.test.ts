@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from '../../src/runner'
 import { CommandError } from '../../src/exec'
 import { backoffMs, classify, ERROR_PHRASES, ErrorKind, errorText, explain, MAX_ATTEMPTS, withRetry } from '../../src/retry'
 

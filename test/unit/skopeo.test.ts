@@ -4,7 +4,7 @@
  * test/integration.
  */
 import * as actionsExec from '@actions/exec'
-import * as core from '@actions/core'
+import * as core from '../../src/runner'
 import * as path from 'path'
 import { sha256 } from '../../src/manifest'
 import { AccessOptions, checkSkopeo, copyStage, Skopeo } from '../../src/skopeo'
