@@ -1,11 +1,16 @@
 import * as log from './log'
-import * as actionsExec from '@actions/exec'
 import * as crypto from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
 import { findChild, ioOf, killTree, procsNow, stopMarked } from './children'
 import { CONCURRENCY, limiter } from './pool'
 import { timings } from './timing'
+
+/** `@actions/exec`, loaded with the first child: a run that only reads (a rerun) never needs it, nor the modules it loads. */
+function actionsExec(): typeof import('@actions/exec') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@actions/exec') as typeof import('@actions/exec')
+}
 
 const slot = limiter(CONCURRENCY)
 
@@ -157,7 +162,7 @@ export async function execute(tool: string, args: string[], options: ExecOptions
     const program = toolPath(tool)
     w = watch(marker)
     try {
-      return await actionsExec.exec(program, args, {
+      return await actionsExec().exec(program, args, {
         silent: true,
         ignoreReturnCode: true,
         env: { ...options.env, [MARKER]: marker } as Record<string, string>,
