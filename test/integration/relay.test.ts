@@ -7,9 +7,10 @@ import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { inspectRaw, pushImage } from '../harness/images'
+import { inspectRaw, MT, pushImage, putManifest, sha256 } from '../harness/images'
 import { startProxy } from '../harness/proxy'
 import { startRegistry } from '../harness/registry'
+import * as log from '../../src/log'
 import { Reads } from '../../src/registry/reader'
 import { Relay } from '../../src/registry/relay'
 import { Skopeo, type AccessOptions } from '../../src/skopeo'
@@ -150,4 +151,149 @@ test('the first two blob reads at the source cut: the reader retries them and th
   // No attempt of the copy was redone: the cuts never reached skopeo.
   expect(warnings.filter(w => /succeeded after/.test(w))).toEqual([])
   expect((await inspectRaw(destination.host, `${repo}-cut@${img.digest}`)).digest).toBe(img.digest)
+})
+
+/** The relay's base URL and the Authorization header of its auth file, for `ref`'s repository. */
+function client(relay: Relay, ref: string): { base: string; right: http.OutgoingHttpHeaders; name: string } {
+  const via = relay.source(ref)
+  const [host, rest] = (via?.ref ?? '').split('/')
+  const file = JSON.parse(fs.readFileSync(via?.authFile ?? '', 'utf8')) as { auths: Record<string, { auth: string }> }
+  return { base: `http://${host}`, right: { authorization: `Basic ${file.auths[host].auth}` }, name: rest.split('@')[0] }
+}
+
+const errors = (body: Buffer): unknown => (JSON.parse(body.toString()) as { errors: unknown }).errors
+
+test('answers as a read-only registry: the ping, HEAD and GET of manifests and blobs with their headers, each refusal with its code', async () => {
+  const { reads, relay } = await started()
+  const ref = `${proxy.host}/${repo}@${img.digest}`
+  const raw = (await reads.manifest(ref)) as Buffer
+  const config = (JSON.parse(raw.toString()) as { config: { digest: string } }).config.digest
+  const { base, right } = client(relay, ref)
+  const headersOf = (r: { headers: http.IncomingHttpHeaders }, ...names: string[]): unknown =>
+    Object.fromEntries(names.map(n => [n, r.headers[n]]))
+  for (const ping of ['/v2', '/v2/']) {
+    const r = await get(`${base}${ping}`, right)
+    expect({
+      status: r.status,
+      body: r.body.toString(),
+      ...(headersOf(r, 'content-type', 'docker-distribution-api-version') as object)
+    }).toEqual({
+      status: 200,
+      body: '{}',
+      'content-type': 'application/json',
+      'docker-distribution-api-version': 'registry/2.0'
+    })
+  }
+  const manifest = `${base}/v2/s0/manifests/${img.digest}`
+  const blob = `${base}/v2/s0/blobs/${config}`
+  const head = await get(manifest, right, 'HEAD')
+  expect({
+    status: head.status,
+    body: head.body.length,
+    ...(headersOf(head, 'content-type', 'content-length', 'docker-content-digest') as object)
+  }).toEqual({
+    status: 200,
+    body: 0,
+    'content-type': MT.ociManifest,
+    'content-length': String(raw.length),
+    'docker-content-digest': img.digest
+  })
+  const got = await get(blob, right)
+  expect({
+    status: got.status,
+    digest: sha256(got.body),
+    ...(headersOf(got, 'content-type', 'content-length', 'docker-content-digest') as object)
+  }).toEqual({
+    status: 200,
+    digest: config,
+    'content-type': 'application/octet-stream',
+    'content-length': String(got.body.length),
+    'docker-content-digest': config
+  })
+  const headBlob = await get(blob, right, 'HEAD')
+  expect({ status: headBlob.status, body: headBlob.body.length, length: headBlob.headers['content-length'] }).toEqual({
+    status: 200,
+    body: 0,
+    length: String(got.body.length)
+  })
+  const missing = `sha256:${'0'.repeat(64)}`
+  const refusals = await Promise.all(
+    [
+      get(`${base}/v2/s0/manifests/${missing}`, right),
+      get(`${base}/v2/s0/blobs/${missing}`, right),
+      get(`${base}/v2/s1/blobs/${config}`, right),
+      get(manifest, right, 'PUT'),
+      get(manifest)
+    ].map(async r => {
+      const { status, body, headers } = await r
+      return { status, errors: errors(body), type: headers['content-type'] }
+    })
+  )
+  const json = 'application/json'
+  expect(refusals).toEqual([
+    { status: 404, type: json, errors: [{ code: 'MANIFEST_UNKNOWN', message: `${missing} is not a manifest of ${proxy.host}/${repo}` }] },
+    { status: 404, type: json, errors: [{ code: 'BLOB_UNKNOWN', message: `${missing} is not a blob of ${proxy.host}/${repo}` }] },
+    { status: 404, type: json, errors: [{ code: 'NAME_UNKNOWN', message: 'not a repository of this run' }] },
+    { status: 405, type: json, errors: [{ code: 'UNSUPPORTED', message: 'this registry is read-only' }] },
+    { status: 401, type: json, errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }
+  ])
+})
+
+test('the Content-Type of a manifest is its mediaType, OCI when it names none', async () => {
+  const { reads, relay } = await started()
+  const docker = await pushImage({ host: source.host, repo, architecture: 'arm64', auth: ci, salt: 'relay', mediaType: 'docker' })
+  // An OCI manifest may leave mediaType out (its Content-Type says what it is).
+  const bare = JSON.parse((await inspectRaw(source.host, `${repo}@${img.digest}`, { auth: ci })).raw.toString()) as Record<string, unknown>
+  delete bare.mediaType
+  const untyped = await putManifest({ host: source.host, repo, auth: ci }, undefined, Buffer.from(JSON.stringify(bare)), MT.ociManifest)
+  const types: unknown[] = []
+  for (const digest of [docker.digest, untyped.digest]) {
+    const ref = `${proxy.host}/${repo}@${digest}`
+    expect(await reads.manifest(ref)).not.toBeNull()
+    const { base, right } = client(relay, ref)
+    types.push((await get(`${base}/v2/s0/manifests/${digest}`, right)).headers['content-type'])
+  }
+  expect(types).toEqual([MT.dockerManifest, MT.ociManifest])
+})
+
+test('a read that fails upstream (after its retries) is a 503 naming why', async () => {
+  const { relay } = await started()
+  const ref = `${proxy.host}/${repo}@${img.digest}`
+  const { base, right } = client(relay, ref)
+  proxy.failAlways(500, { path: '/manifests/' })
+  try {
+    const r = await get(`${base}/v2/s0/manifests/${img.digest}`, right)
+    expect({ status: r.status, errors: errors(r.body) }).toEqual({
+      status: 503,
+      errors: [{ code: 'UNAVAILABLE', message: expect.stringMatching(/^GET .*: internal server error \(status: 500\)/) }]
+    })
+  } finally {
+    proxy.clearFaults()
+  }
+})
+
+test('names: one per repository (s0, s1, …), by digest only; the password is masked and the relay listens on 127.0.0.1 only', async () => {
+  const masked = jest.spyOn(log, 'setSecret')
+  const { relay } = await started()
+  const other = `sha256:${'1'.repeat(64)}`
+  const names = [
+    `${proxy.host}/${repo}@${img.digest}`,
+    `${proxy.host}/${repo}-other@${img.digest}`,
+    `${proxy.host}/${repo}@${other}`,
+    `${proxy.host}/${repo}:1-x86_64`
+  ].map(ref =>
+    relay
+      .source(ref)
+      ?.ref.replace(/^[^/]+\//, '')
+      .replace(/@.*/, '')
+  )
+  expect(names).toEqual(['s0', 's1', 's0', undefined])
+  const { base, right } = client(relay, `${proxy.host}/${repo}@${img.digest}`)
+  const password = Buffer.from(String(right.authorization).replace(/^Basic /, ''), 'base64')
+    .toString()
+    .replace(/^multiarch-publish:/, '')
+  expect(masked.mock.calls).toContainEqual([password])
+  masked.mockRestore()
+  const port = new URL(base).port
+  await expect(get(`http://127.0.0.2:${port}/v2/`, right)).rejects.toThrow(/ECONNREFUSED/)
 })

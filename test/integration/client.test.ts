@@ -1,0 +1,488 @@
+/**
+ * The registry client (src/registry/client.ts) on its own, against real registries: a Basic
+ * (htpasswd) one and a Bearer (token server) one behind the fault proxy, and a TLS one. What the
+ * mutation run of client.ts found no other test pinning: how each answer is classed (tried again,
+ * absent, refused) and worded, the pause before another try, a failed ping not being remembered,
+ * the token's lifetime, renewal and request, TLS refusals, the size limit and the blob stream.
+ * Pauses go through the client's `sleep` option (recorded, not slept) and requests through `onRequest`.
+ */
+import * as fs from 'node:fs'
+import { MT, pushBlob, pushImage, sha256, skopeo } from '../harness/images'
+import { startProxy } from '../harness/proxy'
+import { startRegistry } from '../harness/registry'
+import type { TokenServer } from '../harness/registry'
+import { RegistryClient } from '../../src/registry/client'
+import type { Credential } from '../../src/registry/config'
+import type { Proxy, Registry } from './fixtures'
+
+const ci = { user: 'ci', password: 'Cl-5f2e-client', refreshToken: 'rt-client-9d3a' }
+const ciCredential: Credential = { username: ci.user, password: ci.password }
+const repo = 'c/img'
+
+let basic: Registry
+let bearer: Registry
+let tls: Registry
+let tlsAuth: Registry
+let pb: Proxy
+let pt: Proxy
+let oci: Awaited<ReturnType<typeof pushImage>>
+let docker: Awaited<ReturnType<typeof pushImage>>
+let configDigest: string
+const tok = (): TokenServer => bearer.token as TokenServer
+
+beforeAll(async () => {
+  ;[basic, bearer, tls, tlsAuth] = await Promise.all([
+    startRegistry({ htpasswd: ci }),
+    startRegistry({ token: { users: [ci] } }),
+    startRegistry({ tls: {} }),
+    startRegistry({ tls: {}, htpasswd: ci })
+  ])
+  ;[pb, pt] = await Promise.all([startProxy({ target: basic.host }), startProxy({ target: bearer.host })])
+  oci = await pushImage({ host: basic.host, repo, tag: 't', architecture: 'amd64', auth: ci, salt: 'client' })
+  docker = await pushImage({ host: basic.host, repo, tag: 'docker', architecture: 'arm64', auth: ci, salt: 'client', mediaType: 'docker' })
+  await pushImage({ host: tls.host, repo, tag: 't', architecture: 'amd64', certDir: tls.certDir, salt: 'client' })
+  await pushImage({ host: tlsAuth.host, repo, tag: 't', architecture: 'amd64', certDir: tlsAuth.certDir, auth: ci, salt: 'client' })
+  const creds = `${ci.user}:${ci.password}`
+  await skopeo([
+    'copy',
+    ...['--src-tls-verify=false', '--src-creds', creds, '--dest-tls-verify=false', '--dest-creds', creds],
+    `docker://${basic.host}/${repo}:t`,
+    `docker://${bearer.host}/${repo}:t`
+  ])
+  const manifest = JSON.parse((await skopeo(['inspect', '--raw', `docker://${basic.host}/${repo}:t`], { auth: ci })).toString()) as {
+    config: { digest: string }
+  }
+  configDigest = manifest.config.digest
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all([pb?.stop(), pt?.stop()])
+  await Promise.all([basic?.stop(), bearer?.stop(), tls?.stop(), tlsAuth?.stop()])
+})
+
+const made: RegistryClient[] = []
+beforeEach(() => {
+  for (const p of [pb, pt]) {
+    p.clearFaults()
+    p.reset()
+  }
+})
+afterEach(() => {
+  for (const c of made.splice(0)) c.close()
+  jest.restoreAllMocks()
+  tok().expiresIn = 300
+})
+
+interface Made {
+  client: RegistryClient
+  /** `METHOD scheme path` of each request sent. */
+  sent: string[]
+  /** Each pause asked for before another try (recorded; `then` runs instead of waiting). */
+  sleeps: number[]
+}
+
+/** A client of `host` with the options the action gives, short back-offs, and no retry unless asked. */
+function client(
+  host: string,
+  o: {
+    credential?: Credential | null
+    insecure?: boolean
+    ca?: string[]
+    retries?: number
+    idleMs?: number
+    then?: () => Promise<void>
+  } = {}
+): Made {
+  const sent: string[] = []
+  const sleeps: number[] = []
+  const c = new RegistryClient(
+    { host, insecure: o.insecure ?? true, ca: o.ca },
+    o.credential === null ? undefined : (o.credential ?? ciCredential),
+    {
+      retries: o.retries ?? 0,
+      baseDelayMs: 10,
+      maxDelayMs: 50,
+      idleMs: o.idleMs ?? 10_000,
+      onRequest: (method, url) => {
+        const u = new URL(url)
+        sent.push(`${method} ${u.protocol.slice(0, -1)} ${u.pathname}`)
+      },
+      sleep: async ms => {
+        sleeps.push(ms)
+        await o.then?.()
+      }
+    }
+  )
+  made.push(c)
+  return { client: c, sent, sleeps }
+}
+
+/** What a read failed with: its class and message (and Retry-After), or 'read' when it did not fail. */
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => 'read',
+    (e: { kind?: unknown; message?: unknown; retryAfterMs?: unknown }) => ({
+      kind: e.kind,
+      message: e.message,
+      retryAfterMs: e.retryAfterMs
+    })
+  )
+
+describe('what each answer is', () => {
+  test('each error status: its words and the registry’s code; only 408, 429 and 5xx are tried again', async () => {
+    const m = client(pb.host, { retries: 1 })
+    await m.client.headManifest(repo, 't') // the ping, once
+    const seen: Array<{ status: number; requests: number; error: unknown }> = []
+    for (const status of [401, 403, 408, 418, 429, 500, 502, 503, 504]) {
+      pb.clearFaults()
+      pb.failNext(2, status, { method: 'GET', path: '/manifests/t', retryAfter: 0 })
+      const before = m.sent.length
+      const error = await failure(m.client.getManifest(repo, 't'))
+      seen.push({ status, requests: m.sent.length - before, error })
+    }
+    const at = `GET ${pb.host}/${repo}/manifests/t`
+    expect(seen).toEqual([
+      {
+        status: 401,
+        requests: 1,
+        error: {
+          kind: 'permanent',
+          message: `${at}: unauthorized: authentication required (UNAVAILABLE: injected 401)`,
+          retryAfterMs: undefined
+        }
+      },
+      {
+        status: 403,
+        requests: 1,
+        error: {
+          kind: 'permanent',
+          message: `${at}: denied: requested access to the resource is denied (UNAVAILABLE: injected 403)`,
+          retryAfterMs: undefined
+        }
+      },
+      {
+        status: 408,
+        requests: 2,
+        error: { kind: 'transient', message: `${at}: request timeout (registry 408) (UNAVAILABLE: injected 408)`, retryAfterMs: undefined }
+      },
+      {
+        status: 418,
+        requests: 1,
+        error: { kind: 'permanent', message: `${at}: status 418 (UNAVAILABLE: injected 418)`, retryAfterMs: undefined }
+      },
+      {
+        status: 429,
+        requests: 2,
+        error: { kind: 'transient', message: `${at}: toomanyrequests (status: 429) (TOOMANYREQUESTS: injected 429)`, retryAfterMs: 0 }
+      },
+      {
+        status: 500,
+        requests: 2,
+        error: {
+          kind: 'transient',
+          message: `${at}: internal server error (status: 500) (UNAVAILABLE: injected 500)`,
+          retryAfterMs: undefined
+        }
+      },
+      {
+        status: 502,
+        requests: 2,
+        error: { kind: 'transient', message: `${at}: bad gateway (status: 502) (UNAVAILABLE: injected 502)`, retryAfterMs: undefined }
+      },
+      {
+        status: 503,
+        requests: 2,
+        error: {
+          kind: 'transient',
+          message: `${at}: service unavailable (status: 503) (UNAVAILABLE: injected 503)`,
+          retryAfterMs: undefined
+        }
+      },
+      {
+        status: 504,
+        requests: 2,
+        error: { kind: 'transient', message: `${at}: gateway timeout (status: 504) (UNAVAILABLE: injected 504)`, retryAfterMs: undefined }
+      }
+    ])
+  })
+
+  test('absent: a manifest is null, a blob not-found; a 404 to the ping is a not-found error', async () => {
+    const m = client(pb.host)
+    const missing = `sha256:${'0'.repeat(64)}`
+    expect(await m.client.getManifest(repo, 'absent')).toBeNull()
+    expect(await m.client.headManifest(repo, 'absent')).toBeNull()
+    expect(await m.client.openBlob(repo, missing)).toBeNull()
+    expect(await failure(m.client.getBlob(repo, missing))).toEqual({
+      kind: 'not-found',
+      message: `${pb.host}/${repo}@${missing}: blob unknown (404 (Not Found))`,
+      retryAfterMs: undefined
+    })
+    pb.failNext(1, 404, { path: /^\/v2\/$/ })
+    expect(await failure(client(pb.host, { retries: 3 }).client.getManifest(repo, 't'))).toEqual({
+      kind: 'not-found',
+      message: `GET ${pb.host}/v2/: 404 (Not Found) (UNAVAILABLE: injected 404)`,
+      retryAfterMs: undefined
+    })
+  })
+
+  test('the pause before another try: Retry-After (seconds), capped at maxDelayMs; without one, or a negative one, the back-off', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5) // the back-off without its jitter: 10, 20, 40 ms
+    const m = client(pb.host, { retries: 3 })
+    await m.client.headManifest(repo, 't')
+    const read = async (fault: () => void): Promise<void> => {
+      fault()
+      expect(sha256((await m.client.getManifest(repo, 't'))?.raw ?? '')).toBe(oci.digest)
+    }
+    const manifest = { method: 'GET', path: '/manifests/t' }
+    await read(() => pb.failNext(1, 429, { ...manifest, retryAfter: 0.03 }))
+    await read(() => pb.failNext(1, 429, { ...manifest, retryAfter: 0 }))
+    await read(() => pb.failNext(1, 429, { ...manifest, retryAfter: 7 }))
+    await read(() => pb.failNext(1, 429, { ...manifest, retryAfter: -1 }))
+    await read(() => pb.failNext(3, 503, manifest))
+    expect(m.sleeps).toEqual([30, 0, 50, 10, 10, 20, 40])
+  })
+
+  test('a refused connection and a cut one are tried again; with no try left, the error says which', async () => {
+    const p = await startProxy({ target: basic.host })
+    try {
+      await p.down()
+      expect(await failure(client(p.host).client.getManifest(repo, 't'))).toEqual({
+        kind: 'transient',
+        message: expect.stringMatching(/^connection refused \((Error: )?connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/),
+        retryAfterMs: undefined
+      })
+      const back = client(p.host, { retries: 2, then: () => p.up() })
+      expect((await back.client.getManifest(repo, 't'))?.digest).toBe(oci.digest)
+      expect(back.sleeps).toHaveLength(1)
+      p.cutNext(1, { path: '/manifests/t' })
+      expect(await failure(back.client.headManifest(repo, 't'))).toBe('read')
+      p.cutNext(1, { path: '/manifests/t' })
+      expect(await failure(client(p.host).client.headManifest(repo, 't'))).toEqual({
+        kind: 'transient',
+        message: expect.stringMatching(/^connection reset \(/),
+        retryAfterMs: undefined
+      })
+    } finally {
+      await p.stop()
+    }
+  })
+
+  test('an answer that stops coming is abandoned after idleMs and tried again; with no try left, an i/o timeout', async () => {
+    const m = client(pb.host, { retries: 1, idleMs: 1000 })
+    pb.hangNext(1, { method: 'HEAD', path: '/manifests/t' })
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(pb.log.map(e => `${e.method} ${e.status}`)).toEqual(['GET 401', 'HEAD hang', 'HEAD 200'])
+    pb.hangNext(1, { method: 'HEAD', path: '/manifests/t' })
+    expect(await failure(client(pb.host, { idleMs: 1000 }).client.headManifest(repo, 't'))).toEqual({
+      kind: 'transient',
+      message: `HEAD ${pb.host}/v2/${repo}/manifests/t: no progress for 1 s: the registry stopped answering (i/o timeout)`,
+      retryAfterMs: undefined
+    })
+  })
+
+  test('an answer larger than 16 MiB is refused, not retried; 16 MiB exactly is read', async () => {
+    const limit = 16 << 20
+    const [fits, over] = [Buffer.alloc(limit, 1), Buffer.alloc(limit + 1, 1)]
+    await Promise.all([pushBlob({ host: basic.host, repo, auth: ci }, fits), pushBlob({ host: basic.host, repo, auth: ci }, over)])
+    const m = client(pb.host, { retries: 3 })
+    expect(sha256(await m.client.getBlob(repo, sha256(fits)))).toBe(sha256(fits))
+    expect(await failure(m.client.getBlob(repo, sha256(over)))).toEqual({
+      kind: 'permanent',
+      message: `GET ${pb.host}/v2/${repo}/blobs/${sha256(over)}: the answer is larger than ${limit} bytes`,
+      retryAfterMs: undefined
+    })
+    expect(m.sleeps).toEqual([])
+  })
+})
+
+describe('reads', () => {
+  test('getManifest: the bytes, their digest and the Content-Type; headManifest: the digest; the Accept list names both formats', async () => {
+    const m = client(pb.host)
+    const byTag = await m.client.getManifest(repo, 'docker')
+    expect({ digest: byTag?.digest, mediaType: byTag?.mediaType, bytes: byTag && sha256(byTag.raw) }).toEqual({
+      digest: docker.digest,
+      mediaType: MT.dockerManifest,
+      bytes: docker.digest
+    })
+    expect((await m.client.getManifest(repo, oci.digest))?.mediaType).toBe(MT.ociManifest)
+    expect(await m.client.headManifest(repo, 'docker')).toBe(docker.digest)
+  })
+
+  test('openBlob: the stream as it comes, with its length and no idle limit (the consumer sets the pace); tried again until it starts', async () => {
+    const m = client(pb.host, { retries: 1, idleMs: 1000 })
+    pb.failNext(1, 503, { path: '/blobs/' })
+    const blob = await m.client.openBlob(repo, configDigest)
+    const idleLimit = blob?.stream.socket?.timeout // before the socket goes back to the pool
+    const chunks: Buffer[] = []
+    for await (const chunk of blob?.stream ?? []) chunks.push(chunk as Buffer)
+    expect({ length: blob?.length, digest: sha256(Buffer.concat(chunks)), idleLimit }).toEqual({
+      length: Buffer.concat(chunks).length,
+      digest: configDigest,
+      idleLimit: 0
+    })
+    expect(m.sent.filter(s => s.includes('/blobs/'))).toHaveLength(2)
+    // An empty blob has a length too: 0, not unknown.
+    const empty = await pushBlob({ host: basic.host, repo, auth: ci }, Buffer.alloc(0))
+    const none = await m.client.openBlob(repo, empty)
+    none?.stream.resume()
+    expect(none?.length).toBe(0)
+  })
+})
+
+describe('the ping and TLS', () => {
+  test('a failed ping is not remembered: the next try pings again (https first, then http for an insecure registry)', async () => {
+    const m = client(pb.host, { retries: 1 })
+    pb.failNext(1, 503, { path: /^\/v2\/$/ })
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(m.sent).toEqual(['GET https /v2/', 'GET http /v2/', 'GET https /v2/', 'GET http /v2/', `HEAD http /v2/${repo}/manifests/t`])
+  })
+
+  test('verified TLS: plain http is refused, never fallen back to; an unknown CA is refused; with the CA, or insecure, https', async () => {
+    const plain = client(pb.host, { insecure: false, retries: 3 })
+    expect(await failure(plain.client.headManifest(repo, 't'))).toEqual({
+      kind: 'permanent',
+      message: expect.stringMatching(/^http: server gave HTTP response to HTTPS client \(.*(wrong version number|packet length too long)/),
+      retryAfterMs: undefined
+    })
+    expect(plain.sent).toEqual(['GET https /v2/'])
+    const unknown = client(tls.host, { insecure: false, retries: 3 })
+    expect(await failure(unknown.client.headManifest(repo, 't'))).toEqual({
+      kind: 'permanent',
+      message: expect.stringMatching(/^x509: certificate problem: /),
+      retryAfterMs: undefined
+    })
+    expect(unknown.sent).toEqual(['GET https /v2/'])
+    const ca = [fs.readFileSync(tls.caFile as string, 'utf8')]
+    // Both pings, 200 (no auth) and 401 (Basic), keep https.
+    for (const m of [
+      client(tls.host, { insecure: false, ca, credential: null }),
+      client(tls.host, { insecure: true, credential: null }),
+      client(tlsAuth.host, { insecure: true })
+    ]) {
+      expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+      expect(m.sent).toEqual(['GET https /v2/', `HEAD https /v2/${repo}/manifests/t`])
+    }
+    // Kept-alive over TLS too: the second blob comes on the first one's connection.
+    const kept = client(tls.host, { insecure: true, credential: null })
+    const sockets: unknown[] = []
+    for (let i = 0; i < 2; i++) {
+      const blob = await kept.client.openBlob(repo, configDigest)
+      sockets.push(blob?.stream.socket)
+      for await (const chunk of blob?.stream ?? []) expect(chunk).toBeInstanceOf(Buffer)
+    }
+    expect(sockets[1]).toBe(sockets[0])
+  })
+
+  test('an error that is neither a connection failure nor TLS keeps its own words, and is not tried again', async () => {
+    const m = client('bad host', { retries: 3 })
+    // (Under jest, errors of node's own modules come from another realm: `instanceof Error` fails and String(e) names the class.)
+    expect(await failure(m.client.headManifest(repo, 't'))).toEqual({
+      kind: 'permanent',
+      message: expect.stringMatching(/^(TypeError: )?Invalid URL$/),
+      retryAfterMs: undefined
+    })
+    expect(m.sleeps).toEqual([])
+  })
+})
+
+describe('Bearer: the token', () => {
+  const tokenRequests = (from: number): unknown[] =>
+    tok()
+      .log.slice(from)
+      .map(e => ({ method: e.method, grant: e.grant, account: e.account, service: e.service, scopes: e.scopes, status: e.status }))
+  const scopes = [`repository:${repo}:pull`]
+
+  test('a 401 to a read with a token: one new token and the read again; a second 401 is the answer. With Basic, none', async () => {
+    const m = client(pt.host)
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    const n = tok().log.length
+    pt.failNext(1, 401, { method: 'HEAD', path: '/manifests/t' })
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(tok().log.length - n).toBe(1)
+    pt.failNext(2, 401, { method: 'HEAD', path: '/manifests/t' })
+    // No body (HEAD) and no challenge in the proxy's 401: no detail.
+    expect(await failure(m.client.headManifest(repo, 't'))).toMatchObject({
+      kind: 'permanent',
+      message: `HEAD ${pt.host}/${repo}/manifests/t: unauthorized: authentication required`
+    })
+    expect(tok().log.length - n).toBe(2)
+    const b = client(pb.host)
+    pb.failNext(1, 401, { method: 'HEAD', path: '/manifests/t' })
+    expect(await failure(b.client.headManifest(repo, 't'))).toMatchObject({
+      kind: 'permanent',
+      message: expect.stringMatching(/unauthorized/)
+    })
+    expect(b.sent.filter(s => s.startsWith('HEAD'))).toHaveLength(1)
+  })
+
+  test('its lifetime: at least 60 s whatever expires_in says, less 5 s; once it is over, a new token', async () => {
+    tok().expiresIn = 1
+    const short = client(pt.host)
+    const n = tok().log.length
+    for (let i = 0; i < 3; i++) expect(await short.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(tok().log.length - n).toBe(1)
+    tok().expiresIn = 61 // kept 56 s
+    const m = client(pt.host)
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    const now = Date.now.bind(Date)
+    const later = (s: number): void => void jest.spyOn(Date, 'now').mockImplementation(() => now() + s * 1000)
+    later(50)
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(tok().log.length - n).toBe(2)
+    // The registry accepts a token up to 60 s before its nbf, so the new one (signed 57 s ahead) works.
+    later(57)
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(tok().log.length - n).toBe(3)
+  })
+
+  test('the request: GET with account, service and our scope, Basic only with a user and a password; POST with an identity token', async () => {
+    const service = tok().service
+    let n = tok().log.length
+    const first = client(pt.host)
+    expect(await first.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(first.sent).toEqual(['GET https /v2/', 'GET http /v2/', 'GET http /token', `HEAD http /v2/${repo}/manifests/t`])
+    expect(tokenRequests(n)).toEqual([{ method: 'GET', grant: 'basic', account: 'ci', service, scopes, status: 200 }])
+    // No password: asked anonymously (a token with no access, so the read is refused, after one renewal).
+    n = tok().log.length
+    // A HEAD has no body: the detail is the challenge's error.
+    const refused = {
+      kind: 'permanent',
+      message: `HEAD ${pt.host}/${repo}/manifests/t: unauthorized: authentication required (insufficient_scope)`
+    }
+    expect(await failure(client(pt.host, { credential: { username: 'ci', password: '' } }).client.headManifest(repo, 't'))).toMatchObject(
+      refused
+    )
+    expect(await failure(client(pt.host, { credential: null }).client.headManifest(repo, 't'))).toMatchObject(refused)
+    const anonymous = (account: string | undefined): unknown => ({
+      method: 'GET',
+      grant: 'anonymous',
+      account,
+      service,
+      scopes,
+      status: 200
+    })
+    expect(tokenRequests(n)).toEqual([anonymous('ci'), anonymous('ci'), anonymous(undefined), anonymous(undefined)])
+    n = tok().log.length
+    const withToken = (identityToken: string): Made => client(pt.host, { credential: { username: 'ci', password: '', identityToken } })
+    expect(await withToken(ci.refreshToken).client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(await failure(withToken('not-the-refresh-token').client.headManifest(repo, 't'))).toEqual({
+      kind: 'permanent',
+      message: `token for repository:${repo}:pull from ${new URL(tok().url).host}: status 400`,
+      retryAfterMs: undefined
+    })
+    expect(tokenRequests(n)).toEqual([
+      { method: 'POST', grant: 'refresh', account: undefined, service, scopes, status: 200 },
+      { method: 'POST', grant: 'refresh', account: undefined, service, scopes, status: 400 }
+    ])
+  })
+
+  test('a wrong password: the token server’s 401, not tried again', async () => {
+    const m = client(pt.host, { credential: { username: 'ci', password: 'wrong' }, retries: 3 })
+    expect(await failure(m.client.getManifest(repo, 't'))).toEqual({
+      kind: 'permanent',
+      message: `token for repository:${repo}:pull from ${new URL(tok().url).host}: unauthorized: authentication required`,
+      retryAfterMs: undefined
+    })
+    expect(m.sleeps).toEqual([])
+  })
+})
