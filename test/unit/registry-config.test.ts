@@ -1201,6 +1201,7 @@ describe('mutation run: decisions the tests above left open', () => {
 // The mutation run of the rest of config.ts (CONTRIBUTING, "Mutation run"): each fails with its mutant applied.
 describe('mutation run: the rest of config.ts', () => {
   afterEach(() => jest.restoreAllMocks())
+  const insecureConf = (location: string): string => `[[registry]]\nlocation = "${location}"\ninsecure = true\n`
 
   test('roots are passed on as Go re-encodes them: 64 columns, one PEM each', () => {
     write('etc/ssl/cert.pem', `${CA.replace(/\n/g, '\r\n')}junk\n${OTHER_CERT.replace(/(.{64})\n/g, '$1')}`)
@@ -1291,7 +1292,15 @@ describe('mutation run: the rest of config.ts', () => {
     ['*.a.test:5000', 'https://r.a.test/', 'HTTPS_PROXY'],
     ['.a.test', 'https://r.a.test/', undefined],
     ['a.test', 'https://a.test/', undefined],
-    ['b.test', 'https://a.test/', 'HTTPS_PROXY']
+    ['b.test', 'https://a.test/', 'HTTPS_PROXY'],
+    // Empty entries and entries without a host match nothing, not even a host name ending in a dot.
+    ['b.test,', 'https://a.test./', 'HTTPS_PROXY'],
+    [':443', 'https://a.test./', 'HTTPS_PROXY'],
+    ['*.a.test', 'https://a.test/', 'HTTPS_PROXY'],
+    ['a[b]:443', 'https://ab/', 'HTTPS_PROXY'],
+    ['[a]b:443', 'https://ab/', 'HTTPS_PROXY'],
+    ['10.1.2.3/x8', 'https://10.1.2.3/', 'HTTPS_PROXY'],
+    ['10.1.2.3/8x', 'https://10.1.2.3/', 'HTTPS_PROXY']
   ])('NO_PROXY %p for %s: %s', (noProxy, url, want) => {
     expect(config({ HTTPS_PROXY: 'p', NO_PROXY: noProxy }).proxyFor(url)).toBe(want)
   })
@@ -1390,5 +1399,54 @@ describe('mutation run: the rest of config.ts', () => {
     const block = `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`
     write('etc/ssl/cert.pem', `${block}${CA}`)
     expect(native(endpoint('a.test/x:1')).ca).toEqual(passed ? [block, CA] : [CA])
+  })
+
+  test('a drop-in without credential-helpers keeps the main file’s', () => {
+    write('etc/containers/registries.conf', 'credential-helpers = ["pass"]\n')
+    write('etc/containers/registries.conf.d/1.conf', insecureConf('b.test'))
+    expect(handoff(endpoint('a.test/x:1'))).toBe(`${path.join(root, 'etc/containers/registries.conf')} names the credential helper pass`)
+  })
+
+  test('an auth file that cannot be read for a reason without a code is left to skopeo', () => {
+    const file = write('a.json', '{}')
+    const readFileSync = fs.readFileSync
+    jest.spyOn(fsModule, 'readFileSync').mockImplementation(((
+      p: fs.PathOrFileDescriptor,
+      o?: { encoding?: null; flag?: string } | null
+    ) => {
+      if (p === file) throw new Error('read refused')
+      return readFileSync(p, o)
+    }) as typeof fs.readFileSync)
+    expect(handoff(endpoint('quay.io/app:1', {}, { authFile: file }))).toBe(`${file} cannot be read (error)`)
+  })
+
+  test('a *.crt that cannot be read for a reason without a code fails the read', () => {
+    const file = write('etc/containers/certs.d/a.test/ca.crt', CA)
+    const readFileSync = fs.readFileSync
+    jest.spyOn(fsModule, 'readFileSync').mockImplementation(((
+      p: fs.PathOrFileDescriptor,
+      o?: { encoding?: null; flag?: string } | null
+    ) => {
+      if (p === file) throw new Error('read refused')
+      return readFileSync(p, o)
+    }) as typeof fs.readFileSync)
+    expect(() => endpoint('a.test/x:1')).toThrow(`reading ${file}: error`)
+  })
+
+  test('a PEM block without its end line ends the bundle', () => {
+    write('etc/ssl/cert.pem', `${CA}-----BEGIN CERTIFICATE-----\nQUJD\n`)
+    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA])
+  })
+
+  // A relative /run would be read under the working directory.
+  test('without run, the runtime auth file is under the absolute /run', () => {
+    write(`cwd/containers/1000/auth.json`, json({ auths: { 'quay.io': auth('relative', 'pw') } }))
+    const cwd = process.cwd()
+    process.chdir(path.join(root, 'cwd'))
+    try {
+      expect(native(config({}, { run: undefined }).endpointFor('quay.io/x:1', 'source', VERIFY)).credential).toBeUndefined()
+    } finally {
+      process.chdir(cwd)
+    }
   })
 })
