@@ -1449,4 +1449,9 @@ describe('mutation run: the rest of config.ts', () => {
       process.chdir(cwd)
     }
   })
+
+  test('V1 is read in the user’s registries.conf (a main file, not a drop-in)', () => {
+    write('home/.config/containers/registries.conf', '[registries.insecure]\nregistries = ["a.test"]\n')
+    expect(native(config().endpointFor('a.test/x:1', 'destination', VERIFY)).insecure).toBe(true)
+  })
 })
