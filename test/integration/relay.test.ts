@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { inspectRaw, MT, pushImage, putManifest, sha256 } from '../harness/images'
+import { inspectRaw, MT, pushBlob, pushImage, putManifest, sha256 } from '../harness/images'
 import { startProxy } from '../harness/proxy'
 import { startRegistry } from '../harness/registry'
 import * as log from '../../src/log'
@@ -296,4 +296,43 @@ test('names: one per repository (s0, s1, …), by digest only; the password is m
   masked.mockRestore()
   const port = new URL(base).port
   await expect(get(`http://127.0.0.2:${port}/v2/`, right)).rejects.toThrow(/ECONNREFUSED/)
+})
+
+test('a blob cut upstream mid-answer is cut through the relay too: the answer ends short, never looking complete', async () => {
+  const { reads, relay } = await started()
+  // Larger than every socket buffer between the registry and this test, so the cut lands mid-answer.
+  const big = Buffer.alloc(48 << 20, 7)
+  const digest = await pushBlob({ host: source.host, repo, auth: ci }, big)
+  const ref = `${proxy.host}/${repo}@${img.digest}`
+  expect(await reads.manifest(ref)).not.toBeNull()
+  const { base, right } = client(relay, ref)
+  const answer = await new Promise<{ status: number; length: string | undefined; received: number; complete: boolean }>(
+    (resolve, reject) => {
+      const req = http.get(`${base}/v2/s0/blobs/${digest}`, { headers: right }, res => {
+        let received = 0
+        const done = (): void =>
+          resolve({ status: res.statusCode ?? 0, length: res.headers['content-length'], received, complete: res.complete })
+        res.once('data', (chunk: Buffer) => {
+          received += chunk.length
+          // The answer is flowing: stop reading, cut the source's connections, then read what is left.
+          res.pause()
+          void proxy.down().then(() => {
+            res.on('data', (c: Buffer) => (received += c.length))
+            res.resume()
+          })
+        })
+        res.on('end', done)
+        res.on('error', done)
+        res.on('close', done)
+      })
+      req.on('error', reject)
+    }
+  )
+  await proxy.up()
+  expect({ ...answer, received: answer.received < big.length }).toEqual({
+    status: 200,
+    length: String(big.length),
+    received: true,
+    complete: false
+  })
 })
