@@ -86,7 +86,7 @@ type Scheme = 'https' | 'http'
 export class RegistryClient {
   /** The ping: resolves with the scheme once the challenge is known too. */
   private pinged?: Promise<Scheme>
-  /** The scheme as soon as it is decided, before the ping's answer (undefined if the ping failed first). */
+  /** The scheme as soon as it is decided, before the ping's answer; undefined when only the answer decides it (an insecure registry that speaks https). */
   private schemeDecided?: Promise<Scheme | undefined>
   /** undefined until the ping answers; null when the registry asks for no authorization. */
   private challenge?: { scheme: string; params: Record<string, string> } | null
