@@ -1215,19 +1215,20 @@ describe('mutation run: the rest of config.ts', () => {
     expect(native(endpoint('a.test/x:1')).ca).toEqual([CA])
   })
 
-  test('the files of a certificate directory are read in name order', () => {
-    // Written in reverse so the directory's own order is unlikely to be the name order.
-    write('etc/ssl/certs/c.pem', CLIENT_CERT)
-    write('etc/ssl/certs/b.pem', OTHER_CERT)
-    write('etc/ssl/certs/a.pem', CA)
-    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA, OTHER_CERT, CLIENT_CERT])
-  })
+  // Go sorts by name; so does Node's readdirSync (libuv sorts scandir's names by strcmp), which the sort
+  // in config.ts repeats: this holds the order should the listing ever come another way (fs.opendir: the disk's order).
+  // The blocks are distinct but no certificates: those are passed on as they are.
+  const blocks = Array.from(
+    { length: 10 },
+    (_, i) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`n${i}`).toString('base64')}\n-----END CERTIFICATE-----\n`
+  )
 
-  test('the *.crt of a cert dir are read in name order', () => {
-    write('etc/containers/certs.d/a.test/c.crt', CLIENT_CERT)
-    write('etc/containers/certs.d/a.test/b.crt', OTHER_CERT)
-    write('etc/containers/certs.d/a.test/a.crt', CA)
-    expect(native(endpoint('a.test/x:1')).ca).toEqual([CA, OTHER_CERT, CLIENT_CERT])
+  test.each([
+    ['the files of a certificate directory', 'etc/ssl/certs', 'pem'],
+    ['the *.crt of a cert dir', 'etc/containers/certs.d/a.test', 'crt']
+  ])('%s are read in name order', (_, dir, extension) => {
+    for (const i of [7, 3, 9, 0, 5, 1, 8, 2, 6, 4]) write(`${dir}/${i}.${extension}`, blocks[i])
+    expect(native(endpoint('a.test/x:1')).ca).toEqual(blocks)
   })
 
   test('a client certificate file with a chain passes the whole chain on', () => {
