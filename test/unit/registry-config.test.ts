@@ -631,6 +631,12 @@ describe('registries.conf', () => {
     ['a type that does not fit', sysConf, '[[registry]]\nlocation = "a.test"\ninsecure = "yes"\n', 'registry[0].insecure is not a boolean'],
     ['blocked that is no boolean', sysConf, '[[registry]]\nlocation = "a.test"\nblocked = 1\n', 'registry[0].blocked is not a boolean'],
     ['a location that is no string', sysConf, '[[registry]]\nlocation = 1\n', 'registry[0].location is not a string'],
+    [
+      'pull-from-mirror on a registry that is no string',
+      sysConf,
+      '[[registry]]\nlocation = "a.test"\npull-from-mirror = 1\n',
+      'registry[0].pull-from-mirror is not a string'
+    ],
     ['a prefix that is no string', sysConf, '[[registry]]\nprefix = true\nlocation = "a.test"\n', 'registry[0].prefix is not a string'],
     [
       'mirror-by-digest-only that is no boolean',
@@ -1454,5 +1460,12 @@ describe('mutation run: the rest of config.ts', () => {
   test('V1 is read in the user’s registries.conf (a main file, not a drop-in)', () => {
     write('home/.config/containers/registries.conf', '[registries.insecure]\nregistries = ["a.test"]\n')
     expect(native(config().endpointFor('a.test/x:1', 'destination', VERIFY)).insecure).toBe(true)
+  })
+
+  test('a registries.conf.d that cannot be listed for a reason without a code is left to skopeo', () => {
+    const dir = path.join(root, 'etc/containers/registries.conf.d')
+    fs.mkdirSync(dir, { recursive: true })
+    refuseListing(dir, undefined)
+    expect(handoff(endpoint('a.test/x:1'))).toBe(`reading ${dir}: error`)
   })
 })
