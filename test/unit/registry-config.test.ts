@@ -1468,4 +1468,17 @@ describe('mutation run: the rest of config.ts', () => {
     refuseListing(dir, undefined)
     expect(handoff(endpoint('a.test/x:1'))).toBe(`reading ${dir}: error`)
   })
+
+  test('a registries.conf that cannot be read for a reason without a code is left to skopeo', () => {
+    const file = write('etc/containers/registries.conf', '')
+    const readFileSync = fs.readFileSync
+    jest.spyOn(fsModule, 'readFileSync').mockImplementation(((
+      p: fs.PathOrFileDescriptor,
+      o?: { encoding?: null; flag?: string } | null
+    ) => {
+      if (p === file) throw new Error('read refused')
+      return readFileSync(p, o)
+    }) as typeof fs.readFileSync)
+    expect(handoff(endpoint('a.test/x:1'))).toBe(`reading ${file}: error`)
+  })
 })
