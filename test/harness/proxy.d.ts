@@ -22,7 +22,8 @@ export type Fault = {
     match?: Match;
 };
 /**
- * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs(), otherBytesByDigest() changed the answer
+ * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() or redirectManifests(), otherBytesByDigest(),
+ * headDigest(), bearerRealm(), redirectNext() changed the answer
  */
 export type LogEntry = {
     method: string;
@@ -30,7 +31,7 @@ export type LogEntry = {
     status: number | "cut" | "hang" | "held" | "error";
     fault: boolean;
     conn: number;
-    mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes";
+    mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes" | "head-digest" | "realm" | "redirect-loop";
 };
 export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
 export type ChallengeMode = "one-line" | "forgejo" | "two-lines" | "basic-first-one-line";
@@ -169,6 +170,42 @@ export function startProxy(opts: {
      * @param {'manifests' | 'blobs'} [what]
      */
     otherBytesByDigest(on?: boolean, what?: "manifests" | "blobs"): void;
+    /**
+     * Until clearFaults() (or headDigest(undefined)), HEAD answers of manifests carry Docker-Content-Digest
+     * `value` (another digest, or a malformed one) instead of the registry's, as a broken cache would.
+     * @param {string | undefined} value
+     */
+    headDigest(value: string | undefined): void;
+    /**
+     * Until clearFaults() (or bearerRealm(undefined)), the Bearer challenge of a 401 answer gets
+     * `realm="value"` (an ftp:// one, say), or loses its realm when `value` is null.
+     * @param {string | null | undefined} value
+     */
+    bearerRealm(value: string | null | undefined): void;
+    /**
+     * Answer the next `n` matching requests with a 307 to their own URL: with Infinity, a redirect
+     * loop until clearFaults().
+     * @param {number} n
+     * @param {Match} [match]
+     */
+    redirectNext(n: number, match?: Match): void;
+    /**
+     * Until clearFaults() (or redirectManifests(false)), a manifest GET is answered 307 to a store on
+     * 127.0.0.2 that refuses requests with an Authorization header, as redirectBlobs() does for blobs;
+     * see manifestLog, refusedManifestsForAuth().
+     * @returns {Promise<void>} once the store listens
+     */
+    redirectManifests(on?: boolean): Promise<void>;
+    /**
+     * Requests to the manifest store of redirectManifests().
+     * @type {LogEntry[]}
+     */
+    manifestLog: LogEntry[];
+    /**
+     * Requests the manifest store refused for carrying an Authorization header.
+     * @returns {number}
+     */
+    refusedManifestsForAuth(): number;
     /**
      * Requests to the blob store of redirectBlobs(), with their `conn`.
      * @type {LogEntry[]}

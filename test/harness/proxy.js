@@ -27,6 +27,11 @@
  *   await proxy.redirectBlobs()         blob GETs answer 307 to a store on 127.0.0.2 that refuses
  *                                       requests with an Authorization header, as S3 does
  *   proxy.otherBytesByDigest(on, what)  manifest (or blob) GETs by digest get other bytes under that digest
+ *   proxy.headDigest('sha256:…')        HEAD answers of manifests name that Docker-Content-Digest instead
+ *   proxy.bearerRealm(value | null)     401 answers' Bearer challenge gets that realm, or none (null)
+ *   proxy.redirectNext(n, match)        the next n matching requests get a 307 to their own URL (a loop)
+ *   await proxy.redirectManifests()     manifest GETs answer 307 to a store on 127.0.0.2 that refuses
+ *                                       requests with an Authorization header, like redirectBlobs()
  * Hooks that put a test in control of timing:
  *   proxy.onFirst(match, fn)            await fn() before forwarding the first matching request
  *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
@@ -42,6 +47,10 @@ const { createChallenges } = require('./faults/challenges')
 const { createDropDigest } = require('./faults/drop-digest')
 const { createBlobRedirect } = require('./faults/redirect-blobs')
 const { createOtherBytes } = require('./faults/other-bytes')
+const { createHeadDigest } = require('./faults/head-digest')
+const { createBearerRealm } = require('./faults/bearer-realm')
+const { createRedirectLoop } = require('./faults/redirect-loop')
+const { createManifestRedirect } = require('./faults/redirect-manifests')
 
 /**
  * @typedef {{method?: string | string[], path?: RegExp | string}} Match
@@ -50,8 +59,9 @@ const { createOtherBytes } = require('./faults/other-bytes')
  *   | {kind: 'down', left: number, match?: Match}
  *   | {kind: 'hang', left: number, match?: Match}} Fault
  * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean,
- *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes'}} LogEntry
- *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs(), otherBytesByDigest() changed the answer
+ *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes' | 'head-digest' | 'realm' | 'redirect-loop'}} LogEntry
+ *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() or redirectManifests(), otherBytesByDigest(),
+ *   headDigest(), bearerRealm(), redirectNext() changed the answer
  * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind
  * @typedef {'one-line' | 'forgejo' | 'two-lines' | 'basic-first-one-line'} ChallengeMode
  * @typedef {{status: number, headers: http.IncomingHttpHeaders, body: Buffer}} Buffered
@@ -139,7 +149,9 @@ async function startProxy(opts) {
     },
     rewrite(method, status, headers, entry) {
       challenges.rewrite(status, headers, entry)
+      bearerRealm.rewrite(status, headers, entry)
       dropDigest.rewrite(method, headers, entry)
+      headDigest.rewrite(method, headers, entry)
     }
   }
 
@@ -152,9 +164,13 @@ async function startProxy(opts) {
   const lies = createLies()
   const redirect = createBlobRedirect(upstream, { connId, onConnection: countConnection })
   const otherBytes = createOtherBytes(upstream)
-  // These two change the headers of answers (upstream.rewrite).
+  const redirectLoop = createRedirectLoop()
+  const manifestRedirect = createManifestRedirect(upstream, { connId, onConnection: countConnection })
+  // These change the headers of answers (upstream.rewrite).
   const challenges = createChallenges()
+  const bearerRealm = createBearerRealm()
   const dropDigest = createDropDigest()
+  const headDigest = createHeadDigest()
 
   /**
    * @param {http.IncomingMessage} req
@@ -177,6 +193,7 @@ async function startProxy(opts) {
       return
     }
     if (planned.apply(req, res, entry)) return
+    if (redirectLoop.apply(req, res, entry)) return
     if (latencyMs > 0) await new Promise(resolve => setTimeout(resolve, latencyMs))
     const url = String(req.url)
     const ref = manifestByTag(url)
@@ -190,6 +207,7 @@ async function startProxy(opts) {
       return staleReads.forwardPut(req, res, entry, `${ref.name}:${ref.tag}`, `/v2/${ref.name}/manifests/${ref.tag}`)
     }
     if (redirect.wants(method, url)) return redirect.redirect(req, res, entry)
+    if (manifestRedirect.wants(method, url)) return manifestRedirect.redirect(req, res, entry)
     if (otherBytes.wants(method, url)) return otherBytes.serve(req, res, entry)
     upstream.forward(req, res, entry)
   }
@@ -383,6 +401,52 @@ async function startProxy(opts) {
       otherBytes.set(on, what)
     },
     /**
+     * Until clearFaults() (or headDigest(undefined)), HEAD answers of manifests carry Docker-Content-Digest
+     * `value` (another digest, or a malformed one) instead of the registry's, as a broken cache would.
+     * @param {string | undefined} value
+     */
+    headDigest(value) {
+      headDigest.set(value)
+    },
+    /**
+     * Until clearFaults() (or bearerRealm(undefined)), the Bearer challenge of a 401 answer gets
+     * `realm="value"` (an ftp:// one, say), or loses its realm when `value` is null.
+     * @param {string | null | undefined} value
+     */
+    bearerRealm(value) {
+      bearerRealm.set(value)
+    },
+    /**
+     * Answer the next `n` matching requests with a 307 to their own URL: with Infinity, a redirect
+     * loop until clearFaults().
+     * @param {number} n
+     * @param {Match} [match]
+     */
+    redirectNext(n, match) {
+      redirectLoop.add(n, match)
+    },
+    /**
+     * Until clearFaults() (or redirectManifests(false)), a manifest GET is answered 307 to a store on
+     * 127.0.0.2 that refuses requests with an Authorization header, as redirectBlobs() does for blobs;
+     * see manifestLog, refusedManifestsForAuth().
+     * @returns {Promise<void>} once the store listens
+     */
+    async redirectManifests(on = true) {
+      await manifestRedirect.enable(on)
+    },
+    /**
+     * Requests to the manifest store of redirectManifests().
+     * @type {LogEntry[]}
+     */
+    manifestLog: manifestRedirect.blobLog,
+    /**
+     * Requests the manifest store refused for carrying an Authorization header.
+     * @returns {number}
+     */
+    refusedManifestsForAuth() {
+      return manifestRedirect.refusedForAuth()
+    },
+    /**
      * Requests to the blob store of redirectBlobs(), with their `conn`.
      * @type {LogEntry[]}
      */
@@ -415,6 +479,10 @@ async function startProxy(opts) {
       dropDigest.set(false)
       redirect.clear()
       otherBytes.set(false, 'manifests')
+      headDigest.set(undefined)
+      bearerRealm.set(undefined)
+      redirectLoop.clear()
+      manifestRedirect.clear()
       firstHooks.drop('onFirst: cleared before a matching request arrived')
       api.releaseHeld()
     },
@@ -427,6 +495,7 @@ async function startProxy(opts) {
       counts.total = 0
       log.length = 0
       redirect.reset()
+      manifestRedirect.reset()
     },
     /** Requests seen for one method (0 if none). */
     count(/** @type {string} */ method) {
@@ -464,6 +533,7 @@ async function startProxy(opts) {
       api.releaseHeld()
       agent.destroy()
       await redirect.stop()
+      await manifestRedirect.stop()
       if (isUp) {
         isUp = false
         const closed = new Promise(resolve => server.close(() => resolve(undefined)))

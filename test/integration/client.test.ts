@@ -3,7 +3,9 @@
  * (htpasswd) one and a Bearer (token server) one behind the fault proxy, and a TLS one. What the
  * mutation run of client.ts found no other test pinning: how each answer is classed (tried again,
  * absent, refused) and worded, the pause before another try, a failed ping not being remembered,
- * the token's lifetime, renewal and request, TLS refusals, the size limit and the blob stream.
+ * the token's lifetime, renewal and request, TLS refusals, the size limit and the blob stream; and the
+ * checks that keep it from believing a HEAD's digest, looping on redirects, asking a realm that is not
+ * http(s) and sending Authorization to a manifest's other origin.
  * Pauses go through the client's `sleep` option (recorded, not slept) and requests through `onRequest`.
  */
 import * as fs from 'node:fs'
@@ -484,5 +486,82 @@ describe('Bearer: the token', () => {
       retryAfterMs: undefined
     })
     expect(m.sleeps).toEqual([])
+  })
+})
+
+describe('what the client must not believe or send', () => {
+  test('headManifest by digest: a Docker-Content-Digest naming another digest is not believed, nor a malformed one: the bytes are read and hashed', async () => {
+    const m = client(pb.host)
+    await m.client.headManifest(repo, 't') // the ping
+    const from = m.sent.length
+    // The digest asked for: believed, no GET.
+    expect(await m.client.headManifest(repo, oci.digest)).toBe(oci.digest)
+    pb.headDigest(docker.digest)
+    expect(await m.client.headManifest(repo, oci.digest)).toBe(oci.digest)
+    // By tag there is nothing to compare with: a well-formed header is believed.
+    expect(await m.client.headManifest(repo, 't')).toBe(docker.digest)
+    pb.headDigest(`x${oci.digest}`)
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    pb.headDigest(`${oci.digest}0`)
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    const [byDigest, byTag] = [`/v2/${repo}/manifests/${oci.digest}`, `/v2/${repo}/manifests/t`]
+    expect(m.sent.slice(from)).toEqual([
+      `HEAD http ${byDigest}`,
+      `HEAD http ${byDigest}`,
+      `GET http ${byDigest}`,
+      `HEAD http ${byTag}`,
+      `HEAD http ${byTag}`,
+      `GET http ${byTag}`,
+      `HEAD http ${byTag}`,
+      `GET http ${byTag}`
+    ])
+  })
+
+  test('redirects: 5 are followed; a 6th is a permanent error, not a loop', async () => {
+    const m = client(pb.host, { retries: 3 })
+    await m.client.headManifest(repo, 't') // the ping
+    pb.redirectNext(5, { path: '/manifests/t' })
+    let from = m.sent.length
+    expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(m.sent.length - from).toBe(6)
+    pb.redirectNext(Infinity, { path: '/manifests/t' })
+    from = m.sent.length
+    expect(await failure(m.client.headManifest(repo, 't'))).toEqual({
+      kind: 'permanent',
+      message: `HEAD http://${pb.host}/v2/${repo}/manifests/t: more than 5 redirects`,
+      retryAfterMs: undefined
+    })
+    expect(m.sent.length - from).toBe(6)
+  })
+
+  test('a Bearer challenge without a realm, or with one that is not http(s), is refused before any token request', async () => {
+    const tokenHost = new URL(tok().realm).host
+    const refused = async (realm: string | null): Promise<unknown> => {
+      pt.bearerRealm(realm)
+      const m = client(pt.host, { retries: 3 })
+      return { error: await failure(m.client.headManifest(repo, 't')), sent: m.sent }
+    }
+    const answer = {
+      error: { kind: 'permanent', message: `${pt.host}: the registry's bearer challenge has no usable realm`, retryAfterMs: undefined },
+      sent: ['GET https /v2/', 'GET http /v2/']
+    }
+    expect(await refused(null)).toEqual(answer)
+    expect(await refused(`ftp://${tokenHost}/token`)).toEqual(answer)
+    // http:// further on is not the scheme.
+    expect(await refused(`ftp://${tokenHost}/token?then=http://${tokenHost}/`)).toEqual(answer)
+    // The scheme is case-insensitive.
+    pt.bearerRealm(tok().realm.replace(/^http/, 'HTTP'))
+    expect(await client(pt.host).client.headManifest(repo, 't')).toBe(oci.digest)
+  })
+
+  test('a manifest GET redirected to another origin is followed without Authorization', async () => {
+    await pb.redirectManifests()
+    const m = client(pb.host)
+    expect((await m.client.getManifest(repo, 't'))?.digest).toBe(oci.digest)
+    expect((await m.client.getManifest(repo, oci.digest))?.digest).toBe(oci.digest)
+    expect({ refused: pb.refusedManifestsForAuth(), store: pb.manifestLog.map(e => `${e.method} ${e.status}`) }).toEqual({
+      refused: 0,
+      store: ['GET 200', 'GET 200']
+    })
   })
 })
