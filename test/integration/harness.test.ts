@@ -789,6 +789,42 @@ describe('proxy: registries that answer unlike distribution', () => {
     pt.clearFaults()
     expect((await rawRequest(blob, 'GET', { headers: auth })).status).toBe(200)
   })
+
+  test('headDigest, bearerRealm, redirectNext, redirectManifests: each changes its answer, and clearFaults ends it', async () => {
+    const headers = { Authorization: 'Basic ' + Buffer.from(`${ci.user}:${ci.password}`).toString('base64'), Accept: MT.ociManifest }
+    const url = `${pb.url}/v2/r/img/manifests/t`
+    const other = `sha256:${'1'.repeat(64)}`
+    const realm = async (): Promise<string[]> => headerLines(await rawRequest(`${pt.url}/v2/`), 'www-authenticate')
+    pb.headDigest(other)
+    pb.redirectNext(1, { method: 'GET', path: '/manifests/t' })
+    await pb.redirectManifests()
+    const head = await rawRequest(url, 'HEAD', { headers })
+    const loop = await rawRequest(url, 'GET', { headers })
+    const stored = await rawRequest(url, 'GET', { headers })
+    const location = String(stored.headers.location)
+    expect({ head: head.headers['docker-content-digest'], loop: [loop.status, loop.headers.location], stored: stored.status }).toEqual({
+      head: other,
+      loop: [307, '/v2/r/img/manifests/t'],
+      stored: 307
+    })
+    expect(location).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/blobs\//)
+    expect((await rawRequest(location, 'GET', { headers })).status).toBe(400)
+    expect(sha256((await rawRequest(location)).body)).toBe(img.digest)
+    expect({ refused: pb.refusedManifestsForAuth(), store: pb.manifestLog.map(e => e.status) }).toEqual({ refused: 1, store: [400, 200] })
+    expect(pb.log.map(e => `${e.method} ${e.status} ${e.mode}`)).toEqual([
+      'HEAD 200 head-digest',
+      'GET 307 redirect-loop',
+      'GET 307 redirect'
+    ])
+    pt.bearerRealm(null)
+    expect(await realm()).toEqual([`Bearer service="${tok().service}"`])
+    pt.bearerRealm('ftp://127.0.0.1/token')
+    expect(await realm()).toEqual([`Bearer realm="ftp://127.0.0.1/token",service="${tok().service}"`])
+    for (const p of [pb, pt]) p.clearFaults()
+    expect(await realm()).toEqual([`Bearer realm="${tok().realm}",service="${tok().service}"`])
+    expect((await rawRequest(url, 'HEAD', { headers })).headers['docker-content-digest']).toBe(img.digest)
+    expect((await rawRequest(url, 'GET', { headers })).status).toBe(200)
+  })
 })
 
 describe('in-process runner', () => {
