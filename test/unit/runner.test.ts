@@ -30,13 +30,13 @@ afterEach(() => {
 
 /** What one call left behind: stdout, GITHUB_OUTPUT and GITHUB_STATE (delimiters made equal), the exit code. */
 function effects(
-  files: boolean,
+  files: string[],
   call: () => unknown
 ): { result: unknown; stdout: string; output: string; state: string; exitCode: unknown } {
   for (const name of ['GITHUB_OUTPUT', 'GITHUB_STATE']) {
     const file = path.join(tmp, name)
     fs.writeFileSync(file, '')
-    if (files) process.env[name] = file
+    if (files.includes(name)) process.env[name] = file
     else delete process.env[name]
   }
   stdout = ''
@@ -61,8 +61,10 @@ const rows: Array<[string, (m: typeof runner) => unknown]> = [
 ]
 
 describe.each([
-  ['with the command files', true],
-  ['without them (old runners)', false]
+  ['with the command files', ['GITHUB_OUTPUT', 'GITHUB_STATE']],
+  ['with GITHUB_OUTPUT only', ['GITHUB_OUTPUT']],
+  ['with GITHUB_STATE only', ['GITHUB_STATE']],
+  ['without them (old runners)', []]
 ])('%s', (_name, files) => {
   test.each(rows)('%s', (_fn, call) => {
     expect(effects(files, () => call(runner))).toEqual(effects(files, () => call(core)))
