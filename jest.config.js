@@ -10,6 +10,9 @@ module.exports = {
   // Jest's default on 2 cores is one worker; the integration tests spend much of their time waiting
   // on registries and retry delays, so two keep both cores busy (about 5 min instead of 6).
   maxWorkers: 2,
+  // Each port a test server listens on is handed out once per run (test/harness/ports.js).
+  globalSetup: '<rootDir>/test/harness/ports-setup.js',
+  globalTeardown: '<rootDir>/test/harness/ports-teardown.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },

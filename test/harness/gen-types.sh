@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 out="$(realpath "${1:-.}")"
 src="$(mktemp -d)"
 trap 'rm -rf "$src"' EXIT
-files="action.js images.js proxy.js registry.js tokenserver.js"
+files="action.js images.js ports.js proxy.js registry.js tokenserver.js"
 cp $files "$src"
 npx --no-install tsc --allowJs --declaration --emitDeclarationOnly --strict --target ES2022 \
   --module commonjs --moduleResolution node --types node --skipLibCheck --removeComments false \

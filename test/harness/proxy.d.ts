@@ -43,12 +43,11 @@ export type Buffered = {
 /**
  * The proxy: a server that forwards to the registry, composed with one module per fault
  * (test/harness/faults/), each holding its own state; the API below plans and ends them.
- * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
+ * @param {{target: string, latencyMs?: number}} opts  target is `host:port` of the registry
  */
 export function startProxy(opts: {
     target: string;
     latencyMs?: number;
-    port?: number;
 }): Promise<{
     host: string;
     url: string;

@@ -37,6 +37,7 @@
  *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
  */
 const http = require('node:http')
+const { listenOnOwnPort } = require('./ports')
 const { createPlanned } = require('./faults/planned')
 const { createRandomCuts } = require('./faults/random-cuts')
 const { createFirstHooks } = require('./faults/first-hooks')
@@ -80,7 +81,7 @@ function manifestByTag(url) {
 /**
  * The proxy: a server that forwards to the registry, composed with one module per fault
  * (test/harness/faults/), each holding its own state; the API below plans and ends them.
- * @param {{target: string, latencyMs?: number, port?: number}} opts  target is `host:port` of the registry
+ * @param {{target: string, latencyMs?: number}} opts  target is `host:port` of the registry
  */
 async function startProxy(opts) {
   // The API's types are written out where a method hands over to a fault module: gen-types.sh
@@ -232,17 +233,7 @@ async function startProxy(opts) {
     randomCuts.onConnection(s)
   })
 
-  /** @param {number} port */
-  const listen = port =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve(undefined)
-      })
-    })
-  await listen(opts.port ?? 0)
-  const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port
+  const port = await listenOnOwnPort(server, '127.0.0.1')
   selfHost = `127.0.0.1:${port}`
 
   const api = {
@@ -519,7 +510,13 @@ async function startProxy(opts) {
     /** Serve again on the same port. */
     async up() {
       if (isUp) return
-      await listen(port)
+      await new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject)
+          resolve(undefined)
+        })
+      })
       isUp = true
     },
     async stop() {

@@ -65,9 +65,4 @@ export function startRegistry(opts?: {
     };
     startTimeoutMs?: number;
 }): Promise<Registry>;
-/**
- * A port that was free a moment ago on 127.0.0.1.
- * @returns {Promise<number>}
- */
-export function freePort(): Promise<number>;
 import { startTokenServer } from "./tokenserver";

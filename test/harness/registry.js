@@ -13,6 +13,7 @@ const fs = require('node:fs')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
+const { freePort } = require('./ports')
 const { startTokenServer } = require('./tokenserver')
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
@@ -30,22 +31,6 @@ function installExitHook() {
         /* already gone */
       }
     }
-  })
-}
-
-/**
- * A port that was free a moment ago on 127.0.0.1.
- * @returns {Promise<number>}
- */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = /** @type {net.AddressInfo} */ (srv.address())
-      srv.close(() => resolve(addr.port))
-    })
   })
 }
 
@@ -420,4 +405,4 @@ async function startRegistry(opts = {}) {
   throw new Error(`docker-registry did not start: ${lastError}`)
 }
 
-module.exports = { startRegistry, freePort }
+module.exports = { startRegistry }

@@ -22,6 +22,7 @@
 const { X509Certificate, createPrivateKey, randomUUID, sign: signData } = require('node:crypto')
 const fs = require('node:fs')
 const http = require('node:http')
+const { listenOnOwnPort } = require('./ports')
 
 /**
  * @typedef {{user: string, password: string, refreshToken?: string, actions?: string[]}} TokenUser
@@ -209,11 +210,7 @@ async function startTokenServer(opts) {
     req.on('end', () => answer(req, Buffer.concat(chunks).toString('utf8'), entry, res))
   })
   server.on('connection', s => connIds.set(s, ++conns))
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve(undefined))
-  })
-  const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port
+  const port = await listenOnOwnPort(server, '127.0.0.1')
   const url = `http://127.0.0.1:${port}`
 
   const api = {

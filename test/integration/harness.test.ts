@@ -7,6 +7,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { startRegistry } from '../harness/registry'
 import { startProxy } from '../harness/proxy'
+import { DIR_VAR, freePort, listenOnOwnPort } from '../harness/ports'
 import {
   pushImage,
   pushIndex,
@@ -80,6 +81,43 @@ describe('registry + images', () => {
   test('inspectRaw allowMissing gives null for a missing tag', async () => {
     expect(await inspectRaw(reg.host, 'h/none:none', { allowMissing: true })).toBeNull()
     await expect(inspectRaw(reg.host, 'h/none:none')).rejects.toThrow(/manifest unknown/)
+  })
+})
+
+describe('ports', () => {
+  test('a port is handed out once per run: not again after its server stopped, nor one another worker claimed, nor one held', async () => {
+    const dir = process.env[DIR_VAR] as string
+    const claim = (port: number): string => path.join(dir, String(port))
+    const first = await freePort()
+    const server = http.createServer()
+    const second = await listenOnOwnPort(server, '127.0.0.1')
+    await new Promise(resolve => server.close(resolve))
+    // What another worker claimed (a file named after the port) is passed over. Other workers
+    // claim ports meanwhile too, so only the order is known, not the gaps.
+    for (const p of [second + 1, second + 2]) fs.writeFileSync(claim(p), '')
+    const third = await freePort()
+    expect(second).toBeGreaterThan(first)
+    expect(third).toBeGreaterThan(second + 2)
+    expect([first, third].every(p => p >= 20000 && p < 32768)).toBe(true)
+    // A port held by something outside the run (listened on, not claimed) is passed over: hold the
+    // next one this process would try, claimed first so no worker takes it, then unclaimed.
+    let held = third + 1
+    for (;;) {
+      try {
+        fs.writeFileSync(claim(held), '', { flag: 'wx' })
+        break
+      } catch {
+        held++
+      }
+    }
+    const holder = http.createServer()
+    await new Promise<void>(resolve => holder.listen(held, '127.0.0.1', resolve))
+    fs.unlinkSync(claim(held))
+    try {
+      expect(await freePort()).toBeGreaterThan(held)
+    } finally {
+      await new Promise(resolve => holder.close(resolve))
+    }
   })
 })
 
@@ -902,7 +940,7 @@ describe('action runner helpers', () => {
       const lib = path.join(__dirname, '..', 'harness')
       const r = require('node:child_process').spawnSync('sh', [path.join(lib, 'gen-types.sh'), out], { encoding: 'utf8' })
       expect(r.status).toBe(0)
-      for (const f of ['action.d.ts', 'images.d.ts', 'proxy.d.ts', 'registry.d.ts', 'tokenserver.d.ts']) {
+      for (const f of ['action.d.ts', 'images.d.ts', 'ports.d.ts', 'proxy.d.ts', 'registry.d.ts', 'tokenserver.d.ts']) {
         expect(`${f}:\n${fs.readFileSync(path.join(lib, f), 'utf8')}`).toBe(`${f}:\n${fs.readFileSync(path.join(out, f), 'utf8')}`)
       }
     } finally {

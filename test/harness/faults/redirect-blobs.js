@@ -6,6 +6,7 @@
 const http = require('node:http')
 const { createHash, randomBytes } = require('node:crypto')
 const { dropHopByHop, BLOB_PATH } = require('./common')
+const { listenOnOwnPort } = require('../ports')
 
 /**
  * @typedef {import('./common').Request} Request
@@ -72,11 +73,7 @@ function createBlobRedirect(upstream, conns) {
   async function startBlobStore() {
     const server = http.createServer(serveStored)
     server.on('connection', conns.onConnection)
-    await new Promise((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.2', () => resolve(undefined))
-    })
-    return { server, base: `http://127.0.0.2:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}` }
+    return { server, base: `http://127.0.0.2:${await listenOnOwnPort(server, '127.0.0.2')}` }
   }
 
   return {
