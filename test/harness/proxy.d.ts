@@ -23,7 +23,7 @@ export type Fault = {
 };
 /**
  * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() or redirectManifests(), otherBytesByDigest(),
- * headDigest(), bearerRealm(), redirectNext() changed the answer
+ * headDigest(), bearerRealm(), redirectNext(), answerNext(), cutBodyNext(), chunkedBlobs(), bearerService() changed the answer
  */
 export type LogEntry = {
     method: string;
@@ -31,7 +31,7 @@ export type LogEntry = {
     status: number | "cut" | "hang" | "held" | "error";
     fault: boolean;
     conn: number;
-    mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes" | "head-digest" | "realm" | "redirect-loop";
+    mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes" | "head-digest" | "realm" | "redirect-loop" | "answer" | "cut-body" | "chunked" | "service";
 };
 export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
 export type ChallengeMode = "one-line" | "forgejo" | "two-lines" | "basic-first-one-line";
@@ -43,11 +43,15 @@ export type Buffered = {
 /**
  * The proxy: a server that forwards to the registry, composed with one module per fault
  * (test/harness/faults/), each holding its own state; the API below plans and ends them.
- * @param {{target: string, latencyMs?: number}} opts  target is `host:port` of the registry
+ * @param {{target: string, latencyMs?: number, tls?: {cert: string, key: string}}} opts  target is `host:port` of the registry
  */
 export function startProxy(opts: {
     target: string;
     latencyMs?: number;
+    tls?: {
+        cert: string;
+        key: string;
+    };
 }): Promise<{
     host: string;
     url: string;
@@ -59,6 +63,22 @@ export function startProxy(opts: {
     failNext(n: number, status?: number, match?: Match & {
         retryAfter?: number;
     }): void;
+    /**
+     * Answer the next `n` matching requests with `status` and `body` (sent as JSON, as it is): an error
+     * document of another shape than the registry's, say.
+     * @param {number} n
+     * @param {number} status
+     * @param {string} body
+     * @param {Match} [match]
+     */
+    answerNext(n: number, status: number, body: string, match?: Match): void;
+    /**
+     * The next `n` matching requests get the registry's status line and headers, with its full
+     * Content-Length, and half of its body; then their connection is destroyed.
+     * @param {number} n
+     * @param {Match} [match]
+     */
+    cutBodyNext(n: number, match?: Match): void;
     /** Answer every matching request with `status` until clearFaults() (`pending()` is then Infinity). */
     failAlways(status: number, match?: Match & {
         retryAfter?: number;
@@ -181,6 +201,14 @@ export function startProxy(opts: {
      * @param {string | null | undefined} value
      */
     bearerRealm(value: string | null | undefined): void;
+    /**
+     * Until clearFaults() (or bearerService(undefined)), the Bearer challenge of a 401 answer gets
+     * `service="value"`, or loses its service when `value` is null.
+     * @param {string | null | undefined} value
+     */
+    bearerService(value: string | null | undefined): void;
+    /** Until clearFaults() (or chunkedBlobs(false)), blob GETs answered 200 come chunked, without Content-Length. */
+    chunkedBlobs(on?: boolean): void;
     /**
      * Answer the next `n` matching requests with a 307 to their own URL: with Infinity, a redirect
      * loop until clearFaults().

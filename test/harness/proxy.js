@@ -1,6 +1,7 @@
 'use strict'
 /**
- * A fault-injecting reverse proxy in front of a registry, on 127.0.0.1 with a free port.
+ * A fault-injecting reverse proxy in front of a registry, on 127.0.0.1 with a free port; with `tls`
+ * ({cert, key}, PEM) it speaks HTTPS to its clients (and plain HTTP to the registry).
  *
  * Point the action at `proxy.host` instead of the registry's host. Faults are planned ahead and
  * consumed by the next matching requests:
@@ -9,6 +10,9 @@
  *   proxy.down() / proxy.up()       refuse connections (listener closed) / serve again on the same port
  *   proxy.downWhen({method: 'PUT'}) go down when the first matching request arrives (it is cut)
  *   proxy.hangNext(1)               accept the next request and never answer it (until stop/release)
+ *   proxy.answerNext(1, 403, body)  answer the next request with that status and JSON body
+ *   proxy.cutBodyNext(1)            send the registry's headers (full Content-Length) and half its
+ *                                   body, then destroy the connection
  * Every fault takes an optional `match` ({method?: string | string[], path?: RegExp | string}) so a plan
  * can target, say, only uploads. Counters: `proxy.counts` (per method and `total`), `proxy.log` (with
  * `conn`, a number per accepted connection, to tell kept-alive connections from new ones).
@@ -32,11 +36,14 @@
  *   proxy.redirectNext(n, match)        the next n matching requests get a 307 to their own URL (a loop)
  *   await proxy.redirectManifests()     manifest GETs answer 307 to a store on 127.0.0.2 that refuses
  *                                       requests with an Authorization header, like redirectBlobs()
+ *   proxy.bearerService(value | null)   401 answers' Bearer challenge gets that service, or none (null)
+ *   proxy.chunkedBlobs()                blob GETs answered 200 come chunked, without Content-Length
  * Hooks that put a test in control of timing:
  *   proxy.onFirst(match, fn)            await fn() before forwarding the first matching request
  *   proxy.holdWhen(match)               hold matching requests until releaseHeld() (see held(), whenHeld())
  */
 const http = require('node:http')
+const https = require('node:https')
 const { listenOnOwnPort } = require('./ports')
 const { createPlanned } = require('./faults/planned')
 const { createRandomCuts } = require('./faults/random-cuts')
@@ -52,6 +59,10 @@ const { createHeadDigest } = require('./faults/head-digest')
 const { createBearerRealm } = require('./faults/bearer-realm')
 const { createRedirectLoop } = require('./faults/redirect-loop')
 const { createManifestRedirect } = require('./faults/redirect-manifests')
+const { createAnswerNext } = require('./faults/answer-next')
+const { createCutBody } = require('./faults/cut-body')
+const { createChunkedBlobs } = require('./faults/chunked-blobs')
+const { createBearerService } = require('./faults/bearer-service')
 
 /**
  * @typedef {{method?: string | string[], path?: RegExp | string}} Match
@@ -60,9 +71,10 @@ const { createManifestRedirect } = require('./faults/redirect-manifests')
  *   | {kind: 'down', left: number, match?: Match}
  *   | {kind: 'hang', left: number, match?: Match}} Fault
  * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean,
- *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes' | 'head-digest' | 'realm' | 'redirect-loop'}} LogEntry
+ *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes' | 'head-digest' | 'realm' | 'redirect-loop'
+ *   | 'answer' | 'cut-body' | 'chunked' | 'service'}} LogEntry
  *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() or redirectManifests(), otherBytesByDigest(),
- *   headDigest(), bearerRealm(), redirectNext() changed the answer
+ *   headDigest(), bearerRealm(), redirectNext(), answerNext(), cutBodyNext(), chunkedBlobs(), bearerService() changed the answer
  * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind
  * @typedef {'one-line' | 'forgejo' | 'two-lines' | 'basic-first-one-line'} ChallengeMode
  * @typedef {{status: number, headers: http.IncomingHttpHeaders, body: Buffer}} Buffered
@@ -81,7 +93,7 @@ function manifestByTag(url) {
 /**
  * The proxy: a server that forwards to the registry, composed with one module per fault
  * (test/harness/faults/), each holding its own state; the API below plans and ends them.
- * @param {{target: string, latencyMs?: number}} opts  target is `host:port` of the registry
+ * @param {{target: string, latencyMs?: number, tls?: {cert: string, key: string}}} opts  target is `host:port` of the registry
  */
 async function startProxy(opts) {
   // The API's types are written out where a method hands over to a fault module: gen-types.sh
@@ -151,6 +163,7 @@ async function startProxy(opts) {
     rewrite(method, status, headers, entry) {
       challenges.rewrite(status, headers, entry)
       bearerRealm.rewrite(status, headers, entry)
+      bearerService.rewrite(status, headers, entry)
       dropDigest.rewrite(method, headers, entry)
       headDigest.rewrite(method, headers, entry)
     }
@@ -167,11 +180,15 @@ async function startProxy(opts) {
   const otherBytes = createOtherBytes(upstream)
   const redirectLoop = createRedirectLoop()
   const manifestRedirect = createManifestRedirect(upstream, { connId, onConnection: countConnection })
+  const answerNext = createAnswerNext()
+  const cutBody = createCutBody(upstream)
+  const chunkedBlobs = createChunkedBlobs(upstream)
   // These change the headers of answers (upstream.rewrite).
   const challenges = createChallenges()
   const bearerRealm = createBearerRealm()
   const dropDigest = createDropDigest()
   const headDigest = createHeadDigest()
+  const bearerService = createBearerService()
 
   /**
    * @param {http.IncomingMessage} req
@@ -194,6 +211,8 @@ async function startProxy(opts) {
       return
     }
     if (planned.apply(req, res, entry)) return
+    if (answerNext.apply(req, res, entry)) return
+    if (cutBody.apply(req, res, entry)) return
     if (redirectLoop.apply(req, res, entry)) return
     if (latencyMs > 0) await new Promise(resolve => setTimeout(resolve, latencyMs))
     const url = String(req.url)
@@ -210,10 +229,12 @@ async function startProxy(opts) {
     if (redirect.wants(method, url)) return redirect.redirect(req, res, entry)
     if (manifestRedirect.wants(method, url)) return manifestRedirect.redirect(req, res, entry)
     if (otherBytes.wants(method, url)) return otherBytes.serve(req, res, entry)
+    if (chunkedBlobs.wants(method, url)) return chunkedBlobs.serve(req, res, entry)
     upstream.forward(req, res, entry)
   }
 
-  const server = http.createServer((req, res) => {
+  /** @type {http.RequestListener} */
+  const onRequest = (req, res) => {
     const method = String(req.method)
     counts[method] = (counts[method] ?? 0) + 1
     counts.total++
@@ -224,10 +245,13 @@ async function startProxy(opts) {
       entry.status = 'error'
       req.socket.destroy()
     })
-  })
+  }
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest)
   server.keepAliveTimeout = 5000
+  // A request's socket is the TLS one, which `secureConnection` hands over: numbered there.
+  if (opts.tls) server.on('secureConnection', countConnection)
   server.on('connection', s => {
-    countConnection(s)
+    if (!opts.tls) countConnection(s)
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
     randomCuts.onConnection(s)
@@ -238,7 +262,7 @@ async function startProxy(opts) {
 
   const api = {
     host: selfHost,
-    url: `http://${selfHost}`,
+    url: `${opts.tls ? 'https' : 'http'}://${selfHost}`,
     port,
     target: opts.target,
     counts,
@@ -247,6 +271,26 @@ async function startProxy(opts) {
     failNext(/** @type {number} */ n, status = 503, /** @type {Match & {retryAfter?: number}} */ match = {}) {
       const { retryAfter, ...m } = match
       planned.add({ kind: 'status', status, left: n, match: m, retryAfter })
+    },
+    /**
+     * Answer the next `n` matching requests with `status` and `body` (sent as JSON, as it is): an error
+     * document of another shape than the registry's, say.
+     * @param {number} n
+     * @param {number} status
+     * @param {string} body
+     * @param {Match} [match]
+     */
+    answerNext(n, status, body, match) {
+      answerNext.add(n, status, body, match)
+    },
+    /**
+     * The next `n` matching requests get the registry's status line and headers, with its full
+     * Content-Length, and half of its body; then their connection is destroyed.
+     * @param {number} n
+     * @param {Match} [match]
+     */
+    cutBodyNext(n, match) {
+      cutBody.add(n, match)
     },
     /** Answer every matching request with `status` until clearFaults() (`pending()` is then Infinity). */
     failAlways(/** @type {number} */ status, /** @type {Match & {retryAfter?: number}} */ match = {}) {
@@ -408,6 +452,18 @@ async function startProxy(opts) {
       bearerRealm.set(value)
     },
     /**
+     * Until clearFaults() (or bearerService(undefined)), the Bearer challenge of a 401 answer gets
+     * `service="value"`, or loses its service when `value` is null.
+     * @param {string | null | undefined} value
+     */
+    bearerService(value) {
+      bearerService.set(value)
+    },
+    /** Until clearFaults() (or chunkedBlobs(false)), blob GETs answered 200 come chunked, without Content-Length. */
+    chunkedBlobs(on = true) {
+      chunkedBlobs.set(on)
+    },
+    /**
      * Answer the next `n` matching requests with a 307 to their own URL: with Infinity, a redirect
      * loop until clearFaults().
      * @param {number} n
@@ -473,6 +529,10 @@ async function startProxy(opts) {
       headDigest.set(undefined)
       bearerRealm.set(undefined)
       redirectLoop.clear()
+      answerNext.clear()
+      cutBody.clear()
+      chunkedBlobs.set(false)
+      bearerService.set(undefined)
       manifestRedirect.clear()
       firstHooks.drop('onFirst: cleared before a matching request arrived')
       api.releaseHeld()

@@ -13,7 +13,8 @@ export type Access = {
     actions: string[];
 };
 /**
- * `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants
+ * `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants;
+ * `clientId`: a POST's client_id
  */
 export type TokenRequest = {
     method: string;
@@ -22,11 +23,19 @@ export type TokenRequest = {
     account: string | undefined;
     user: string | undefined;
     service: string | undefined;
+    clientId: string | undefined;
     scopes: string[];
     access: Access[];
     status: number;
     conn: number;
 };
+/**
+ * the body of a 200 answer made from the token issued: a string is sent as it is (text/plain), anything else as JSON
+ */
+export type TokenShape = (issued: {
+    token: string;
+    expiresIn: number;
+}) => string | object;
 export type TokenOptions = {
     users?: TokenUser[];
     anonymousPull?: boolean;
@@ -56,6 +65,12 @@ export function startTokenServer(opts: TokenOptions & {
     anonymousPull: boolean;
     /** Lifetime (s) of the tokens issued from now on: `expires_in` and the JWT's `exp`. */
     expiresIn: number;
+    /**
+     * From now on until answerAs(undefined), each 200 answer's body is `next(issued)` instead of
+     * distribution's `{token, access_token, expires_in, issued_at}`.
+     * @param {TokenShape | undefined} next
+     */
+    answerAs(next: TokenShape | undefined): void;
     /**
      * Token requests that asked for `scope` (all requests without an argument), whatever their outcome.
      * @param {string} [scope]  e.g. `repository:a/b:pull,push`

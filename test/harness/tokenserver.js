@@ -16,6 +16,10 @@
  *   POST /token grant_type=password&username&password  as for Basic; with access_type=offline the
  *                                                        answer carries the user's refreshToken
  *   a POST with an unknown refresh token or a wrong password: 400 invalid_grant (RFC 6749 5.2)
+ *   a POST that is not a form (application/x-www-form-urlencoded) or has no client_id: 400
+ *     invalid_request, as distribution's token spec asks ("client_id: required")
+ * answerAs(shape) makes the 200 answers another shape until answerAs(undefined): OAuth2's
+ * `access_token` alone, no token, something other than JSON (what other token servers send).
  * Scopes come from every `scope` parameter, each split on spaces (OAuth2 style).
  * The registry accepts a token for 60 s past its `exp` (distribution's leeway).
  */
@@ -29,9 +33,12 @@ const { listenOnOwnPort } = require('./ports')
  *   `actions`: what the user may do in any repository (default pull, push, delete)
  * @typedef {{type: string, name: string, actions: string[]}} Access
  * @typedef {{method: string, path: string, grant: 'basic' | 'refresh' | 'password' | 'anonymous' | 'none',
- *   account: string | undefined, user: string | undefined, service: string | undefined, scopes: string[],
- *   access: Access[], status: number, conn: number}} TokenRequest
- *   `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants
+ *   account: string | undefined, user: string | undefined, service: string | undefined, clientId: string | undefined,
+ *   scopes: string[], access: Access[], status: number, conn: number}} TokenRequest
+ *   `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants;
+ *   `clientId`: a POST's client_id
+ * @typedef {(issued: {token: string, expiresIn: number}) => string | object} TokenShape
+ *   the body of a 200 answer made from the token issued: a string is sent as it is (text/plain), anything else as JSON
  * @typedef {{users?: TokenUser[], anonymousPull?: boolean, expiresIn?: number, service?: string, issuer?: string}} TokenOptions
  */
 
@@ -72,6 +79,8 @@ async function startTokenServer(opts) {
   /** @type {TokenRequest[]} */
   const log = []
   let lifetime = opts.expiresIn ?? 300
+  /** @type {TokenShape | undefined} */
+  let shape
   let conns = 0
   /** @type {WeakMap<import('node:net').Socket, number>} */
   const connIds = new WeakMap()
@@ -162,6 +171,11 @@ async function startTokenServer(opts) {
         entry.grant = 'anonymous'
       }
     } else {
+      entry.clientId = params.get('client_id') ?? undefined
+      if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') || !entry.clientId) {
+        entry.status = 400
+        return json(res, 400, { error: 'invalid_request' })
+      }
       const type = params.get('grant_type')
       if (type === 'refresh_token') {
         entry.grant = 'refresh'
@@ -180,6 +194,12 @@ async function startTokenServer(opts) {
     entry.access = grant(user, entry.scopes)
     const token = sign(user?.user, entry.access, lifetime)
     entry.status = 200
+    if (shape) {
+      const body = shape({ token, expiresIn: lifetime })
+      if (typeof body !== 'string') return json(res, 200, body)
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)) })
+      return res.end(body)
+    }
     json(res, 200, {
       token,
       access_token: token,
@@ -198,6 +218,7 @@ async function startTokenServer(opts) {
       account: undefined,
       user: undefined,
       service: undefined,
+      clientId: undefined,
       scopes: [],
       access: [],
       status: 0,
@@ -232,6 +253,14 @@ async function startTokenServer(opts) {
     },
     set expiresIn(s) {
       lifetime = s
+    },
+    /**
+     * From now on until answerAs(undefined), each 200 answer's body is `next(issued)` instead of
+     * distribution's `{token, access_token, expires_in, issued_at}`.
+     * @param {TokenShape | undefined} next
+     */
+    answerAs(next) {
+      shape = next
     },
     /**
      * Token requests that asked for `scope` (all requests without an argument), whatever their outcome.

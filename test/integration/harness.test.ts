@@ -3,6 +3,7 @@
  */
 import * as fs from 'node:fs'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startRegistry } from '../harness/registry'
@@ -197,6 +198,28 @@ describe('TLS registry with client certificates', () => {
       fs.rmSync(caOnly, { recursive: true, force: true })
     }
     await expect(inspectRaw(reg.host, 't/img:1')).rejects.toThrow()
+  })
+
+  test('a proxy with tls speaks HTTPS to its clients (here with the registry’s certificate), numbering TLS connections', async () => {
+    const read = (name: string): string => fs.readFileSync(path.join(path.dirname(reg.caFile as string), name), 'utf8')
+    const p = await startProxy({ target: reg.host, tls: { cert: read('server.crt'), key: read('server.key') } })
+    try {
+      expect(p.url).toBe(`https://${p.host}`)
+      p.failNext(1, 503)
+      const status = await new Promise((resolve, reject) => {
+        https
+          .get(`${p.url}/v2/`, { ca: read('ca.crt'), agent: false }, res => {
+            res.resume()
+            resolve(res.statusCode)
+          })
+          .on('error', reject)
+      })
+      expect(status).toBe(503)
+      await expect(rawRequest(`http://${p.host}/v2/`)).rejects.toThrow(/socket hang up/)
+      expect(p.log.map(e => `${e.status} ${e.conn}`)).toEqual(['503 1'])
+    } finally {
+      await p.stop()
+    }
   })
 })
 
@@ -654,6 +677,62 @@ describe('token-auth registry', () => {
     expect(await got.json()).toEqual({ name: 'k/ident', tags: ['t'] })
   })
 
+  test('a POST that is not a form or has no client_id: 400 invalid_request; answerAs() shapes the 200 answers until undefined', async () => {
+    const form = (o: Record<string, string>): string =>
+      new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: ci.refreshToken as string,
+        service: tok().service,
+        scope: 'repository:k/x:pull',
+        ...o
+      }).toString()
+    const post = async (body: string, type: string): Promise<unknown> => {
+      const res = await fetch(tok().realm, { method: 'POST', body, headers: { 'content-type': type } })
+      return { status: res.status, error: ((await res.json()) as { error?: string }).error }
+    }
+    const formType = 'application/x-www-form-urlencoded'
+    const n = tok().log.length
+    expect(await post(form({ client_id: 'containers/image' }), formType)).toEqual({ status: 200, error: undefined })
+    expect(await post(form({ client_id: 'containers/image' }), `${formType}; charset=utf-8`)).toEqual({ status: 200, error: undefined })
+    const invalid = { status: 400, error: 'invalid_request' }
+    expect(await post(form({}), formType)).toEqual(invalid)
+    expect(await post(form({ client_id: '' }), formType)).toEqual(invalid)
+    expect(await post(form({ client_id: 'containers/image' }), 'text/plain')).toEqual(invalid)
+    expect(await post(JSON.stringify({ client_id: 'containers/image' }), 'application/json')).toEqual(invalid)
+    expect(
+      tok()
+        .log.slice(n)
+        .map(e => [e.status, e.clientId])
+    ).toEqual([
+      [200, 'containers/image'],
+      [200, 'containers/image'],
+      [400, undefined],
+      [400, ''],
+      [400, 'containers/image'],
+      [400, undefined]
+    ])
+    const basic = { headers: { Authorization: 'Basic ' + Buffer.from(`${ci.user}:${ci.password}`).toString('base64') } }
+    const get = async (): Promise<{ type: string | null; text: string }> => {
+      const res = await fetch(`${tok().realm}?service=${tok().service}&scope=repository:k/x:pull`, basic)
+      expect(res.status).toBe(200)
+      return { type: res.headers.get('content-type'), text: await res.text() }
+    }
+    try {
+      tok().answerAs(({ token, expiresIn }) => ({ access_token: token, expires_in: expiresIn + 1 }))
+      const shaped = JSON.parse((await get()).text) as Record<string, unknown>
+      expect(Object.keys(shaped)).toEqual(['access_token', 'expires_in'])
+      expect(shaped.expires_in).toBe(tok().expiresIn + 1)
+      const list = await fetch(`${reg.url}/v2/k/x/tags/list`, { headers: { Authorization: `Bearer ${String(shaped.access_token)}` } })
+      expect(list.status).toBe(404) // a real token: the registry takes it, and has no such repository
+      tok().answerAs(() => 'not json')
+      expect(await get()).toEqual({ type: 'text/plain', text: 'not json' })
+      tok().answerAs(undefined)
+      expect(Object.keys(JSON.parse((await get()).text) as object)).toEqual(['token', 'access_token', 'expires_in', 'issued_at'])
+    } finally {
+      tok().answerAs(undefined)
+    }
+  })
+
   test('the registry checks tokens: another repository, expired beyond the leeway; buildah pushes a list', async () => {
     await pushImage({ host: src.host, repo: 'k/list', tag: 'amd64', architecture: 'amd64' })
     await copy('k/list:amd64', ci)
@@ -862,6 +941,44 @@ describe('proxy: registries that answer unlike distribution', () => {
     expect(await realm()).toEqual([`Bearer realm="${tok().realm}",service="${tok().service}"`])
     expect((await rawRequest(url, 'HEAD', { headers })).headers['docker-content-digest']).toBe(img.digest)
     expect((await rawRequest(url, 'GET', { headers })).status).toBe(200)
+  })
+
+  test('answerNext, cutBodyNext, chunkedBlobs, bearerService: each changes its answer, and clearFaults ends it', async () => {
+    const headers = { Authorization: 'Basic ' + Buffer.from(`${ci.user}:${ci.password}`).toString('base64'), Accept: MT.ociManifest }
+    const url = `${pb.url}/v2/r/img/manifests/t`
+    const config = (JSON.parse((await rawRequest(url, 'GET', { headers })).body.toString()) as { config: { digest: string } }).config.digest
+    const blobUrl = `${pb.url}/v2/r/img/blobs/${config}`
+    const realm = async (): Promise<string[]> => headerLines(await rawRequest(`${pt.url}/v2/`), 'www-authenticate')
+    pb.reset()
+    const body = JSON.stringify({ errors: [{ code: 'DENIED' }] })
+    pb.answerNext(1, 403, body, { method: 'GET', path: '/manifests/t' })
+    const answered = await rawRequest(url, 'GET', { headers })
+    expect({ status: answered.status, type: answered.headers['content-type'], body: answered.body.toString() }).toEqual({
+      status: 403,
+      type: 'application/json',
+      body
+    })
+    pb.cutBodyNext(1, { method: 'GET', path: '/manifests/t' })
+    // 'aborted': the headers came and the body stopped short (a cut before them is a 'socket hang up').
+    await expect(rawRequest(url, 'GET', { headers })).rejects.toThrow(/^aborted$/)
+    pb.chunkedBlobs()
+    const chunked = await rawRequest(blobUrl, 'GET', { headers })
+    expect({
+      length: chunked.headers['content-length'],
+      encoding: chunked.headers['transfer-encoding'],
+      digest: sha256(chunked.body)
+    }).toEqual({ length: undefined, encoding: 'chunked', digest: config })
+    expect(pb.log.map(e => `${e.method} ${e.status} ${e.mode}`)).toEqual(['GET 403 answer', 'GET cut cut-body', 'GET 200 chunked'])
+    pt.bearerService(null)
+    expect(await realm()).toEqual([`Bearer realm="${tok().realm}"`])
+    pt.bearerService('other')
+    expect(await realm()).toEqual([`Bearer realm="${tok().realm}",service="other"`])
+    pb.answerNext(1, 403, body)
+    pb.cutBodyNext(1)
+    for (const p of [pb, pt]) p.clearFaults()
+    expect(await realm()).toEqual([`Bearer realm="${tok().realm}",service="${tok().service}"`])
+    expect((await rawRequest(url, 'GET', { headers })).status).toBe(200)
+    expect((await rawRequest(blobUrl, 'GET', { headers })).headers['content-length']).toBe(String(chunked.body.length))
   })
 })
 
