@@ -9,6 +9,7 @@
  * Pauses go through the client's `sleep` option (recorded, not slept) and requests through `onRequest`.
  */
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { MT, pushBlob, pushImage, sha256, skopeo } from '../harness/images'
 import { startProxy } from '../harness/proxy'
 import { startRegistry } from '../harness/registry'
@@ -73,6 +74,7 @@ afterEach(() => {
   for (const c of made.splice(0)) c.close()
   jest.restoreAllMocks()
   tok().expiresIn = 300
+  tok().answerAs(undefined)
 })
 
 interface Made {
@@ -295,6 +297,49 @@ describe('what each answer is', () => {
     })
     expect(m.sleeps).toEqual([])
   })
+
+  test('the registry’s error entries in the words: code and message, a code alone, several joined with "; "; none, no parentheses', async () => {
+    const m = client(pb.host)
+    const seen: unknown[] = []
+    for (const errors of [
+      [{ code: 'DENIED' }],
+      [{ code: 'DENIED', message: 'not yours' }],
+      [{ code: 'DENIED', message: 'not yours' }, { code: 'UNAUTHORIZED' }, { message: 'no code' }],
+      []
+    ]) {
+      pb.answerNext(1, 403, JSON.stringify({ errors }), { method: 'GET', path: '/manifests/t' })
+      seen.push(await failure(m.client.getManifest(repo, 't')))
+    }
+    const denied = (detail: string): unknown => ({
+      kind: 'permanent',
+      message: `GET ${pb.host}/${repo}/manifests/t: denied: requested access to the resource is denied${detail}`,
+      retryAfterMs: undefined
+    })
+    expect(seen).toEqual([
+      denied(' (DENIED)'),
+      denied(' (DENIED: not yours)'),
+      denied(' (DENIED: not yours; UNAUTHORIZED; no code)'),
+      denied('')
+    ])
+  })
+
+  test('an answer cut mid-body (its full Content-Length, half its bytes) is a connection reset: tried again; with no try left, the error', async () => {
+    const manifest = { method: 'GET', path: '/manifests/t' }
+    const m = client(pb.host, { retries: 1 })
+    pb.cutBodyNext(1, manifest)
+    expect((await m.client.getManifest(repo, 't'))?.digest).toBe(oci.digest)
+    expect({ sleeps: m.sleeps.length, log: pb.log.map(e => `${e.method} ${e.status}`) }).toEqual({
+      sleeps: 1,
+      log: ['GET 401', 'GET cut', 'GET 200']
+    })
+    pb.cutBodyNext(1, manifest)
+    // Node ends such an answer with an error ('aborted', ECONNRESET), never with an incomplete 'end'.
+    expect(await failure(client(pb.host).client.getManifest(repo, 't'))).toEqual({
+      kind: 'transient',
+      message: expect.stringMatching(/^connection reset \((Error: )?aborted\)$/),
+      retryAfterMs: undefined
+    })
+  })
 })
 
 describe('reads', () => {
@@ -328,6 +373,18 @@ describe('reads', () => {
     const none = await m.client.openBlob(repo, empty)
     none?.stream.resume()
     expect(none?.length).toBe(0)
+  })
+
+  test('openBlob: a blob sent chunked, without Content-Length, has no length (not NaN); every byte still comes', async () => {
+    pb.chunkedBlobs()
+    const blob = await client(pb.host).client.openBlob(repo, configDigest)
+    const chunks: Buffer[] = []
+    for await (const chunk of blob?.stream ?? []) chunks.push(chunk as Buffer)
+    expect({ length: blob?.length, encoding: blob?.stream.headers['transfer-encoding'], digest: sha256(Buffer.concat(chunks)) }).toEqual({
+      length: undefined,
+      encoding: 'chunked',
+      digest: configDigest
+    })
   })
 })
 
@@ -373,6 +430,37 @@ describe('the ping and TLS', () => {
       for await (const chunk of blob?.stream ?? []) expect(chunk).toBeInstanceOf(Buffer)
     }
     expect(sockets[1]).toBe(sockets[0])
+  })
+
+  test('an https ping answered neither 200 nor 401: insecure, http is tried next (a TLS-only port hangs up) and a retry pings https again; verified, that answer is the error', async () => {
+    const pki = path.dirname(tls.caFile as string)
+    const read = (name: string): string => fs.readFileSync(path.join(pki, name), 'utf8')
+    const p = await startProxy({ target: basic.host, tls: { cert: read('server.crt'), key: read('server.key') } })
+    try {
+      const ping = { method: 'GET', path: /^\/v2\/$/ }
+      p.failNext(1, 404, ping)
+      const once = client(p.host)
+      expect(await failure(once.client.headManifest(repo, 't'))).toEqual({
+        kind: 'transient',
+        message: expect.stringMatching(/^connection reset \((Error: )?socket hang up\)$/),
+        retryAfterMs: undefined
+      })
+      expect(once.sent).toEqual(['GET https /v2/', 'GET http /v2/'])
+      p.failNext(1, 404, ping)
+      const again = client(p.host, { retries: 1 })
+      expect(await again.client.headManifest(repo, 't')).toBe(oci.digest)
+      expect(again.sent).toEqual(['GET https /v2/', 'GET http /v2/', 'GET https /v2/', `HEAD https /v2/${repo}/manifests/t`])
+      p.failNext(1, 404, ping)
+      const verified = client(p.host, { insecure: false, ca: [read('ca.crt')], retries: 3 })
+      expect(await failure(verified.client.headManifest(repo, 't'))).toEqual({
+        kind: 'not-found',
+        message: `GET ${p.host}/v2/: 404 (Not Found) (UNAVAILABLE: injected 404)`,
+        retryAfterMs: undefined
+      })
+      expect(verified.sent).toEqual(['GET https /v2/'])
+    } finally {
+      await p.stop()
+    }
   })
 
   test('an error that is neither a connection failure nor TLS keeps its own words, and is not tried again', async () => {
@@ -475,6 +563,77 @@ describe('Bearer: the token', () => {
     expect(tokenRequests(n)).toEqual([
       { method: 'POST', grant: 'refresh', account: undefined, service, scopes, status: 200 },
       { method: 'POST', grant: 'refresh', account: undefined, service, scopes, status: 400 }
+    ])
+    // The token server refuses a POST that is not a form or has no client_id (400), as distribution's token spec says.
+    expect(
+      tok()
+        .log.slice(n)
+        .map(e => e.clientId)
+    ).toEqual(['containers/image', 'containers/image'])
+  })
+
+  test('the answer: not JSON, or no token in it, is refused; OAuth2’s access_token alone is the token; a token string wins over it', async () => {
+    type Shape = Parameters<TokenServer['answerAs']>[0]
+    const read = async (shape: Shape): Promise<unknown> => {
+      tok().answerAs(shape)
+      const n = tok().log.length
+      const error = await failure(client(pt.host, { retries: 3 }).client.headManifest(repo, 't'))
+      return { error, tokenRequests: tok().log.length - n }
+    }
+    const refused = (why: string): unknown => ({
+      error: { kind: 'permanent', message: `${pt.host}: the token server ${why}`, retryAfterMs: undefined },
+      tokenRequests: 1
+    })
+    expect(await read(() => 'not json')).toEqual(refused('answered something other than JSON'))
+    expect(await read(() => ({}))).toEqual(refused('gave no token'))
+    expect(await read(() => ({ token: '' }))).toEqual(refused('gave no token'))
+    expect(await read(() => ({ access_token: 42 }))).toEqual(refused('gave no token'))
+    // Read with one token each: a wrong choice sends 'not-a-token' or a number, refused by the registry (then renewed, refused again).
+    const once = { error: 'read', tokenRequests: 1 }
+    expect(await read(({ token }) => ({ access_token: token }))).toEqual(once)
+    expect(await read(({ token }) => ({ token: '', access_token: token }))).toEqual(once)
+    expect(await read(({ token }) => ({ token: 7, access_token: token }))).toEqual(once)
+    expect(await read(({ token }) => ({ token, access_token: 'not-a-token' }))).toEqual(once)
+  })
+
+  test('expires_in absent, not a number or below 60: kept 60 s (less 5); above 60: kept that long', async () => {
+    const now = Date.now.bind(Date)
+    const at = (s: number): void => void jest.spyOn(Date, 'now').mockImplementation(() => now() + s * 1000)
+    /** Token requests after reads at 0, +50 s and +57 s. */
+    const renewals = async (expiresIn: unknown): Promise<number[]> => {
+      at(0)
+      tok().answerAs(({ token }) => (expiresIn === undefined ? { token } : { token, expires_in: expiresIn }))
+      const m = client(pt.host)
+      const n = tok().log.length
+      const counts: number[] = []
+      for (const s of [0, 50, 57]) {
+        at(s)
+        expect(await m.client.headManifest(repo, 't')).toBe(oci.digest)
+        counts.push(tok().log.length - n)
+      }
+      return counts
+    }
+    expect({
+      absent: await renewals(undefined),
+      text: await renewals('600'),
+      below: await renewals(30),
+      above: await renewals(600)
+    }).toEqual({ absent: [1, 1, 2], text: [1, 1, 2], below: [1, 1, 2], above: [1, 1, 1] })
+  })
+
+  test('a challenge without service: no service parameter in the token request, GET or POST', async () => {
+    pt.bearerService(null)
+    const n = tok().log.length
+    expect(await client(pt.host).client.headManifest(repo, 't')).toBe(oci.digest)
+    const identity = client(pt.host, { credential: { username: 'ci', password: '', identityToken: ci.refreshToken } })
+    expect(await identity.client.headManifest(repo, 't')).toBe(oci.digest)
+    expect(
+      tok()
+        .log.slice(n)
+        .map(e => ({ method: e.method, service: e.service, query: new URL(e.path, 'http://token').search }))
+    ).toEqual([
+      { method: 'GET', service: undefined, query: `?account=ci&scope=${encodeURIComponent(`repository:${repo}:pull`)}` },
+      { method: 'POST', service: undefined, query: '' }
     ])
   })
 
