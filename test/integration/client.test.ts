@@ -5,7 +5,9 @@
  * absent, refused) and worded, the pause before another try, a failed ping not being remembered,
  * the token's lifetime, renewal and request, TLS refusals, the size limit and the blob stream; and the
  * checks that keep it from believing a HEAD's digest, looping on redirects, asking a realm that is not
- * http(s) and sending Authorization to a manifest's other origin.
+ * http(s) and sending Authorization to a manifest's other origin; token answers of other shapes (not
+ * JSON, no token, OAuth2's access_token) and challenges without service, error entries without a
+ * message, an answer cut mid-body, a chunked blob, and an https ping answered neither 200 nor 401.
  * Pauses go through the client's `sleep` option (recorded, not slept) and requests through `onRequest`.
  */
 import * as fs from 'node:fs'
