@@ -372,11 +372,11 @@ export class RegistryClient {
           }
           chunks.push(chunk)
         })
-        res.on('end', () => {
-          if (!res.complete)
-            reject(new RegistryError(`${method} ${url.host}${url.pathname}: connection reset before the answer ended`, 'transient'))
-          else resolve({ status: res.statusCode ?? 0, headers: res.headers, distinct: res.headersDistinct, body: Buffer.concat(chunks) })
-        })
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, distinct: res.headersDistinct, body: Buffer.concat(chunks) })
+        )
+        // An answer cut short (fewer bytes than its length, or a chunked one unfinished) ends here, as
+        // ECONNRESET "aborted" (transient), never as an 'end' (Node 20, 22 and 24).
         res.on('error', reject)
       })
       req.setTimeout(this.o.idleMs, () =>
