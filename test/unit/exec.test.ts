@@ -1,4 +1,4 @@
-import { errorLine } from '../../src/exec'
+import { CommandError, errorLine } from '../../src/exec'
 
 describe('errorLine: the line that says what went wrong', () => {
   test.each([
@@ -24,8 +24,25 @@ describe('errorLine: the line that says what went wrong', () => {
       'logrus escapes stay as they are',
       'level=fatal msg="reading manifest: denied: x\\n::set-output name=a::b"\n',
       'reading manifest: denied: x\\n::set-output name=a::b'
-    ]
+    ],
+    // Issue 19 survivors: each case below fails with one mutant of errorLine.
+    ['lines are trimmed before the Error: test', '  Error: boom  \n', 'boom'],
+    ['an Error: line that is not the last still wins', 'Error: denied\nprogress after it\n', 'denied'],
+    ['the last Error: line, not the first', 'Error: first\nError: second\n', 'second'],
+    ['Error: only at the start of a line', 'warning: no error: here\nthe last line\n', 'the last line'],
+    ['the Error: prefix is cut only at the start', 'failed: error: inner\n', 'failed: error: inner'],
+    ['all spaces after Error: are cut', 'Error:   spaced\n', 'spaced'],
+    ['the image-name prefix is cut only at the start', 'Error: x: error parsing image name "y": z\n', 'x: error parsing image name "y": z'],
+    ['all spaces after the image-name prefix are cut', 'Error: Error parsing image name "a":   b\n', 'b']
   ])('%s', (_name, stderr, line) => {
     expect(errorLine(stderr)).toBe(line)
+  })
+})
+
+describe('CommandError', () => {
+  test('a command killed by a signal says so; no stderr says so too', () => {
+    const e = new CommandError('skopeo copy', null, '')
+    expect(e.message).toBe('skopeo copy exited with a signal: (no error output)')
+    expect(e.name).toBe('CommandError')
   })
 })
