@@ -14,7 +14,7 @@ export type Access = {
 };
 /**
  * `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants;
- * `clientId`: a POST's client_id
+ * `clientId`: a POST's client_id; `userAgent`: who asked (the reader, skopeo, buildah)
  */
 export type TokenRequest = {
     method: string;
@@ -24,6 +24,7 @@ export type TokenRequest = {
     user: string | undefined;
     service: string | undefined;
     clientId: string | undefined;
+    userAgent: string;
     scopes: string[];
     access: Access[];
     status: number;

@@ -34,9 +34,9 @@ const { listenOnOwnPort } = require('./ports')
  * @typedef {{type: string, name: string, actions: string[]}} Access
  * @typedef {{method: string, path: string, grant: 'basic' | 'refresh' | 'password' | 'anonymous' | 'none',
  *   account: string | undefined, user: string | undefined, service: string | undefined, clientId: string | undefined,
- *   scopes: string[], access: Access[], status: number, conn: number}} TokenRequest
+ *   userAgent: string, scopes: string[], access: Access[], status: number, conn: number}} TokenRequest
  *   `grant` 'none': no credentials understood (bad grant_type, unknown path); `access`: what the token grants;
- *   `clientId`: a POST's client_id
+ *   `clientId`: a POST's client_id; `userAgent`: who asked (the reader, skopeo, buildah)
  * @typedef {(issued: {token: string, expiresIn: number}) => string | object} TokenShape
  *   the body of a 200 answer made from the token issued: a string is sent as it is (text/plain), anything else as JSON
  * @typedef {{users?: TokenUser[], anonymousPull?: boolean, expiresIn?: number, service?: string, issuer?: string}} TokenOptions
@@ -219,6 +219,7 @@ async function startTokenServer(opts) {
       user: undefined,
       service: undefined,
       clientId: undefined,
+      userAgent: req.headers['user-agent'] ?? '',
       scopes: [],
       access: [],
       status: 0,

@@ -612,6 +612,7 @@ describe('token-auth registry', () => {
       grant: 'basic',
       user: 'ci',
       service: tok().service,
+      userAgent: expect.stringMatching(/^skopeo\//),
       status: 200,
       access: [{ type: 'repository', name: 'k/push', actions: ['pull', 'push'] }]
     })
