@@ -67,6 +67,16 @@ export function ioOf(pid: number, procs: Proc[] = readProcs()): number {
   return total
 }
 
+/** Not gone, and not a zombie: one whose parent (a container's pid 1, say) does not reap it waits forever. */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
 function signalAll(pids: number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
     try {
@@ -77,9 +87,12 @@ function signalAll(pids: number[], signal: NodeJS.Signals): void {
   }
 }
 
-/** Kills `pid` and everything below it at once (children first would let the parent start more). */
+/**
+ * Kills `pid` and everything below it, parents first: a parent that outlived its child by a moment
+ * could start another one (a retry), which the list taken before would miss.
+ */
 export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  signalAll(subtree(readProcs(), pid).reverse(), signal)
+  signalAll(subtree(readProcs(), pid), signal)
 }
 
 /** The direct children whose environment holds a marker starting with `prefix`, with their descendants. */
@@ -107,7 +120,7 @@ export async function stopMarked(prefix: string, graceMs = 1000): Promise<number
   const first = markedTrees(prefix)
   if (first.length === 0) return 0
   signalAll(first, 'SIGTERM')
-  const alive = (): number[] => first.filter(pid => fs.existsSync(`/proc/${pid}`))
+  const alive = (): number[] => first.filter(running)
   const deadline = Date.now() + graceMs
   while (Date.now() < deadline && alive().length > 0) await new Promise(r => setTimeout(r, 50))
   signalAll(alive(), 'SIGKILL')

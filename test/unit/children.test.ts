@@ -1,11 +1,14 @@
 /**
  * src/children.ts reads /proc to find this run's children by a marker in their environment and to
  * measure their I/O (the watchdog's sign of life). Issue 19: Stryker survivors of findChild and ioOf.
- * A real `sleep` is the child: that is what the code reads.
+ * A real `sleep` is the child: that is what the code reads. stopMarked (a cancelled job) stops
+ * every process of this run, children of children too, and nothing else.
  */
 import { spawn, type ChildProcess } from 'child_process'
 import * as fs from 'fs'
-import { findChild, ioOf } from '../../src/children'
+import * as os from 'os'
+import * as path from 'path'
+import { findChild, ioOf, stopMarked } from '../../src/children'
 
 let child: ChildProcess
 let pid: number
@@ -56,5 +59,84 @@ describe('ioOf', () => {
     expect(rchar).toBeGreaterThan(9)
     expect(wchar).toBeGreaterThan(9)
     expect(ioOf(pid, [{ pid, ppid: process.pid }])).toBe(rchar + wchar)
+  })
+})
+
+describe('stopMarked', () => {
+  /** Running, as opposed to gone or a zombie nobody has reaped yet (this container's pid 1 may not reap). */
+  function running(p: number): boolean {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8')
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+    } catch {
+      return false
+    }
+  }
+  const gone = async (p: number): Promise<void> => {
+    // The signal has been sent; waits until it has taken effect (the test's timeout bounds it).
+    while (running(p)) await new Promise(resolve => setTimeout(resolve, 20))
+  }
+
+  let dir: string
+  const started: ChildProcess[] = []
+  const grandchildren: number[] = []
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'children-test-'))
+  })
+  afterEach(() => {
+    for (const c of started.splice(0)) c.kill('SIGKILL')
+    for (const p of grandchildren.splice(0)) if (running(p)) process.kill(p, 'SIGKILL')
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** A shell with MARK=`mark` that starts a sleep of its own and waits; its pid and the sleep's. */
+  async function tree(mark: string, shellPrefix = ''): Promise<[number, number]> {
+    const pidFile = path.join(dir, mark)
+    const c = spawn(
+      'sh',
+      ['-c', `${shellPrefix}sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}.tmp"; mv "${pidFile}.tmp" "${pidFile}"; wait`],
+      {
+        env: { PATH: process.env.PATH ?? '', MARK: mark },
+        stdio: 'ignore'
+      }
+    )
+    started.push(c)
+    while (!fs.existsSync(pidFile)) await new Promise(resolve => setTimeout(resolve, 20))
+    const sleeper = Number(fs.readFileSync(pidFile, 'utf8'))
+    grandchildren.push(sleeper)
+    return [c.pid ?? -1, sleeper]
+  }
+
+  test('stops the children whose marker has the prefix, with their children; others and unmarked ones run on', async () => {
+    const ours = await tree('run1-0')
+    const alsoOurs = await tree('run1-1')
+    const otherRun = await tree('run2-0')
+    expect(await stopMarked('MARK=run1-')).toBe(4)
+    for (const p of [...ours, ...alsoOurs]) await gone(p)
+    expect([...ours, ...alsoOurs].filter(running)).toEqual([])
+    // The other run's processes and this test's own child (no MARK) were left alone.
+    expect(otherRun.filter(running)).toEqual(otherRun)
+    expect(running(pid)).toBe(true)
+  })
+
+  test('asks with SIGTERM first, which a tool can clean up on, and waits no longer once all are gone', async () => {
+    const said = path.join(dir, 'said')
+    // The clean-up takes a moment (0.2 s): a SIGKILL sent along with the SIGTERM would cut it short.
+    const polite = await tree('run4-0', `trap 'sleep 0.2; echo term > "${said}"; exit 0' TERM; `)
+    expect(await stopMarked('MARK=run4-', 60_000)).toBe(2)
+    expect(polite.filter(running)).toEqual([])
+    expect(fs.readFileSync(said, 'utf8')).toBe('term\n')
+  })
+
+  test('what ignores SIGTERM gets SIGKILL once the grace time is over', async () => {
+    const stubborn = await tree('run3-0', 'trap "" TERM; ')
+    expect(await stopMarked('MARK=run3-', 100)).toBe(2)
+    for (const p of stubborn) await gone(p)
+    expect(stubborn.filter(running)).toEqual([])
+  })
+
+  test('nothing marked: nothing signalled', async () => {
+    expect(await stopMarked('MARK=none-')).toBe(0)
+    expect(running(pid)).toBe(true)
   })
 })
