@@ -148,14 +148,17 @@ export async function execute(tool: string, args: string[], options: ExecOptions
   const command = `${tool} ${args.slice(0, 2).join(' ')}`
   log.debug(`$ ${[tool, ...args].join(' ')}`)
   const marker = `${RUN_ID}-${nextCall++}`
-  let partial = ''
-  const collect = (sink: Buffer[]) => (data: Buffer) => {
-    sink.push(data)
-    if (w) w.lastProgress = Date.now()
-    if (!options.onLine) return
-    const lines = (partial + data.toString('utf8')).split('\n')
-    partial = lines.pop() ?? ''
-    for (const line of lines) if (line.trim()) options.onLine(line.trim())
+  // Each stream keeps its own unfinished line: stderr's text must not end a line stdout began.
+  const collect = (sink: Buffer[]) => {
+    let partial = ''
+    return (data: Buffer) => {
+      sink.push(data)
+      if (w) w.lastProgress = Date.now()
+      if (!options.onLine) return
+      const lines = (partial + data.toString('utf8')).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) if (line.trim()) options.onLine(line.trim())
+    }
   }
   let w: Watched | undefined
   const code = await slot(async () => {

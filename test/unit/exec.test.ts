@@ -1,4 +1,9 @@
-import { CommandError, errorLine } from '../../src/exec'
+import * as log from '../../src/log'
+import { CommandError, errorLine, execute } from '../../src/exec'
+
+jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
+
+const env = { PATH: process.env.PATH ?? '' }
 
 describe('errorLine: the line that says what went wrong', () => {
   test.each([
@@ -44,5 +49,40 @@ describe('CommandError', () => {
     const e = new CommandError('skopeo copy', null, '')
     expect(e.message).toBe('skopeo copy exited with a signal: (no error output)')
     expect(e.name).toBe('CommandError')
+  })
+})
+
+describe('execute: a real child, its output and what is printed', () => {
+  test('stdout comes back as bytes, stderr as text, and the command line goes to the debug log only', async () => {
+    const debug = jest.mocked(log.debug)
+    debug.mockClear()
+    const r = await execute('sh', ['-c', 'printf "\\001out"; printf err >&2', 'extra'], { env })
+    expect(r).toEqual({ stdout: Buffer.from([1, 0x6f, 0x75, 0x74]), stderr: 'err' })
+    expect(debug.mock.calls).toEqual([['$ sh -c printf "\\001out"; printf err >&2 extra']])
+  })
+
+  test('nothing the tool prints reaches the job log itself: a line of it could be a workflow command', async () => {
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    try {
+      await execute('sh', ['-c', 'echo "::warning::from the tool"; echo "::error::from the tool" >&2'], { env })
+      expect(write).not.toHaveBeenCalled()
+    } finally {
+      write.mockRestore()
+    }
+  })
+
+  test('onLine: each line once complete, trimmed, blank ones left out; each stream keeps its own unfinished line', async () => {
+    const lines: string[] = []
+    // stdout's "ab" waits for its "c"; stderr's whole line comes in between. Sorted: which pipe is read
+    // first is up to the event loop.
+    const script = 'printf ab; sleep 0.2; printf "  err  \\n" >&2; sleep 0.2; printf "c\\n  d  \\n\\n \\ne\\n"'
+    await execute('sh', ['-c', script], { env, onLine: line => lines.push(line) })
+    expect([...lines].sort()).toEqual(['abc', 'd', 'e', 'err'])
+  })
+
+  test('a non-zero exit: CommandError naming the tool and its first two arguments, with the error line', async () => {
+    const failing = execute('sh', ['-c', 'echo progress >&2; echo "Error: it broke" >&2; exit 3', 'more'], { env })
+    await expect(failing).rejects.toThrow('sh -c echo progress >&2; echo "Error: it broke" >&2; exit 3 exited with 3: it broke')
+    await expect(failing).rejects.toMatchObject({ name: 'CommandError', exitCode: 3, stderr: 'progress\nError: it broke\n' })
   })
 })

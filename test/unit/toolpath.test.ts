@@ -51,6 +51,21 @@ describe('execute: where the program comes from', () => {
     expect(tools()).toEqual([path.join(dir, 'x', 'othertool'), path.join(dir, 'y', 'othertool')])
   })
 
+  test('an empty PATH entry is not the working directory: a program lying there is not run', async () => {
+    fs.writeFileSync(path.join(dir, 'cwdtool'), '#!/bin/sh\n', { mode: 0o755 })
+    fs.mkdirSync(path.join(dir, 'bin'))
+    fs.writeFileSync(path.join(dir, 'bin', 'cwdtool'), '#!/bin/sh\n', { mode: 0o755 })
+    const cwd = process.cwd()
+    process.chdir(dir)
+    try {
+      process.env.PATH = `${path.delimiter}${path.join(dir, 'bin')}`
+      await execute('cwdtool', [], { env: {} })
+    } finally {
+      process.chdir(cwd)
+    }
+    expect(tools()).toEqual([path.join(dir, 'bin', 'cwdtool')])
+  })
+
   test('not in PATH: the bare name, and @actions/exec says it is missing', async () => {
     process.env.PATH = dir
     execMock.mockRejectedValue(new Error('Unable to locate executable file: nosuchtool. Please verify'))
