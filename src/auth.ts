@@ -25,7 +25,10 @@ export function registryHost(prefix: string): string {
  * made before (REGISTRY_AUTH_FILE, containers and docker default locations), which the tools find
  * themselves. Every form of a secret is masked before anything else can print it.
  */
-export function prepareCredentials(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Credentials {
+/** The inputs that say who logs in where. */
+export type LoginInputs = Pick<Inputs, 'authFile' | 'registryAuth' | 'username' | 'password' | 'registries' | 'archTagRegistry'>
+
+export function prepareCredentials(inputs: LoginInputs, env: NodeJS.ProcessEnv = process.env): Credentials {
   if (inputs.authFile) {
     for (const secret of secretsIn(inputs.authFile)) setSecret(secret)
     return { authFile: inputs.authFile, env: { ...childEnv(env), REGISTRY_AUTH_FILE: inputs.authFile } }

@@ -10,8 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { pushImage, sha256 } from '../harness/images'
 import { startRegistry } from '../harness/registry'
-import { prepareCredentials } from '../../src/auth'
-import type { Inputs } from '../../src/inputs'
+import { prepareCredentials, type LoginInputs } from '../../src/auth'
 import * as log from '../../src/log'
 import { Reads, type Reader } from '../../src/registry/reader'
 import { Skopeo } from '../../src/skopeo'
@@ -354,9 +353,15 @@ describe('credentials: the reader finds the ones skopeo finds', () => {
     ['wrong', 'wrong', 'fails']
   ] as const)('the action’s own auth file from username/password (%s password)', async (_name, password, expected) => {
     const d = caseDir()
-    // The fields prepareCredentials reads; the rest of Inputs does not matter to it.
-    const inputs = { authFile: '', registryAuth: [], username: ci.user, password, registries: [basic.host], archTagRegistry: basic.host }
-    const credentials = prepareCredentials(inputs as unknown as Inputs, d.env({ RUNNER_TEMP: d.dir }))
+    const inputs: LoginInputs = {
+      authFile: '',
+      registryAuth: [],
+      username: ci.user,
+      password,
+      registries: [basic.host],
+      archTagRegistry: basic.host
+    }
+    const credentials = prepareCredentials(inputs, d.env({ RUNNER_TEMP: d.dir }))
     expect(credentials.authFile).toBeDefined()
     await expectParity({ env: credentials.env, authFile: credentials.authFile, tlsVerify: false, ref: ref(basic) }, expected)
   })
