@@ -9,6 +9,7 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { findChild, ioOf, stopMarked } from '../../src/children'
+import { gone, running } from './procs'
 
 let child: ChildProcess
 let pid: number
@@ -63,20 +64,6 @@ describe('ioOf', () => {
 })
 
 describe('stopMarked', () => {
-  /** Running, as opposed to gone or a zombie nobody has reaped yet (this container's pid 1 may not reap). */
-  function running(p: number): boolean {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8')
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-    } catch {
-      return false
-    }
-  }
-  const gone = async (p: number): Promise<void> => {
-    // The signal has been sent; waits until it has taken effect (the test's timeout bounds it).
-    while (running(p)) await new Promise(resolve => setTimeout(resolve, 20))
-  }
-
   let dir: string
   const started: ChildProcess[] = []
   const grandchildren: number[] = []

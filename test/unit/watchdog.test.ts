@@ -11,18 +11,9 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { execute } from '../../src/exec'
+import { gone, running } from './procs'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
-
-/** Running, as opposed to gone or a zombie nobody has reaped yet (this container's pid 1 may not reap). */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 let dir: string
 let grandchild: number | undefined
@@ -49,8 +40,7 @@ test('a hung command is killed with its children: none of them runs on', async (
   const script = `sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}"; wait`
   await expect(execute('sh', ['-c', script], { env })).rejects.toThrow(/no progress for 1 s.*\(killed\)/)
   grandchild = Number(fs.readFileSync(pidFile, 'utf8'))
-  // SIGKILL has been sent; waits until it has taken effect (the test's timeout bounds it).
-  while (running(grandchild)) await new Promise(resolve => setTimeout(resolve, 20))
+  await gone(grandchild)
   expect(running(grandchild)).toBe(false)
 })
 

@@ -3,15 +3,15 @@
  * answerNext(n, status, body, match): the next n matching requests are answered `status` with `body`
  * (JSON), such as an error document without messages that no registry the harness runs sends.
  */
-const { matches } = require('./common')
+const { countedPlans } = require('./common')
 
 function createAnswerNext() {
-  /** @type {Array<{left: number, status: number, body: string, match?: import('./common').Match}>} */
-  let plans = []
+  /** @type {ReturnType<typeof countedPlans<{left: number, status: number, body: string, match?: import('./common').Match}>>} */
+  const plans = countedPlans()
   return {
     /** @param {number} n @param {number} status @param {string} body @param {import('./common').Match} [match] */
     add(n, status, body, match) {
-      plans.push({ left: n, status, body, match })
+      plans.add({ left: n, status, body, match })
     },
     /**
      * Answers `req` if a plan wants it.
@@ -20,9 +20,8 @@ function createAnswerNext() {
      * @param {import('./common').LogEntry} entry
      */
     apply(req, res, entry) {
-      const plan = plans.find(p => p.left > 0 && matches(p.match, req))
+      const plan = plans.take(req)
       if (!plan) return false
-      plan.left--
       req.resume()
       entry.fault = true
       entry.status = plan.status
@@ -32,7 +31,7 @@ function createAnswerNext() {
       return true
     },
     clear() {
-      plans = []
+      plans.clear()
     }
   }
 }

@@ -62,4 +62,33 @@ function dropHopByHop(headers) {
   delete headers['keep-alive']
 }
 
-module.exports = { matches, sha256, dropHopByHop, INDEX_TYPES, MANIFEST_BY_DIGEST, BLOB_PATH }
+/**
+ * The "next n matching requests" of a fault: plans added with their count, each request taking the
+ * first plan that still has one left and matches it.
+ * @template {{left: number, match?: Match}} P
+ */
+function countedPlans() {
+  /** @type {P[]} */
+  let plans = []
+  return {
+    /** @param {P} plan */
+    add(plan) {
+      plans.push(plan)
+    },
+    /**
+     * The plan that takes `req` (one of its count used up), or undefined.
+     * @param {Request} req
+     * @returns {P | undefined}
+     */
+    take(req) {
+      const plan = plans.find(p => p.left > 0 && matches(p.match, req))
+      if (plan) plan.left--
+      return plan
+    },
+    clear() {
+      plans = []
+    }
+  }
+}
+
+module.exports = { countedPlans, matches, sha256, dropHopByHop, INDEX_TYPES, MANIFEST_BY_DIGEST, BLOB_PATH }

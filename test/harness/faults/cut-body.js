@@ -3,16 +3,16 @@
  * cutBodyNext(n, match): the next n matching requests get the registry's status line and headers (its
  * full Content-Length) and half of its body, then the connection is destroyed: an answer cut mid-body.
  */
-const { dropHopByHop, matches } = require('./common')
+const { countedPlans, dropHopByHop } = require('./common')
 
 /** @param {import('./common').Upstream} upstream */
 function createCutBody(upstream) {
-  /** @type {Array<{left: number, match?: import('./common').Match}>} */
-  let plans = []
+  /** @type {ReturnType<typeof countedPlans<{left: number, match?: import('./common').Match}>>} */
+  const plans = countedPlans()
   return {
     /** @param {number} n @param {import('./common').Match} [match] */
     add(n, match) {
-      plans.push({ left: n, match })
+      plans.add({ left: n, match })
     },
     /**
      * Takes `req` if a plan wants it.
@@ -21,9 +21,8 @@ function createCutBody(upstream) {
      * @param {import('./common').LogEntry} entry
      */
     apply(req, res, entry) {
-      const plan = plans.find(p => p.left > 0 && matches(p.match, req))
+      const plan = plans.take(req)
       if (!plan) return false
-      plan.left--
       req.resume()
       entry.fault = true
       entry.mode = 'cut-body'
@@ -42,7 +41,7 @@ function createCutBody(upstream) {
       return true
     },
     clear() {
-      plans = []
+      plans.clear()
     }
   }
 }

@@ -1,14 +1,14 @@
 'use strict'
 /** redirectNext(n, match): the next n matching requests are answered 307 to their own URL, a loop while it lasts. */
-const { matches } = require('./common')
+const { countedPlans } = require('./common')
 
 function createRedirectLoop() {
-  /** @type {Array<{left: number, match?: import('./common').Match}>} */
-  let plans = []
+  /** @type {ReturnType<typeof countedPlans<{left: number, match?: import('./common').Match}>>} */
+  const plans = countedPlans()
   return {
     /** @param {number} n @param {import('./common').Match} [match] */
     add(n, match) {
-      plans.push({ left: n, match })
+      plans.add({ left: n, match })
     },
     /**
      * Answers `req` with a 307 to itself if a plan wants it.
@@ -17,9 +17,8 @@ function createRedirectLoop() {
      * @param {import('./common').LogEntry} entry
      */
     apply(req, res, entry) {
-      const plan = plans.find(p => p.left > 0 && matches(p.match, req))
+      const plan = plans.take(req)
       if (!plan) return false
-      plan.left--
       req.resume()
       entry.fault = true
       entry.status = 307
@@ -29,7 +28,7 @@ function createRedirectLoop() {
       return true
     },
     clear() {
-      plans = []
+      plans.clear()
     }
   }
 }
