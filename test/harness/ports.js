@@ -9,6 +9,10 @@
  * two workers never claim the same one), which `jest.setup.js` creates and removes. The ports lie
  * below the kernel's ephemeral range (32768 and up), so no outgoing connection holds them either.
  * Outside jest (bench, demo) the kernel picks, as one process is all there is.
+ * The same ports come back in the next run: skopeo's and buildah's blob-info cache
+ * (/var/lib/containers/cache, kept across runs, keyed by host:port) then names repositories of an
+ * earlier run's registry, and a copy asks for pull on them to mount blobs from. A test may count the
+ * reader's token scopes, not the writers' (reader-publish.test.ts).
  */
 const fs = require('node:fs')
 const net = require('node:net')
