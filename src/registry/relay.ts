@@ -3,11 +3,11 @@ import * as fs from 'fs'
 import * as http from 'http'
 import type { AddressInfo } from 'net'
 import * as path from 'path'
+import type { Readable } from 'stream'
 import { setSecret } from '../log'
 import { sha256 } from '../manifest'
 import { repositoryOf, referenceKey } from '../reference'
 import type { LoopbackSource } from '../skopeo'
-import type { Reads } from './reader'
 
 /**
  * A read-only registry on 127.0.0.1 that `skopeo copy` reads its source images from, so that the
@@ -22,7 +22,12 @@ import type { Reads } from './reader'
  * of the machine cannot read through it what the run's credentials can.
  */
 
-type Source = Pick<Reads, 'manifest' | 'openBlob' | 'inProcess'>
+/** What the relay needs of the reader (`Reads`). */
+export interface Source {
+  manifest(ref: string): Promise<Buffer | null>
+  openBlob(ref: string, digest: string): Promise<{ stream: Readable; length?: number } | null>
+  inProcess(ref: string): boolean
+}
 
 const USER = 'multiarch-publish'
 const ROUTE = /^\/v2\/(s\d+)\/(manifests|blobs)\/(sha256:[0-9a-f]{64})$/
@@ -101,7 +106,8 @@ export class Relay {
         'content-length': raw.length,
         'docker-content-digest': digest
       })
-      res.end(req.method === 'HEAD' ? undefined : raw)
+      // Node sends no body in answer to a HEAD, whatever end() is given.
+      res.end(raw)
       return
     }
     const blob = await this.reads.openBlob(ref, digest)
