@@ -81,14 +81,17 @@ describe('stopMarked', () => {
     const pidFile = path.join(dir, mark)
     const c = spawn(
       'sh',
-      ['-c', `${shellPrefix}sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}.tmp"; mv "${pidFile}.tmp" "${pidFile}"; wait`],
+      // Builtins only after the sleep (no `mv`): a helper process still exiting would count as one of the tree's.
+      ['-c', `${shellPrefix}sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}"; wait`],
       {
         env: { PATH: process.env.PATH ?? '', MARK: mark },
         stdio: 'ignore'
       }
     )
     started.push(c)
-    while (!fs.existsSync(pidFile)) await new Promise(resolve => setTimeout(resolve, 20))
+    // echo writes the pid and its newline in one write: a file without the newline is not written yet.
+    const written = (): boolean => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')
+    while (!written()) await new Promise(resolve => setTimeout(resolve, 20))
     const sleeper = Number(fs.readFileSync(pidFile, 'utf8'))
     grandchildren.push(sleeper)
     return [c.pid ?? -1, sleeper]
