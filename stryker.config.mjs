@@ -5,7 +5,7 @@
 //   MUTATE_TESTS=unit (default) | unit,integration   which jest projects kill mutants
 //   MUTATE_CONCURRENCY=1 (default)                   test runner processes; on a free machine, the cores
 //   MUTATE_STATIC=1                                  also the static mutants (module-level values; slow)
-//   MUTATE_TEST_FILES=test/unit/**/*.test.ts,...      only these test files (globs) kill, not the projects' all
+//   MUTATE_TEST_FILES=test/unit/**/*.test.ts,...      only these test files (globs) kill, instead of the projects' files
 //   npm run mutate -- --mutate src/plan.ts           some files only (Stryker's own options go after --)
 import { createRequire } from 'node:module'
 

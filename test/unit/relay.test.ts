@@ -51,7 +51,7 @@ afterAll(() => {
   jest.restoreAllMocks()
 })
 
-/** A relay over `source`, with the URL of `ref`'s repository and the Authorization its auth file gives. */
+/** A relay over `source` (what it leaves out answers nothing), the URL of `digest` in its one repository, and the Authorization its auth file gives. */
 async function relayFor(source: Partial<Source>, digest: string): Promise<{ url: (kind: string) => string; authorization: string }> {
   const relay = await Relay.start({ manifest: async () => null, openBlob: async () => null, inProcess: () => true, ...source }, dir)
   open.push(relay)
