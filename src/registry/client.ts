@@ -352,9 +352,10 @@ export class RegistryClient {
     const url = new URL(target)
     if (this.closed) return Promise.reject(new RegistryError(`${method} ${url.host}${url.pathname}: the reads are closed`, 'permanent'))
     this.o.onRequest?.(method, target)
-    const lib = url.protocol === 'https:' ? https : http
     return new Promise<Response>((resolve, reject) => {
-      const req = lib.request(url, { method, agent: this.agentFor(url), headers: { 'user-agent': USER_AGENT, ...headers } }, res => {
+      // The agent makes the connection, TLS or not (agentFor): http.request only checks that its
+      // protocol is the URL's, so https URLs need no https.request.
+      const req = http.request(url, { method, agent: this.agentFor(url), headers: { 'user-agent': USER_AGENT, ...headers } }, res => {
         if (stream && res.statusCode === 200) {
           // The consumer reads at its own pace (skopeo uploads as it reads): no idle limit from here
           // on; a stalled upload is the copy's watchdog's to end.

@@ -22,6 +22,7 @@ export type Fault = {
     match?: Match;
 };
 /**
+ * `accept`: the Accept header a request to the store of redirectBlobs() or redirectManifests() carried.
  * `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() or redirectManifests(), otherBytesByDigest(),
  * headDigest(), bearerRealm(), redirectNext(), answerNext(), cutBodyNext(), chunkedBlobs(), bearerService() changed the answer
  */
@@ -32,6 +33,7 @@ export type LogEntry = {
     fault: boolean;
     conn: number;
     mode?: "challenges" | "drop-digest" | "redirect" | "other-bytes" | "head-digest" | "realm" | "redirect-loop" | "answer" | "cut-body" | "chunked" | "service";
+    accept?: string;
 };
 export type LieKind = "drop-annotations" | "lose-entry" | "other-list";
 export type ChallengeMode = "one-line" | "forgejo" | "two-lines" | "basic-first-one-line";

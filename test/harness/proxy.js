@@ -72,7 +72,8 @@ const { createBearerService } = require('./faults/bearer-service')
  *   | {kind: 'hang', left: number, match?: Match}} Fault
  * @typedef {{method: string, path: string, status: number | 'cut' | 'hang' | 'held' | 'error', fault: boolean,
  *   conn: number, mode?: 'challenges' | 'drop-digest' | 'redirect' | 'other-bytes' | 'head-digest' | 'realm' | 'redirect-loop'
- *   | 'answer' | 'cut-body' | 'chunked' | 'service'}} LogEntry
+ *   | 'answer' | 'cut-body' | 'chunked' | 'service', accept?: string}} LogEntry
+ *   `accept`: the Accept header a request to the store of redirectBlobs() or redirectManifests() carried.
  *   `mode`: which of challenges(), dropDigestOnHead(), redirectBlobs() or redirectManifests(), otherBytesByDigest(),
  *   headDigest(), bearerRealm(), redirectNext(), answerNext(), cutBodyNext(), chunkedBlobs(), bearerService() changed the answer
  * @typedef {'drop-annotations' | 'lose-entry' | 'other-list'} LieKind

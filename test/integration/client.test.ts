@@ -715,14 +715,18 @@ describe('what the client must not believe or send', () => {
     expect(await client(pt.host).client.headManifest(repo, 't')).toBe(oci.digest)
   })
 
-  test('a manifest GET redirected to another origin is followed without Authorization', async () => {
+  test('a manifest GET redirected to another origin is followed without Authorization, with its other headers', async () => {
     await pb.redirectManifests()
     const m = client(pb.host)
     expect((await m.client.getManifest(repo, 't'))?.digest).toBe(oci.digest)
     expect((await m.client.getManifest(repo, oci.digest))?.digest).toBe(oci.digest)
-    expect({ refused: pb.refusedManifestsForAuth(), store: pb.manifestLog.map(e => `${e.method} ${e.status}`) }).toEqual({
+    // As Go's client does on a redirect: only the credential stays behind; Accept still says which
+    // formats are understood.
+    const accept = pb.manifestLog.map(e => e.accept?.split(',').map(t => t.trim()))
+    expect({ refused: pb.refusedManifestsForAuth(), store: pb.manifestLog.map(e => `${e.method} ${e.status}`), accept }).toEqual({
       refused: 0,
-      store: ['GET 200', 'GET 200']
+      store: ['GET 200', 'GET 200'],
+      accept: [expect.arrayContaining([MT.ociIndex, MT.ociManifest]), expect.arrayContaining([MT.ociIndex, MT.ociManifest])]
     })
   })
 })

@@ -43,6 +43,7 @@ function createBlobRedirect(upstream, conns) {
   function serveStored(req, res) {
     /** @type {LogEntry} */
     const entry = { method: String(req.method), path: String(req.url), status: 'error', fault: false, conn: conns.connId(req.socket) }
+    if (req.headers.accept !== undefined) entry.accept = req.headers.accept
     blobLog.push(entry)
     req.resume()
     const key = /^\/blobs\/([0-9a-f]+)\?/.exec(entry.path)?.[1]
