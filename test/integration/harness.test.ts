@@ -2,13 +2,15 @@
  * Tests of the test harness itself (test/harness): if these fail, the integration tests prove nothing.
  */
 import * as fs from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import * as http from 'node:http'
 import * as https from 'node:https'
+import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startRegistry } from '../harness/registry'
 import { startProxy } from '../harness/proxy'
-import { DIR_VAR, freePort, listenOnOwnPort } from '../harness/ports'
+import { ALIVE, DIR_VAR, RUN_PREFIX, freePort, listenOnOwnPort } from '../harness/ports'
 import {
   pushImage,
   pushIndex,
@@ -118,6 +120,53 @@ describe('ports', () => {
       expect(await freePort()).toBeGreaterThan(held)
     } finally {
       await new Promise(resolve => holder.close(resolve))
+    }
+  })
+
+  test('a port another live run on the machine claimed is passed over, not one of a run that is gone; gone runs are cleared at a start', async () => {
+    // A machine of its own (TMPDIR) for a second run in a child, so the ports it gets are known.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-ports-'))
+    const claimIn = (name: string, ports: number[]): string => {
+      const dir = path.join(root, RUN_PREFIX + name)
+      fs.mkdirSync(dir)
+      for (const p of ports) fs.writeFileSync(path.join(dir, String(p)), '')
+      return dir
+    }
+    const other = net.createServer(socket => socket.destroy())
+    await new Promise<void>(resolve => other.listen(path.join(claimIn('other', [20000, 20002]), ALIVE), resolve))
+    // From before the sockets: no alive.sock.
+    claimIn('stale', [20003])
+    const lib = path.join(__dirname, '..', 'harness', 'ports.js')
+    const script = `
+      const fs = require('node:fs'), net = require('node:net'), path = require('node:path')
+      const ports = require(${JSON.stringify(lib)})
+      const names = own => fs.readdirSync(process.env.TMPDIR).map(n => n === path.basename(own) ? 'own' : n).sort()
+      ;(async () => {
+        const run = await ports.startRun()
+        process.env[ports.DIR_VAR] = run.dir
+        const started = names(run.dir)
+        // A run that ended during this one, its directory still there.
+        const gone = path.join(process.env.TMPDIR, ports.RUN_PREFIX + 'gone')
+        fs.mkdirSync(gone)
+        fs.writeFileSync(path.join(gone, '20001'), '')
+        const server = net.createServer()
+        await new Promise(resolve => server.listen(path.join(gone, ports.ALIVE), resolve))
+        await new Promise(resolve => server.close(resolve))
+        const claims = [await ports.claimPort(), await ports.claimPort(), await ports.claimPort()]
+        await run.close()
+        console.log(JSON.stringify({ started, claims, ended: names(run.dir) }))
+      })()`
+    try {
+      const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: root, [DIR_VAR]: '' }, encoding: 'utf8' })
+      expect(child.stderr).toBe('')
+      expect(JSON.parse(child.stdout)).toEqual({
+        started: ['multiarch-publish-ports-other', 'own'],
+        claims: [20001, 20003, 20004],
+        ended: ['multiarch-publish-ports-gone', 'multiarch-publish-ports-other']
+      })
+    } finally {
+      await new Promise(resolve => other.close(resolve))
+      fs.rmSync(root, { recursive: true, force: true })
     }
   })
 })
