@@ -6,7 +6,7 @@ import * as fs from 'fs'
  * environment and stopped together with everything it started. Linux only, like buildah.
  */
 
-interface Proc {
+export interface Proc {
   pid: number
   ppid: number
 }
@@ -98,7 +98,6 @@ export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void 
 /** The direct children whose environment holds a marker starting with `prefix`, with their descendants. */
 function markedTrees(prefix: string): number[] {
   const procs = readProcs()
-  // Stryker disable next-line MethodExpression: without the filter every process is a root, and stopMarked signals all it can see (the run's own test runner and Stryker; as root outside a PID namespace, the machine's): no test can report it.
   const roots = procs.filter(p => {
     if (p.ppid !== process.pid) return false
     try {
@@ -110,7 +109,22 @@ function markedTrees(prefix: string): number[] {
       return false
     }
   })
-  return roots.flatMap(r => subtree(procs, r.pid))
+  return treesWithin(
+    procs,
+    roots.map(r => r.pid),
+    process.pid
+  )
+}
+
+/**
+ * The trees of `roots`, each process once, kept to the descendants of `self`: whatever chose the roots, a wrong choice
+ * cannot signal the runner's other processes, nor `self` (as root, a mutation run of markedTrees
+ * stopped every process on the machine).
+ */
+export function treesWithin(procs: Proc[], roots: number[], self: number): number[] {
+  const own = new Set(subtree(procs, self))
+  own.delete(self)
+  return [...new Set(roots.flatMap(r => subtree(procs, r)))].filter(pid => own.has(pid))
 }
 
 /**

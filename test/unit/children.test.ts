@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { findChild, ioOf, stopMarked } from '../../src/children'
+import { findChild, ioOf, stopMarked, treesWithin, type Proc } from '../../src/children'
 import { gone, running } from './procs'
 
 let child: ChildProcess
@@ -128,5 +128,27 @@ describe('stopMarked', () => {
   test('nothing marked: nothing signalled', async () => {
     expect(await stopMarked('MARK=none-')).toBe(0)
     expect(running(pid)).toBe(true)
+  })
+})
+
+describe('treesWithin', () => {
+  // 100 is this process: 101 and 102 are its children, 103 a grandchild; 200 and its child 201 are
+  // someone else's, 1 their ancestor.
+  const procs: Proc[] = [
+    { pid: 1, ppid: 0 },
+    { pid: 100, ppid: 1 },
+    { pid: 101, ppid: 100 },
+    { pid: 102, ppid: 100 },
+    { pid: 103, ppid: 101 },
+    { pid: 200, ppid: 1 },
+    { pid: 201, ppid: 200 }
+  ]
+
+  test("a root's tree, children first", () => {
+    expect(treesWithin(procs, [101], 100)).toEqual([101, 103])
+  })
+
+  test('roots that are not below this process, or are it, or its ancestor, are left out, with their trees; each process once', () => {
+    expect(treesWithin(procs, [200, 100, 1, 102], 100)).toEqual([101, 102, 103])
   })
 })
