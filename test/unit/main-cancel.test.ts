@@ -40,3 +40,27 @@ test.each(['SIGTERM', 'SIGINT'] as const)('%s while no child runs: the run is to
   expect(stopChildren).toHaveBeenCalled()
   expect(log.setFailed).toHaveBeenCalledWith('The run was cancelled')
 })
+
+test('a second signal adds nothing: one line, one stop; the handlers go with the run', async () => {
+  const listeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }
+  jest.mocked(publish).mockImplementation(async () => {
+    process.emit('SIGINT', 'SIGINT')
+    // The runner's SIGTERM after its SIGINT.
+    process.emit('SIGTERM', 'SIGTERM')
+    throw new Cancelled()
+  })
+  await run()
+  expect(jest.mocked(log.info).mock.calls.filter(([line]) => line.startsWith('Received'))).toEqual([['Received SIGINT: stopping']])
+  expect(stopChildren).toHaveBeenCalledTimes(1)
+  expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }).toEqual(listeners)
+})
+
+test('a step failing after the cancel fails as cancelled, with its reason; said plainly too (Forgejo)', async () => {
+  jest.mocked(publish).mockImplementation(async () => {
+    process.emit('SIGTERM', 'SIGTERM')
+    throw new Error('push r: connection reset')
+  })
+  await run()
+  expect(log.setFailed).toHaveBeenCalledWith('The run was cancelled: push r: connection reset')
+  expect(log.info).toHaveBeenCalledWith('Error: The run was cancelled: push r: connection reset')
+})

@@ -5,7 +5,8 @@
 import * as log from '../../src/log'
 import { ignoredAnnotationsNotice, run } from '../../src/main'
 import { publish } from '../../src/publish'
-import { writeSummary } from '../../src/report'
+import { setOutputs, writeSummary } from '../../src/report'
+import type { Report, RunReport } from '../../src/summary'
 import { parseCommands } from '../workflow-commands'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), notice: jest.fn(), setFailed: jest.fn() }))
@@ -72,5 +73,50 @@ describe('the summary mode', () => {
     await run()
     expect(log.setFailed).toHaveBeenCalledWith('Input "sources": was renamed to "arch-images"; use "arch-images" instead')
     expect(writeSummary).toHaveBeenCalledWith(expect.anything(), 'true')
+  })
+})
+
+describe('where an error is reported', () => {
+  const failedReport = (error?: string): Report => ({ result: 'failed', digest: '', destinations: [], rolledBack: [], error })
+  const reported = (): RunReport => jest.mocked(setOutputs).mock.calls[0][0]
+  const errors = (): { run?: string; repositories: Array<string | undefined> } => ({
+    run: reported().error,
+    repositories: reported().reports.map(r => r.error)
+  })
+
+  test("one repository: its report takes the error, unless it has one of its own; the run's stays empty", async () => {
+    given({})
+    jest.mocked(publish).mockImplementationOnce(async (_inputs, run) => {
+      run.reports.push(failedReport())
+      throw new Error('push r: unauthorized')
+    })
+    await run()
+    expect(errors()).toEqual({ run: undefined, repositories: ['push r: unauthorized'] })
+    jest.clearAllMocks()
+    jest.mocked(publish).mockImplementationOnce(async (_inputs, run) => {
+      run.reports.push(failedReport('verify r: the list lost s390x'))
+      throw new Error('1 of 1 repositories failed')
+    })
+    await run()
+    expect(errors()).toEqual({ run: undefined, repositories: ['verify r: the list lost s390x'] })
+  })
+
+  test("several repositories, or none yet: the run's error", async () => {
+    given({})
+    jest.mocked(publish).mockImplementationOnce(async (_inputs, run) => {
+      run.reports.push(failedReport('a'), failedReport('b'))
+      throw new Error('2 of 2 repositories failed')
+    })
+    await run()
+    expect(errors()).toEqual({ run: '2 of 2 repositories failed', repositories: ['a', 'b'] })
+  })
+
+  test('the duration is the time the run took', async () => {
+    given({})
+    const before = Date.now()
+    await run()
+    const took = Date.now() - before
+    expect(reported().durationMs).toBeGreaterThanOrEqual(0)
+    expect(reported().durationMs).toBeLessThanOrEqual(took)
   })
 })
