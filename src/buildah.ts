@@ -81,7 +81,7 @@ export function localListName(repo: string, tag: string, unique = `${process.pid
     s
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
+      .replace(/^-|-$/g, '')
   return `localhost/multiarch-publish-temp-${clean(repo)}-${clean(tag)}-${unique}`
 }
 

@@ -18,6 +18,7 @@ describe('parseVersion', () => {
     ['1.45.0-dev', { major: 1, minor: 45, patch: 0, text: '1.45.0' }],
     ['buildah version 1.39.3 (image-spec 1.1.0, runtime-spec 1.2.0)\n', { major: 1, minor: 39, patch: 3, text: '1.39.3' }],
     ['2.0.10', { major: 2, minor: 0, patch: 10, text: '2.0.10' }],
+    ['buildah version 10.2.3', { major: 10, minor: 2, patch: 3, text: '10.2.3' }],
     ['1.28', undefined],
     ['buildah version unknown', undefined],
     ['', undefined]
@@ -184,7 +185,10 @@ describe('detectVersion', () => {
     replies.push({ code: 125, stderr: 'Error: unknown flag: --json\n' })
     replies.push({ stdout: 'buildah version 1.21.4 (image-spec 1.0.1-dev, runtime-spec 1.0.2-dev)\n' })
     await expect(detectVersion({})).resolves.toEqual({ major: 1, minor: 21, patch: 4, text: '1.21.4' })
-    expect(calls.map(c => c.args)).toEqual([['version', '--json'], ['--version']])
+    expect(calls.map(c => [c.tool, ...c.args])).toEqual([
+      ['buildah', 'version', '--json'],
+      ['buildah', '--version']
+    ])
   })
 
   test('falls back to `buildah --version` when --json prints no JSON', async () => {
@@ -206,9 +210,13 @@ describe('detectVersion', () => {
     expect(calls).toHaveLength(1)
   })
 
-  test('an unreadable version says what it read', async () => {
+  test('an unreadable version says what it read, without its line break', async () => {
     replies.push({ stdout: '{"version": ""}' })
     await expect(detectVersion({})).rejects.toThrow('cannot tell the buildah version from ""')
+    replies.push({ stdout: '{"goVersion": "go1.22"}' })
+    await expect(detectVersion({})).rejects.toThrow(/^cannot tell the buildah version from ""$/)
+    replies.push({ code: 125, stderr: 'Error: unknown flag: --json\n' }, { stdout: 'buildah version unknown\n' })
+    await expect(detectVersion({})).rejects.toThrow(/^cannot tell the buildah version from "buildah version unknown"$/)
   })
 
   test('both commands failing fails with the fallback error', async () => {
@@ -373,6 +381,77 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     expect(calls.map(c => c.args)).toEqual([create, ['manifest', 'rm', NAME], create])
   })
 
+  test('create without images is not retried: it reaches no registry', async () => {
+    replies.push({ code: 125, stderr: 'Error: reading manifest: read tcp: connection reset by peer\n' })
+    const b = new Buildah(version, { ...plainAccess(), retries: 2, baseDelayMs: 1 })
+    await expect(b.create(NAME, {})).rejects.toBeInstanceOf(CommandError)
+    expect(calls.map(c => c.args)).toEqual([['manifest', 'create', NAME]])
+  })
+
+  test('create with images: --tls-verify=false when any of them is on a registry without TLS checks, none when all have them', async () => {
+    const access = {
+      ...plainAccess(),
+      registries: [
+        { prefix: 'plain.example', tlsVerify: false },
+        { prefix: 'tls.example', tlsVerify: true }
+      ]
+    }
+    const b = new Buildah(version, access)
+    await b.create(NAME, {}, [`tls.example/x@${DIGEST}`, `plain.example/x@${DIGEST}`])
+    await b.create(NAME, {}, [`tls.example/x@${DIGEST}`, `tls.example/y@${DIGEST}`])
+    expect(calls.map(c => c.args)).toEqual([
+      ['manifest', 'create', '--tls-verify=false', NAME, `docker://tls.example/x@${DIGEST}`, `docker://plain.example/x@${DIGEST}`],
+      ['manifest', 'create', NAME, `docker://tls.example/x@${DIGEST}`, `docker://tls.example/y@${DIGEST}`]
+    ])
+  })
+
+  test('an OCI layout reference goes as it is, a registry one as docker://', async () => {
+    const b = new Buildah(version, plainAccess())
+    await b.add(NAME, '/tmp/layout/oci:x86_64', { os: 'linux', architecture: 'amd64' })
+    await b.add(NAME, 'oci:/tmp/layout:x86_64', { os: 'linux', architecture: 'amd64' })
+    expect(calls.map(c => c.args.slice(-1)[0])).toEqual(['docker:///tmp/layout/oci:x86_64', 'oci:/tmp/layout:x86_64'])
+  })
+
+  test('add with annotations on the entry', async () => {
+    await new Buildah(version, plainAccess()).add(
+      NAME,
+      `r.example/x@${DIGEST}`,
+      { os: 'linux', architecture: 'amd64' },
+      { a: 'b=c d', e: '' }
+    )
+    expect(calls.map(c => c.args)).toEqual([
+      [
+        'manifest',
+        'add',
+        '--os',
+        'linux',
+        '--arch',
+        'amd64',
+        '--annotation',
+        'a=b=c d',
+        '--annotation',
+        'e=',
+        NAME,
+        `docker://r.example/x@${DIGEST}`
+      ]
+    ])
+  })
+
+  test.each<[string, 'create' | 'add' | 'push', string]>([
+    ['create', 'create', `create ${NAME}`],
+    ['add', 'add', `add r.example/x@${DIGEST}`],
+    ['push', 'push', 'push r.example/x:1']
+  ])('a retried %s names what it retried', async (_, command, what) => {
+    replies.push({ code: 125, stderr: 'Error: reading manifest: read tcp: connection reset by peer\n' }, {}, { digest: DIGEST })
+    const b = new Buildah(version, { ...plainAccess(), retries: 1, baseDelayMs: 1 })
+    if (command === 'create') await b.create(NAME, {}, [`r.example/x@${DIGEST}`])
+    if (command === 'add') await b.add(NAME, `r.example/x@${DIGEST}`, { os: 'linux', architecture: 'amd64' })
+    if (command === 'push') await b.push(NAME, 'r.example/x:1', 'oci', true)
+    expect(jest.mocked(core.warning).mock.calls.map(([message]) => String(message))).toEqual([
+      expect.stringContaining(`${what}: succeeded after 2 attempts`)
+    ])
+  })
+
   test('remove uses `manifest rm`, never rmi', async () => {
     await new Buildah(version, fullAccess()).remove(NAME)
     expect(calls.map(c => [c.tool, ...c.args])).toEqual([['buildah', 'manifest', 'rm', NAME]])
@@ -392,5 +471,26 @@ describe.each(['1.28.2', '1.35.0'])('Buildah %s', versionText => {
     await expect(new Buildah(version, plainAccess()).remove(NAME)).rejects.toThrow(
       'buildah manifest rm exited with 125: acquiring lock: permission denied'
     )
+  })
+})
+
+describe('createTakes: one `manifest create` with the images, or an add each', () => {
+  const IMAGES = [`a.example/x@${DIGEST}`, `c.example/x@${DIGEST}`]
+  const access = (o: Partial<AccessOptions>, env: NodeJS.ProcessEnv = {}): AccessOptions => ({
+    tlsVerify: true,
+    retries: 0,
+    ...o,
+    env: { PATH: '/usr/bin', ...env }
+  })
+  test.each<[string, string, AccessOptions, boolean]>([
+    ['no auth file at all', '1.28.2', access({}), true],
+    ['buildah 1.23: no --tls-verify on create', '1.23.1', access({}), false],
+    ['input auth-file, no DOCKER_CONFIG', '1.35.0', access({ authFile: '/home/u/auth.json' }), false],
+    ['a login before (REGISTRY_AUTH_FILE), no DOCKER_CONFIG', '1.35.0', access({}, { REGISTRY_AUTH_FILE: '/run/u/auth.json' }), false],
+    ['the private copy in DOCKER_CONFIG', '1.35.0', access({ authFile: '/tmp/d/config.json' }, { DOCKER_CONFIG: '/tmp/d' }), true],
+    ['an auth file outside DOCKER_CONFIG', '1.35.0', access({ authFile: '/tmp/e/config.json' }, { DOCKER_CONFIG: '/tmp/d' }), false],
+    ['a cert-dir for one of the registries', '1.35.0', access({ registries: [{ prefix: 'c.example', certDir: '/certs' }] }), false]
+  ])('%s (buildah %s)', (_, version, o, expected) => {
+    expect(new Buildah(v(version), o).createTakes(IMAGES)).toBe(expected)
   })
 })
