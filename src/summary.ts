@@ -43,10 +43,8 @@ export interface RunReport {
 const SEVERITY: Result[] = ['failed', 'skipped', 'published', 'unchanged', 'dry-run']
 
 export function overallResult(run: RunReport): Result {
-  if (run.reports.length === 0) return 'failed'
-  if (run.reports.length === 1) return run.reports[0].result
+  // One repository: its own result; all dry runs: dry-run (the least severe).
   const results = run.reports.map(r => r.result)
-  if (results.every(r => r === 'dry-run')) return 'dry-run'
   return SEVERITY.find(s => results.includes(s)) ?? 'failed'
 }
 
@@ -59,11 +57,17 @@ export function serving(report: Report): string[] {
   return report.destinations.filter(d => d.status === 'published' || d.status === 'up to date').map(d => d.ref)
 }
 
+/** `fedora` of `fedora:40`; the empty name for a report made before the name was known. */
+function repositoryName(r: Report): string {
+  const name = r.name ?? ''
+  return name.slice(0, name.lastIndexOf(':'))
+}
+
 /** A complete record of what was published, per repository: fit for an announcement or a signing step. */
 export function results(run: RunReport): Record<string, unknown> {
   return Object.fromEntries(
     run.reports.map(r => [
-      (r.name ?? '').slice(0, (r.name ?? '').lastIndexOf(':')),
+      repositoryName(r),
       {
         result: r.result,
         digest: r.digest,
@@ -122,13 +126,13 @@ export function renderSummary(report: Report): string {
   const sentence = decision(report)
   if (sentence && sentence !== report.error) lines.push(markdown(sentence, 2000), '')
   const plan = report.plan
-  const kept = new Map(plan?.entries.filter(e => e.kept).map(e => [e.arch, e.digest]))
+  const entryDigest = new Map(plan?.entries.map(e => [e.arch, e.digest]))
   if (plan && plan.rows.length > 0) {
     const known = report.destinations.length
     lines.push('| arch | new image | in current list | in new list |', '|---|---|---|---|')
     for (const row of plan.rows) {
       const current = row.inCurrent ? `yes (${row.inCurrent} of ${known} destinations)` : 'no'
-      const image = row.newDigest ? code(row.newDigest) : row.outcome === 'kept' ? `none; kept ${code(kept.get(row.arch))}` : 'none'
+      const image = row.newDigest ? code(row.newDigest) : row.outcome === 'kept' ? `none; kept ${code(entryDigest.get(row.arch))}` : 'none'
       lines.push(`| ${markdown(row.arch)} | ${image} | ${current} | ${OUTCOME[row.outcome]} |`)
     }
     lines.push('')

@@ -8,7 +8,8 @@ import {
   Report,
   results,
   RunReport,
-  serving
+  serving,
+  shortDigest
 } from '../../src/summary'
 import { D1, D2, D3, failedReport, LIST, platformReport, publishedReport, refusedReport, userAppRefs } from './reports'
 
@@ -222,5 +223,97 @@ describe('outcomeLine: the last line of the log', () => {
     ]
   ])('%s', (_, run, line) => {
     expect(outcomeLine(run)).toBe(line)
+  })
+})
+
+describe('the details of the summary', () => {
+  const lines = (r: Report): string[] => renderSummary(r).split('\n')
+
+  test.each<[string, string]>([
+    [LIST, 'sha256:ffffffffffff'],
+    // Not a bare digest: shown whole.
+    [`quay.io/fedora/fedora@${LIST}`, `quay.io/fedora/fedora@${LIST}`],
+    [`${LIST}-x`, `${LIST}-x`],
+    ['sha256:abc', 'sha256:abc']
+  ])('shortDigest(%j) is %j', (digest, shown) => {
+    expect(shortDigest(digest)).toBe(shown)
+  })
+
+  test("a sentence that is not the plan's publishing one is shown as it is", () => {
+    const r = publishedReport()
+    r.result = 'unchanged'
+    ;(r.plan as Plan).reason = 'Nothing to publish: every destination already serves this list.'
+    expect(lines(r)[2]).toBe('Nothing to publish: every destination already serves this list.')
+  })
+
+  test('a refusal that is also the error is said once', () => {
+    expect(renderSummary(refusedReport()).match(/Refusing to publish/g)).toHaveLength(1)
+  })
+
+  test.each<[number, string]>([
+    [59_949, 'took 59.9 s'],
+    [60_000, 'took 1 min 0 s'],
+    [125_400, 'took 2 min 5 s']
+  ])('%d ms: %s', (ms, said) => {
+    const r = newReport()
+    r.durationMs = ms
+    expect(lines(r)[2]).toBe(said)
+  })
+
+  test('a plan without rows has no arch table', () => {
+    const r = refusedReport()
+    ;(r.plan as Plan).rows = []
+    expect(renderSummary(r)).not.toContain('| arch |')
+  })
+
+  test('a dry run: each destination would get the new list; no pull command without a digest', () => {
+    const r = publishedReport()
+    r.result = 'dry-run'
+    r.digest = ''
+    r.destinations = [{ ref: 'quay.io/fedora/fedora:40', status: 'would push', previous: D3 }]
+    expect(lines(r)).toContain('| `quay.io/fedora/fedora:40` | `sha256:333333333333` | would be the new list | would push |')
+    const published = publishedReport()
+    published.digest = ''
+    expect(renderSummary(published)).not.toContain('Pull it:')
+  })
+
+  test('attestations kept: counted in the facts, each digest in the details', () => {
+    const r = publishedReport()
+    const attestation = (digest: string, arch: string): Plan['attestations'][number] => ({
+      digest,
+      arch,
+      ref: `quay.io/fedora/fedora@${digest}`,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      subject: D1,
+      annotations: {}
+    })
+    ;(r.plan as Plan).attestations = [attestation(D2, 'x86_64')]
+    expect(renderSummary(r)).toContain(' · 1 attestation kept · ')
+    expect(lines(r)).toContain(`${D2}  x86_64 attestation`)
+    ;(r.plan as Plan).attestations.push(attestation(D3, 'aarch64'))
+    expect(renderSummary(r)).toContain(' · 2 attestations kept · ')
+  })
+
+  test('a destination with nothing before has no "before" digest line; untrusted text cannot close the fence', () => {
+    const r = publishedReport()
+    expect(renderSummary(r)).not.toContain('before, at')
+    r.destinations[0].previous = 'sha256:```x'
+    expect(lines(r)).toContain("sha256:'''x  before, at quay.io/fedora/fedora:40")
+  })
+
+  test('results: a report without a name is keyed by the empty name', () => {
+    expect(Object.keys(results({ reports: [newReport()] }))).toEqual([''])
+  })
+
+  test("an input error in a run without repositories, or with one: the run's error shows", () => {
+    expect(renderRunSummary({ reports: [], error: 'Input "tag": bad' })).toContain('**Error:** Input "tag": bad')
+    expect(renderRunSummary({ reports: [newReport()], error: 'Input "tag": bad' })).toContain('**Error:** Input "tag": bad')
+  })
+
+  test("several repositories: the run's error, an unnamed one as ?, and the time the run took", () => {
+    const text = renderRunSummary({ reports: [newReport(), publishedReport()], error: 'cancelled', durationMs: 1500 })
+    expect(text).toContain('\n**Error:** cancelled\n')
+    expect(text).toContain('| `?` | failed |')
+    expect(text).toContain('\ntook 1.5 s\n')
   })
 })
