@@ -6,5 +6,6 @@ module.exports = async () => {
   const run = await startRun()
   process.env[DIR_VAR] = run.dir
   // Read by globalTeardown, which runs in this process.
-  globalThis.multiarchPortsRun = run
+  const holder = /** @type {{multiarchPortsRun?: unknown}} */ (/** @type {unknown} */ (globalThis))
+  holder.multiarchPortsRun = run
 }

@@ -2,6 +2,7 @@
 // jest's globalTeardown: the run's port claims go (ports-setup.js made them).
 
 module.exports = async () => {
-  const run = /** @type {{close: () => Promise<void>} | undefined} */ (globalThis.multiarchPortsRun)
+  const holder = /** @type {{multiarchPortsRun?: {close: () => Promise<void>}}} */ (/** @type {unknown} */ (globalThis))
+  const run = holder.multiarchPortsRun
   await run?.close()
 }
