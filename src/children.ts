@@ -22,15 +22,20 @@ function readProcs(): Proc[] {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue
     try {
-      // The command name (field 2) may hold spaces and parentheses: the fields after its last ')' are fixed.
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      procs.push({ pid: Number(name), ppid: Number(fields[1]) })
+      procs.push({ pid: Number(name), ppid: Number(statFields(fs.readFileSync(`/proc/${name}/stat`, 'utf8'))[1]) })
     } catch {
       // Gone since readdir.
     }
   }
   return procs
+}
+
+/**
+ * The fields of a /proc/<pid>/stat after the command name: state, ppid, …. The name may hold spaces and
+ * parentheses; the fields after its last ')' are fixed.
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
 }
 
 /** `root` and every process below it. */
@@ -70,8 +75,7 @@ export function ioOf(pid: number, procs: Proc[] = readProcs()): number {
 /** Not gone, and not a zombie: one whose parent (a container's pid 1, say) does not reap it waits forever. */
 function running(pid: number): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+    return statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] !== 'Z'
   } catch {
     return false
   }
@@ -117,9 +121,9 @@ function markedTrees(prefix: string): number[] {
 }
 
 /**
- * The trees of `roots`, each process once, kept to the descendants of `self`: whatever chose the roots, a wrong choice
- * cannot signal the runner's other processes, nor `self` (as root, a mutation run of markedTrees
- * stopped every process on the machine).
+ * The trees of `roots`, each process once, kept to the descendants of `self`: whatever chose the
+ * roots, a wrong choice cannot signal the runner's other processes, nor `self` (as root, a mutation
+ * run of markedTrees stopped every process on the machine).
  */
 export function treesWithin(procs: Proc[], roots: number[], self: number): number[] {
   const own = new Set(subtree(procs, self))

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { findChild, ioOf, stopMarked, treesWithin, type Proc } from '../../src/children'
+import { findChild, ioOf, statFields, stopMarked, treesWithin, type Proc } from '../../src/children'
 import { gone, running } from './procs'
 
 let child: ChildProcess
@@ -125,9 +125,39 @@ describe('stopMarked', () => {
     expect(stubborn.filter(running)).toEqual([])
   })
 
+  test("only direct children are looked at: a marked process below an unmarked child is not this run's", async () => {
+    // The marker is in the sleep's environment only, not in the shell's.
+    const pidFile = path.join(dir, 'marked-grandchild')
+    const c = spawn('sh', ['-c', `MARK=run5-0 sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}"; wait`], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: 'ignore'
+    })
+    started.push(c)
+    const written = (): boolean => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')
+    while (!written()) await new Promise(resolve => setTimeout(resolve, 20))
+    const sleeper = Number(fs.readFileSync(pidFile, 'utf8'))
+    grandchildren.push(sleeper)
+    // The environment the sleep runs with is read, not assumed: exec has replaced the shell's by then.
+    const marked = (): boolean => fs.readFileSync(`/proc/${sleeper}/environ`, 'utf8').split('\0').includes('MARK=run5-0')
+    while (!marked()) await new Promise(resolve => setTimeout(resolve, 20))
+    expect(await stopMarked('MARK=run5-')).toBe(0)
+    expect(running(sleeper)).toBe(true)
+  })
+
   test('nothing marked: nothing signalled', async () => {
     expect(await stopMarked('MARK=none-')).toBe(0)
     expect(running(pid)).toBe(true)
+  })
+})
+
+describe('statFields', () => {
+  // A command name with spaces and parentheses, even one that looks like fields, does not shift them.
+  test.each([
+    ['42 (sleep) S 7 42 42 0', ['S', '7', '42', '42', '0']],
+    ['43 (a) Z (b) R 8 43', ['R', '8', '43']],
+    ['44 (x) ) Z 9 44', ['Z', '9', '44']]
+  ])('%s', (stat, fields) => {
+    expect(statFields(stat)).toEqual(fields)
   })
 })
 

@@ -61,6 +61,15 @@ test('a hung command is still killed after another command, started with it, has
   await expect(hung).rejects.toThrow(/no progress for 1 s.*\(killed\)/)
 }, 15_000)
 
+test('two commands at once are each watched by their own marker: the busy one lives, the hung one is killed', async () => {
+  // The busy one starts first, so it is the first child a marker matching every child (an empty one) would find.
+  const busyScript = 'i=0; while [ $i -lt 30 ]; do read -r line < /proc/self/stat; sleep 0.1; i=$((i+1)); done'
+  const busy = execute('sh', ['-c', busyScript], { env })
+  const hung = execute('sleep', ['20'], { env })
+  await expect(hung).rejects.toThrow(/no progress for 1 s.*\(killed\)/)
+  await expect(busy).resolves.toEqual({ stdout: Buffer.alloc(0), stderr: '' })
+}, 15_000)
+
 test('the watchdog ticks while a command runs, and stops when the last one ends', async () => {
   const started = jest.spyOn(global, 'setInterval')
   const stopped = jest.spyOn(global, 'clearInterval')
