@@ -1,5 +1,11 @@
 import * as log from '../../src/log'
-import { CommandError, errorLine, execute } from '../../src/exec'
+import { spawn } from 'child_process'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { CommandError, errorLine, execute, setConcurrency, stopChildren } from '../../src/exec'
+import { CONCURRENCY } from '../../src/pool'
+import { gone, running } from './procs'
 
 jest.mock('../../src/log', () => ({ info: jest.fn(), warning: jest.fn(), debug: jest.fn() }))
 
@@ -84,5 +90,59 @@ describe('execute: a real child, its output and what is printed', () => {
     const failing = execute('sh', ['-c', 'echo progress >&2; echo "Error: it broke" >&2; exit 3', 'more'], { env })
     await expect(failing).rejects.toThrow('sh -c echo progress >&2; echo "Error: it broke" >&2; exit 3 exited with 3: it broke')
     await expect(failing).rejects.toMatchObject({ name: 'CommandError', exitCode: 3, stderr: 'progress\nError: it broke\n' })
+  })
+})
+
+describe('how many children at once, and stopping them', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-test-'))
+  })
+  afterEach(() => {
+    setConcurrency(CONCURRENCY)
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('setConcurrency(1): a second command starts only when the first has ended', async () => {
+    setConcurrency(1)
+    const mark = path.join(dir, 'second-ran')
+    // The first looks, after a moment, for what the second leaves: with room for both, it would be there.
+    const first = execute('sh', ['-c', `sleep 0.5; if [ -e "${mark}" ]; then echo overlapped; fi`], { env })
+    const second = execute('touch', [mark], { env })
+    expect((await first).stdout.toString()).toBe('')
+    await second
+    expect(fs.existsSync(mark)).toBe(true)
+  })
+
+  /** This process's direct children whose environment holds this run's marker. */
+  function markedChildren(): number[] {
+    return fs
+      .readdirSync('/proc')
+      .filter(name => /^\d+$/.test(name))
+      .filter(name => {
+        try {
+          const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+          return ppid === process.pid && fs.readFileSync(`/proc/${name}/environ`, 'utf8').includes('MULTIARCH_PUBLISH_CHILD=')
+        } catch {
+          return false
+        }
+      })
+      .map(Number)
+  }
+
+  test("stopChildren stops this run's commands and leaves the process's other children alone", async () => {
+    const other = spawn('sleep', ['600'], { env, stdio: 'ignore' })
+    try {
+      const ours = execute('sleep', ['600'], { env })
+      while (markedChildren().length === 0) await new Promise(resolve => setTimeout(resolve, 20))
+      const [command] = markedChildren()
+      expect(await stopChildren()).toBe(1)
+      await expect(ours).rejects.toThrow(CommandError)
+      await gone(command)
+      expect(running(other.pid ?? -1)).toBe(true)
+    } finally {
+      other.kill('SIGKILL')
+    }
   })
 })
