@@ -76,15 +76,19 @@ describe('stopMarked', () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  /** A shell with MARK=`mark` that starts a sleep of its own and waits; its pid and the sleep's. */
-  async function tree(mark: string, shellPrefix = ''): Promise<[number, number]> {
+  /**
+   * A shell with MARK=`mark` (or, `sleepOnly`, without it) that starts a sleep of its own with the
+   * marker and waits; its pid and the sleep's, once the sleep runs with the marker.
+   */
+  async function tree(mark: string, shellPrefix = '', sleepOnly = false): Promise<[number, number]> {
     const pidFile = path.join(dir, mark)
+    const sleep = sleepOnly ? `MARK=${mark} sleep` : 'sleep'
     const c = spawn(
       'sh',
       // Builtins only after the sleep (no `mv`): a helper process still exiting would count as one of the tree's.
-      ['-c', `${shellPrefix}sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}"; wait`],
+      ['-c', `${shellPrefix}${sleep} 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}"; wait`],
       {
-        env: { PATH: process.env.PATH ?? '', MARK: mark },
+        env: sleepOnly ? { PATH: process.env.PATH ?? '' } : { PATH: process.env.PATH ?? '', MARK: mark },
         stdio: 'ignore'
       }
     )
@@ -94,6 +98,9 @@ describe('stopMarked', () => {
     while (!written()) await new Promise(resolve => setTimeout(resolve, 20))
     const sleeper = Number(fs.readFileSync(pidFile, 'utf8'))
     grandchildren.push(sleeper)
+    // The environment is read, not assumed: until it has exec'd sleep, the forked shell has the shell's.
+    const marked = (): boolean => fs.readFileSync(`/proc/${sleeper}/environ`, 'utf8').split('\0').includes(`MARK=${mark}`)
+    while (!marked()) await new Promise(resolve => setTimeout(resolve, 20))
     return [c.pid ?? -1, sleeper]
   }
 
@@ -126,22 +133,9 @@ describe('stopMarked', () => {
   })
 
   test("only direct children are looked at: a marked process below an unmarked child is not this run's", async () => {
-    // The marker is in the sleep's environment only, not in the shell's.
-    const pidFile = path.join(dir, 'marked-grandchild')
-    const c = spawn('sh', ['-c', `MARK=run5-0 sleep 600 </dev/null >/dev/null 2>&1 & echo $! > "${pidFile}"; wait`], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: 'ignore'
-    })
-    started.push(c)
-    const written = (): boolean => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')
-    while (!written()) await new Promise(resolve => setTimeout(resolve, 20))
-    const sleeper = Number(fs.readFileSync(pidFile, 'utf8'))
-    grandchildren.push(sleeper)
-    // The environment the sleep runs with is read, not assumed: exec has replaced the shell's by then.
-    const marked = (): boolean => fs.readFileSync(`/proc/${sleeper}/environ`, 'utf8').split('\0').includes('MARK=run5-0')
-    while (!marked()) await new Promise(resolve => setTimeout(resolve, 20))
+    const [shell, sleeper] = await tree('run5-0', '', true)
     expect(await stopMarked('MARK=run5-')).toBe(0)
-    expect(running(sleeper)).toBe(true)
+    expect([shell, sleeper].filter(running)).toEqual([shell, sleeper])
   })
 
   test('nothing marked: nothing signalled', async () => {
