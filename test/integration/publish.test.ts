@@ -115,6 +115,8 @@ describe('first publish and rerun', () => {
     )
     expect(r.summary).toContain('unchanged')
     expect(r.localLists).toEqual([])
+    // Nothing to stage: not even the tools' versions are read (each a Go binary's start-up).
+    expect(r.stdout).not.toMatch(/\$ (buildah|skopeo) /)
   })
 
   test('a new image for one arch republishes everywhere with one new digest', async () => {
@@ -331,6 +333,8 @@ describe('dry-run', () => {
         Object.fromEntries(refs([regs.r1.host, regs.r2.host], repo, ['3', 'latest']).map(ref => [ref, null]))
       )
       expect(r.summary).toContain('dry-run')
+      // It shows the tools a real run would use.
+      expect(r.stdout).toContain('::group::Versions')
       expect(r.summary).toContain(`${regs.r2.host}/${repo}:latest`)
       expect(r.localLists).toEqual([])
     } finally {
@@ -405,22 +409,29 @@ describe('annotations are never silently dropped', () => {
   test(`format oci on buildah ${version}: ${supported ? 'published with the annotations' : 'refused, naming the version needed'}`, async () => {
     const repo = 'annotations/oci'
     await pushArches(regs.r1.host, repo, '1', ['x86_64', 'aarch64'])
-    const r = await run(
-      inputs([regs.r1.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.opencontainers.image.version=40\norg.example.k=v' })
-    )
-    const served = await inspectRaw(regs.r1.host, `${repo}:1`, { allowMissing: true })
-    const outcome = {
-      code: r.code,
-      annotations: served?.json.annotations ?? null,
-      refusedNamingTheVersion: /::error::.*annotations.*1\.35/i.test(r.stdout)
+    const p = await startProxy({ target: regs.r1.host })
+    try {
+      const r = await run(
+        inputs([p.host], repo, '1', ['x86_64', 'aarch64'], { annotations: 'org.opencontainers.image.version=40\norg.example.k=v' })
+      )
+      const served = await inspectRaw(regs.r1.host, `${repo}:1`, { allowMissing: true })
+      const outcome = {
+        code: r.code,
+        annotations: served?.json.annotations ?? null,
+        refusedNamingTheVersion: /::error::.*annotations.*1\.35/i.test(r.stdout),
+        askedARegistry: p.counts.total > 0
+      }
+      const annotated = expect.objectContaining({ 'org.opencontainers.image.version': '40', 'org.example.k': 'v' })
+      // A buildah too old is found before any registry is asked.
+      expect(outcome).toEqual(
+        supported
+          ? { code: 0, annotations: annotated, refusedNamingTheVersion: false, askedARegistry: true }
+          : { code: 1, annotations: null, refusedNamingTheVersion: true, askedARegistry: false }
+      )
+      expect(r.localLists).toEqual([])
+    } finally {
+      await p.stop()
     }
-    const annotated = expect.objectContaining({ 'org.opencontainers.image.version': '40', 'org.example.k': 'v' })
-    expect(outcome).toEqual(
-      supported
-        ? { code: 0, annotations: annotated, refusedNamingTheVersion: false }
-        : { code: 1, annotations: null, refusedNamingTheVersion: true }
-    )
-    expect(r.localLists).toEqual([])
   })
 
   test('format v2s2 with annotations: refused (Docker lists have none), nothing published', async () => {

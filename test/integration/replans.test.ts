@@ -86,6 +86,7 @@ test('a release set where one tag is moved once: that repository alone is observ
     [moved, 'published'],
     [steady, 'published']
   ])
+  expect(r.stdout).toContain('::group::Observe: the new images and what the destinations serve\n')
   const round2 = r.stdout.split('::group::Observe again (round 2)\n')[1]?.split('::endgroup::')[0] ?? ''
   expect(round2).toContain(`/${moved}:1: serves`)
   expect(round2).not.toContain(steady)
