@@ -62,7 +62,9 @@ function watchArgv(needle: string): () => string[] {
 }
 
 describe('registry that demands a login (htpasswd)', () => {
-  const auth = { user: 'ci-bot', password: 'Pw-9f3e1c7a-never-shown' }
+  // Unique per run: watchArgv reads every process on the machine, and a test run beside this one
+  // (its skopeo reads with --creds) would otherwise hold the same password.
+  const auth = { user: 'ci-bot', password: `Pw-${randomUUID()}-never-shown` }
   let reg: Registry
   let open: Registry
   beforeAll(async () => {
