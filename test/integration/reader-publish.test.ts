@@ -141,12 +141,13 @@ describe('a Basic and a Bearer registry', () => {
       expect(await served(repo, '2')).toEqual({ basic: null, bearer: null })
       expect([pb.writes(), pt.writes()]).toEqual([0, 0])
       // Each read refused is asked once: no method and path twice (the pings aside). The run stops at
-      // the first refusal, so the Basic registry may see none, when the token server said no first.
+      // the first refusal, so whichever said no first (the Basic registry or the token server), the
+      // other may not have been asked at all: which one is up to the two reads' timing.
       const reads = pb.log.filter(e => e.path !== '/v2/').map(e => `${e.method} ${e.path} ${e.status}`)
       expect(reads.filter(l => !l.endsWith(' 401'))).toEqual([])
       expect(new Set(reads).size).toBe(reads.length)
-      // The token server said no; the Bearer registry saw no read at all.
-      expect(tokenAnswers.length).toBeGreaterThan(0)
+      expect(reads.length + tokenAnswers.length).toBeGreaterThan(0)
+      // The token server only said no; the Bearer registry saw no read at all.
       expect(tokenAnswers.filter(status => status !== 401)).toEqual([])
       expect(pt.log.filter(e => e.path !== '/v2/')).toEqual([])
     },
